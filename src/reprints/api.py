@@ -1,0 +1,164 @@
+"""The Python API: ``reprints.scan(documents, config=None) -> Result``."""
+
+from __future__ import annotations
+
+import platform
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from reprints import __version__
+from reprints.config import ScanConfig
+from reprints.engines import local
+from reprints.io import readers, writers
+from reprints.progress import Reporter
+from reprints.records import Document, Skip
+from reprints.stages import report_tables
+
+
+class NoDocumentsError(Exception):
+    """Nothing readable was found in the inputs; the skips say why."""
+
+    def __init__(self, skips: list[Skip]):
+        self.skips = skips
+        lines = [f"  {s.origin}: {s.reason}" for s in skips[:10]]
+        more = f"\n  … and {len(skips) - 10} more" if len(skips) > 10 else ""
+        super().__init__("no documents to scan" + (":\n" + "\n".join(lines) + more if skips else ""))
+
+
+@dataclass
+class Result:
+    """The four tables of a scan (Arrow), a readable summary, and where they were written."""
+
+    documents: pa.Table
+    pairs: pa.Table
+    passages: pa.Table
+    clusters: pa.Table
+    summary: dict[str, Any] = field(default_factory=dict)
+    out: Path | None = None
+
+    def to_pandas(self, name: str):
+        return getattr(self, name).to_pandas()
+
+    @property
+    def tables(self) -> dict[str, pa.Table]:
+        return {n: getattr(self, n) for n in writers.TABLE_FILES}
+
+
+def _read(documents: Any, config: ScanConfig, reporter: Reporter) -> tuple[list[Document], list[Skip]]:
+    docs: list[Document] = []
+    skips: list[Skip] = []
+    with reporter.stage("read", total=None, unit="docs") as r:
+        for item in readers.read_documents(documents, config.read):
+            (docs if isinstance(item, Document) else skips).append(item)
+            r.advance()
+    return docs, skips
+
+
+def _summary(docs: list[Document], skips: list[Skip], tables: report_tables.Tables, matches: local.MatchRows,
+             timings: dict[str, float], wall: float) -> dict[str, Any]:
+    reasons: dict[str, int] = {}
+    for s in skips:
+        key = s.reason.split(" (first read")[0]
+        reasons[key] = reasons.get(key, 0) + 1
+    clusters = tables.clusters
+    top = []
+    if clusters.num_rows:
+        origins = clusters.filter(clusters.column("is_origin")).to_pylist()
+        for row in origins[:5]:
+            top.append({"cluster_id": row["cluster_id"], "members": row["cluster_size"],
+                        "documents": row["cluster_docs"], "origin": row["origin_doc_id"],
+                        "date": row["date"], "snippet": row["snippet"]})
+    warned = sum(1 for w in tables.documents.column("warning").to_pylist() if w)
+    kinds: dict[str, int] = {}
+    for k in tables.passages.column("kind").to_pylist():
+        kinds[k] = kinds.get(k, 0) + 1
+    sizes = []
+    if clusters.num_rows:
+        sizes = np.bincount(clusters.column("cluster_id").to_numpy()).tolist()
+    return {
+        "documents_read": len(docs),
+        "documents_skipped": len(skips),
+        "skip_reasons": reasons,
+        "skipped": [{"input": s.origin, "doc_id": s.doc_id, "reason": s.reason} for s in skips[:20]],
+        "documents_with_warnings": warned,
+        "characters": int(sum(len(d.text) for d in docs)),
+        "boilerplate_lines": matches.boilerplate_lines,
+        "candidate_pairs": int(len(matches.shared["a"]) + len(matches.exact["a"])),
+        "document_pairs": tables.pairs.num_rows,
+        "exact_duplicate_pairs": int(np.sum(tables.pairs.column("exact_duplicate").to_numpy(zero_copy_only=False))),
+        "passages": tables.passages.num_rows,
+        "passage_kinds": kinds,
+        "clusters": len(sizes),
+        "cluster_sizes": sizes,
+        "largest_clusters": top,
+        "seconds_per_stage": {k: round(v, 3) for k, v in timings.items()},
+        "seconds": round(wall, 3),
+    }
+
+
+def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | None = None,
+         overwrite: bool = False, reporter: Reporter | None = None, workdir: str | Path | None = None) -> Result:
+    """Find every reprinted passage in ``documents``.
+
+    ``documents``: a path (folder, .txt, .jsonl[.gz], .parquet, .csv), a list of paths, an
+    iterable of dicts (fields per ``config.read``) or `Document`s, or a pandas / Arrow table.
+    With ``out`` the run directory is written (atomically) as well.
+    """
+    config = config or ScanConfig()
+    reporter = reporter or Reporter()
+    started = time.perf_counter()
+    if out is not None:
+        writers.check_target(Path(out), overwrite)
+    docs, skips = _read(documents, config, reporter)
+    if not docs:
+        raise NoDocumentsError(skips)
+
+    texts = [d.text for d in docs]
+    ids = np.array([d.doc_id for d in docs], dtype=object)
+    corpus = local.corpus_arrays(texts, (d.source for d in docs))
+    with tempfile.TemporaryDirectory(prefix="reprints-", dir=workdir) as tmp:
+        matches = local.find_matches(corpus, config, Path(tmp), reporter)
+
+    with reporter.stage("cluster", total=None, unit="") :
+        raw_dates = [d.date for d in docs]
+        dates, date_warnings = report_tables.parse_dates(raw_dates)
+        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        tables = report_tables.Tables(
+            documents=report_tables.documents_table(docs, skips, matches.n_words, date_warnings),
+            pairs=report_tables.pairs_table(ids, lengths, matches.n_grams, matches.shared, matches.exact,
+                                            matches.passages, config),
+            passages=report_tables.passages_table(ids, texts, matches.passages),
+            clusters=report_tables.clusters_table(ids, texts, [d.source for d in docs], raw_dates, dates,
+                                                  matches.passages),
+        )
+    summary = _summary(docs, skips, tables, matches, reporter.timings, time.perf_counter() - started)
+    result = Result(tables.documents, tables.pairs, tables.passages, tables.clusters, summary)
+    if out is not None:
+        run_info = {
+            "reprints_version": __version__,
+            "engine": "local",
+            "config": config.to_dict(),
+            "inputs": [str(p) for p in documents] if isinstance(documents, (list, tuple)) and all(
+                isinstance(p, (str, Path)) for p in documents) else (str(documents) if isinstance(documents, (str, Path)) else "python objects"),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "versions": _versions(),
+            "summary": summary,
+            "complete": True,
+        }
+        result.out = writers.write_run(Path(out), result.tables, run_info, overwrite=overwrite)
+    return result
+
+
+def _versions() -> dict[str, str]:
+    import duckdb
+    import pandas
+
+    return {"numpy": np.__version__, "pyarrow": pa.__version__, "duckdb": duckdb.__version__,
+            "pandas": pandas.__version__}

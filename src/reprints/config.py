@@ -1,0 +1,130 @@
+"""Configuration: one dataclass per stage, each field with its default and the reason for it.
+
+A `ScanConfig` gathers them; `run.json` records it so that any run can be repeated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    """How rows of tabular inputs are mapped to documents."""
+
+    id_field: str = "id"
+    text_field: str = "text"
+    source_field: str = "source"
+    date_field: str = "date"
+    # Documents longer than this many code points are skipped with a reason: 50 M is far
+    # beyond any article, and such a "document" is almost always a mis-read file.
+    max_chars: int = 50_000_000
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    """Lines that recur across many documents of one source are site chrome, not reprints."""
+
+    # A normalised line seen in at least this many documents of one source is boilerplate.
+    # Ten keeps real reprint series (a story and a handful of its updates) intact while
+    # catching headers, footers and sign-offs, which recur in hundreds of documents.
+    min_docs: int = 10
+    # Only lines of at most this many words can be boilerplate: chrome is short, and long
+    # recurring lines are more likely a genuinely re-used paragraph.
+    max_words: int = 25
+
+
+@dataclass(frozen=True)
+class ShingleConfig:
+    """Word n-grams hashed from normalised tokens (case-folded, accents stripped)."""
+
+    # Five-word shingles: long enough that chance matches between unrelated news text are
+    # rare, short enough that edited passages (a word changed every ~10 words) keep matches.
+    ngram: int = 5
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """Which document pairs are worth aligning, from n-gram postings."""
+
+    # N-grams found in more documents than this are ignored when pairing (passim's
+    # document-frequency cap): they are formulas, boilerplate or quotes everyone prints, and
+    # a posting of size k costs k^2/2 pairs.
+    max_df: int = 100
+    # A pair is aligned only if it shares at least this many n-grams (passim's default
+    # min-match). A 40-word verbatim passage shares 36, an edited one with a word changed in
+    # every ten still about 16; pairs sharing only a few are templated phrasing ("the
+    # selling concession is … pct"), and aligning them is most of the cost of a scan.
+    min_shared: int = 5
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Passage alignment between two documents (one implementation, used by every engine)."""
+
+    # Seeds are matches of this many consecutive normalised words. Three words survive
+    # edits (one changed word breaks only the three seeds that contain it).
+    seed_ngram: int = 3
+    # Seeds whose word n-gram occurs more often than this in either document are dropped:
+    # repeated phrases would otherwise tie every occurrence to every other.
+    max_seed_repeats: int = 4
+    # Seeds further apart than this many words, in either document, start a new passage.
+    # A sentence inserted or dropped inside a passage (up to ~20 words) does not split it.
+    max_gap: int = 20
+    # A passage must cover at least this many matched words in each document.
+    min_words: int = 20
+    # Share of a passage's words covered by seeds; below it the "passage" is a scatter of
+    # common phrases rather than reuse.
+    min_density: float = 0.4
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    """Which document pairs are reported."""
+
+    # Pairs without an aligned passage are still reported when their n-gram Jaccard reaches
+    # this: near-duplicate documents that are too short for a passage (wire briefs, notices).
+    near_duplicate_jaccard: float = 0.8
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How work is spread over the machine."""
+
+    # Worker processes; 0 means one per CPU core.
+    workers: int = 0
+    # Documents per batch handed to a worker while tokenising and shingling.
+    batch_docs: int = 2000
+    # Candidate pairs per alignment task.
+    batch_pairs: int = 2000
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    read: ReadConfig = field(default_factory=ReadConfig)
+    boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
+    shingle: ShingleConfig = field(default_factory=ShingleConfig)
+    candidates: CandidateConfig = field(default_factory=CandidateConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
+    pairs: PairConfig = field(default_factory=PairConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ScanConfig":
+        parts = {}
+        for f in dataclasses.fields(cls):
+            sub = data.get(f.name, {})
+            parts[f.name] = f.default_factory(**sub) if sub else f.default_factory()  # type: ignore[misc]
+        return cls(**parts)
+
+    def replace(self, **stage_overrides: dict[str, Any]) -> "ScanConfig":
+        """A copy with some fields of some stages changed: ``cfg.replace(align={"min_words": 30})``."""
+        parts = {}
+        for name, overrides in stage_overrides.items():
+            parts[name] = dataclasses.replace(getattr(self, name), **overrides)
+        return dataclasses.replace(self, **parts)

@@ -1,0 +1,90 @@
+"""The records reprints reads and writes, and the Arrow schemas of its output tables.
+
+Ids are the user's own ``doc_id`` strings, never row positions. Every span is
+``(doc_id, begin, end)`` in code points of the document's text as the user gave it, so
+``text[begin:end]`` is the passage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+
+@dataclass
+class Document:
+    doc_id: str
+    text: str
+    source: str | None = None
+    date: str | None = None
+    url: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # where it was read: "file", "file:line", "file#row"
+    warning: str | None = None  # kept, but something about it was repaired (e.g. bad UTF-8)
+
+
+@dataclass
+class Skip:
+    """Input that did not become a document, and why."""
+
+    origin: str
+    reason: str
+    doc_id: str | None = None
+
+
+DOCUMENTS = pa.schema([
+    ("doc_id", pa.string()),
+    ("source", pa.string()),
+    ("date", pa.string()),
+    ("url", pa.string()),
+    ("length", pa.int64()),
+    ("words", pa.int64()),
+    ("input", pa.string()),
+    ("skip_reason", pa.string()),
+    ("warning", pa.string()),
+    ("meta", pa.string()),
+])
+
+PAIRS = pa.schema([
+    ("doc_a", pa.string()),
+    ("doc_b", pa.string()),
+    ("jaccard", pa.float64()),
+    ("containment_a", pa.float64()),
+    ("containment_b", pa.float64()),
+    ("coverage_a", pa.float64()),
+    ("coverage_b", pa.float64()),
+    ("shared_ngrams", pa.int64()),
+    ("passages", pa.int64()),
+    ("exact_duplicate", pa.bool_()),
+])
+
+PASSAGES = pa.schema([
+    ("passage_id", pa.int64()),
+    ("doc_a", pa.string()),
+    ("begin_a", pa.int64()),
+    ("end_a", pa.int64()),
+    ("doc_b", pa.string()),
+    ("begin_b", pa.int64()),
+    ("end_b", pa.int64()),
+    ("matched_words", pa.int64()),
+    ("similarity", pa.float64()),
+    ("kind", pa.string()),
+    ("text_a", pa.string()),
+    ("text_b", pa.string()),
+])
+
+CLUSTERS = pa.schema([
+    ("cluster_id", pa.int64()),
+    ("doc_id", pa.string()),
+    ("begin", pa.int64()),
+    ("end", pa.int64()),
+    ("source", pa.string()),
+    ("date", pa.string()),
+    ("is_origin", pa.bool_()),
+    ("origin_doc_id", pa.string()),
+    ("cluster_size", pa.int64()),
+    ("cluster_docs", pa.int64()),
+    ("snippet", pa.string()),
+])

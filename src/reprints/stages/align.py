@@ -1,0 +1,216 @@
+"""Passage alignment between two documents: the one implementation every engine calls.
+
+1. Seeds: positions (i in A, j in B) where the same normalised word n-gram starts (3 words
+   by default). N-grams on boilerplate lines never seed; n-grams repeated more than a few
+   times in either document are dropped (they would tie every copy to every other).
+2. Passages: seeds are split into groups wherever two neighbours are more than ``max_gap``
+   words apart, alternately along A and along B, until no group splits further (the
+   divide-and-split scheme of Sanchez-Perez et al., PAN 2014). Because splitting looks at
+   each document separately, passages in any order are found, swapped paragraphs included.
+3. Each group whose seeds cover at least ``min_words`` words on both sides, and cover them
+   densely, is a passage from its first to its last seeded word: boundaries are words, mapped
+   back to code-point offsets in the texts as given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reprints.config import AlignConfig
+from reprints.stages.shingle import ngram_hashes
+
+
+@dataclass(frozen=True)
+class SeedIndex:
+    """A document's seed n-grams, sorted once and reused for every pair it is aligned in."""
+
+    values: np.ndarray  # distinct n-gram hashes, sorted
+    first: np.ndarray  # index into ``positions`` of each value's first occurrence
+    count: np.ndarray  # occurrences of each value
+    positions: np.ndarray  # start word of each occurrence, grouped by value
+
+
+class DocWords:
+    """The words of one document as alignment needs them."""
+
+    __slots__ = ("hashes", "begins", "ends", "masked", "_seeds")
+
+    def __init__(self, hashes: np.ndarray, begins: np.ndarray, ends: np.ndarray, masked: np.ndarray):
+        self.hashes = hashes  # uint64, normalised word hashes
+        self.begins = begins  # int64, code-point offsets into the text as given
+        self.ends = ends
+        self.masked = masked  # bool, True on boilerplate lines
+        self._seeds: dict[int, SeedIndex] = {}
+
+    def seed_index(self, n: int) -> SeedIndex:
+        if n not in self._seeds:
+            pos, grams = ngram_hashes(self.hashes, n, ~self.masked)
+            order = np.argsort(grams, kind="stable")
+            values, first, count = np.unique(grams[order], return_index=True, return_counts=True)
+            self._seeds[n] = SeedIndex(values, first, count, pos[order])
+        return self._seeds[n]
+
+
+@dataclass(frozen=True)
+class PassageMatch:
+    """A passage shared by documents A and B; word indices inclusive, offsets half-open."""
+
+    a_first: int
+    a_last: int
+    b_first: int
+    b_last: int
+    a_begin: int
+    a_end: int
+    b_begin: int
+    b_end: int
+    matched_words: int
+    similarity: float
+    kind: str
+
+
+def _seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[np.ndarray, np.ndarray]:
+    sa, sb = a.seed_index(config.seed_ngram), b.seed_index(config.seed_ngram)
+    _, ka, kb = np.intersect1d(sa.values, sb.values, assume_unique=True, return_indices=True)
+    ca, cb = sa.count[ka], sb.count[kb]
+    ok = (ca <= config.max_seed_repeats) & (cb <= config.max_seed_repeats)
+    if ok.sum() < config.min_words // config.seed_ngram:  # too few to cover a passage
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ka, kb, ca, cb = ka[ok], kb[ok], ca[ok], cb[ok]
+    if ca.max() == 1 and cb.max() == 1:  # the usual case: every shared n-gram occurs once
+        return sa.positions[sa.first[ka]], sb.positions[sb.first[kb]]
+    sizes = ca * cb
+    total = int(sizes.sum())
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    within = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    ia = sa.first[ka][group] + within // cb[group]
+    ib = sb.first[kb][group] + within % cb[group]
+    return sa.positions[ia], sb.positions[ib]
+
+
+def _split_by_gaps(members: np.ndarray, coord: np.ndarray, limit: int) -> list[np.ndarray]:
+    ordered = members[np.argsort(coord[members], kind="stable")]
+    cuts = np.flatnonzero(np.diff(coord[ordered]) > limit) + 1
+    return np.split(ordered, cuts) if len(cuts) else [ordered]
+
+
+def group_seeds(i: np.ndarray, j: np.ndarray, config: AlignConfig) -> list[np.ndarray]:
+    """Split seeds into passages: groups with no gap wider than ``max_gap`` words in A or B."""
+    limit = config.max_gap + config.seed_ngram
+    pending = [np.arange(len(i))] if len(i) else []
+    done: list[np.ndarray] = []
+    while pending:
+        members = pending.pop()
+        parts = _split_by_gaps(members, i, limit)
+        if len(parts) == 1:
+            parts = _split_by_gaps(members, j, limit)
+            if len(parts) == 1:
+                done.append(members)
+                continue
+        pending.extend(parts)
+    return done
+
+
+def _supported(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """True for seeds with a neighbour on the same diagonal at most one word further on.
+
+    A lone matching n-gram ("in Syria's Idlib") is what unrelated text on one topic shares;
+    reuse shows as chains: n+1 consecutive matching words, or n-grams around a substituted
+    word. Dropping lone seeds keeps chance matches from stretching a passage's ends.
+    """
+    if len(i) < 2:
+        return np.zeros(len(i), dtype=bool)
+    order = np.lexsort((i, i - j))
+    di, dd = np.diff(i[order]), np.diff((i - j)[order])
+    linked = (dd == 0) & (di <= n + 1)
+    ok = np.zeros(len(i), dtype=bool)
+    ok[order[1:][linked]] = True
+    ok[order[:-1][linked]] = True
+    return ok
+
+
+def _trim_ends(members: np.ndarray, coord: np.ndarray, n: int) -> np.ndarray:
+    """Drop stray runs of seeds at both ends of a passage, along one document.
+
+    Sorted along the document, seeds form runs of unbroken coverage. An end run that covers
+    no more words than the gap separating it from the next run is a chance match next to
+    the passage ("…Putin said. [18 new words] in Syria's Idlib"), not part of it.
+    """
+    ordered = members[np.argsort(coord[members], kind="stable")]
+    pos = coord[ordered]
+    cuts = np.flatnonzero(np.diff(pos) > n + 1) + 1
+    if len(cuts) == 0:
+        return ordered
+    bounds = np.concatenate([[0], cuts, [len(ordered)]])
+    first, last = pos[bounds[:-1]], pos[bounds[1:] - 1] + n  # run extents, half-open
+    lo, hi = 0, len(bounds) - 1
+    while hi - lo >= 2:
+        if last[lo] - first[lo] <= first[lo + 1] - last[lo]:
+            lo += 1
+        elif last[hi - 1] - first[hi - 1] <= first[hi - 1] - last[hi - 2]:
+            hi -= 1
+        else:
+            break
+    return ordered[bounds[lo] : bounds[hi]]
+
+
+def _covered(starts: np.ndarray, n: int, first: int, last: int) -> int:
+    """Number of words in [first, last] covered by n-grams starting at ``starts``."""
+    marks = np.zeros(last - first + 1, dtype=bool)
+    for k in range(n):
+        marks[starts - first + k] = True
+    return int(marks.sum())
+
+
+def align_pair(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
+    """Every passage shared by A and B, in order of A."""
+    i, j = _seeds(a, b, config)
+    n = config.seed_ngram
+    keep = _supported(i, j, n)
+    i, j = i[keep], j[keep]
+    found = []
+    for members in group_seeds(i, j, config):
+        for _ in range(4):  # trimming along one side can expose a stray end on the other
+            before = len(members)
+            members = _trim_ends(_trim_ends(members, i, n), j, n)
+            if len(members) == before:
+                break
+        si, sj = i[members], j[members]
+        a_first, a_last = int(si.min()), int(si.max()) + n - 1
+        b_first, b_last = int(sj.min()), int(sj.max()) + n - 1
+        cov_a = _covered(si, n, a_first, a_last)
+        cov_b = _covered(sj, n, b_first, b_last)
+        matched = min(cov_a, cov_b)
+        if matched < config.min_words:
+            continue
+        len_a, len_b = a_last - a_first + 1, b_last - b_first + 1
+        if matched < config.min_density * max(len_a, len_b):
+            continue
+        same = len_a == len_b and np.array_equal(
+            a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1]
+        )
+        found.append(
+            PassageMatch(
+                a_first, a_last, b_first, b_last,
+                int(a.begins[a_first]), int(a.ends[a_last]),
+                int(b.begins[b_first]), int(b.ends[b_last]),
+                matched,
+                round((cov_a + cov_b) / (len_a + len_b), 4),
+                "verbatim" if same else "edited",
+            )
+        )
+    found.sort(key=lambda p: (p.a_first, p.b_first))
+    return found
+
+
+def whole_document_match(a: DocWords, b: DocWords) -> PassageMatch | None:
+    """The passage of two documents known to be exact duplicates (same normalised words)."""
+    if len(a.hashes) == 0 or len(b.hashes) == 0:
+        return None
+    last = len(a.hashes) - 1
+    return PassageMatch(
+        0, last, 0, len(b.hashes) - 1,
+        int(a.begins[0]), int(a.ends[-1]), int(b.begins[0]), int(b.ends[-1]),
+        len(a.hashes), 1.0, "verbatim",
+    )

@@ -1,0 +1,179 @@
+"""Turn engine output (document indices, offsets) into the four user-facing tables.
+
+Pairs get Jaccard and containment from shared n-gram counts and coverage from the union of
+their passages; clusters come from `stages.cluster`. Every table speaks in the user's
+``doc_id`` strings and code-point offsets into the texts as given.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from reprints import records
+from reprints.config import ScanConfig
+from reprints.records import Document, Skip
+from reprints.stages import cluster
+from reprints.stages.arrays import unique_pairs
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class Tables:
+    documents: pa.Table
+    pairs: pa.Table
+    passages: pa.Table
+    clusters: pa.Table
+
+
+def _to_seconds(parsed: pd.Series) -> np.ndarray:
+    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype("datetime64[s]")
+
+
+def parse_dates(values: list[str | None]) -> tuple[np.ndarray, list[str | None]]:
+    """datetime64[s] per value (NaT where absent or unreadable), and a warning per value.
+
+    ISO 8601 first (fast); anything else is tried as a free-form date ("26-FEB-1987 15:01").
+    Time zones are converted to UTC; dates without one are taken as UTC.
+    """
+    series = pd.Series(values, dtype="object")
+    out = _to_seconds(pd.to_datetime(series, errors="coerce", utc=True, format="ISO8601"))
+    retry = np.isnat(out) & series.notna().to_numpy()
+    if retry.any():
+        out[retry] = _to_seconds(pd.to_datetime(series[retry], errors="coerce", utc=True, format="mixed"))
+    warnings = [
+        f"date '{v}' not understood; treated as undated" if v is not None and np.isnat(d) else None
+        for v, d in zip(values, out)
+    ]
+    return out, warnings
+
+
+def snippet(text: str, limit: int = 160) -> str:
+    flat = _WS.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def documents_table(docs: list[Document], skips: list[Skip], n_words: np.ndarray,
+                    date_warnings: list[str | None]) -> pa.Table:
+    rows = []
+    for doc, words, date_warning in zip(docs, n_words.tolist(), date_warnings):
+        warning = "; ".join(w for w in (doc.warning, date_warning) if w) or None
+        rows.append({
+            "doc_id": doc.doc_id, "source": doc.source, "date": doc.date, "url": doc.url,
+            "length": len(doc.text), "words": words, "input": doc.origin, "skip_reason": None,
+            "warning": warning, "meta": json.dumps(doc.meta, ensure_ascii=False) if doc.meta else None,
+        })
+    for skip in skips:
+        rows.append({"doc_id": skip.doc_id, "source": None, "date": None, "url": None, "length": None,
+                     "words": None, "input": skip.origin, "skip_reason": skip.reason,
+                     "warning": None, "meta": None})
+    return pa.Table.from_pylist(rows, schema=records.DOCUMENTS)
+
+
+def _coverage(key: np.ndarray, begin: np.ndarray, end: np.ndarray, n_keys: int) -> np.ndarray:
+    """Characters covered by the union of spans, per key."""
+    covered = np.zeros(n_keys, dtype=np.int64)
+    if len(key):
+        _, seg_key, seg_begin, seg_end = cluster.merge_spans(key, begin, end)
+        np.add.at(covered, seg_key, seg_end - seg_begin)
+    return covered
+
+
+def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, shared: dict, exact: dict,
+                passages: dict, config: ScanConfig) -> pa.Table:
+    frames = [pd.DataFrame({"a": shared["a"], "b": shared["b"], "shared_ngrams": shared["shared"]})]
+    frames.append(pd.DataFrame({"a": exact["a"], "b": exact["b"], "exact_duplicate": True}))
+    df = pd.concat(frames, ignore_index=True)
+    df["exact_duplicate"] = df["exact_duplicate"].fillna(False).astype(bool)
+    df["shared_ngrams"] = df["shared_ngrams"].fillna(0).astype(np.int64)
+    df = df.groupby(["a", "b"], as_index=False).agg(shared_ngrams=("shared_ngrams", "max"),
+                                                    exact_duplicate=("exact_duplicate", "max"))
+    a, b = df["a"].to_numpy(np.int64), df["b"].to_numpy(np.int64)
+    na, nb, s = n_grams[a].astype(float), n_grams[b].astype(float), df["shared_ngrams"].to_numpy(float)
+    exact_dup = df["exact_duplicate"].to_numpy(bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jaccard = np.where(na + nb - s > 0, s / (na + nb - s), 0.0)
+        cont_a = np.where(na > 0, s / na, 0.0)
+        cont_b = np.where(nb > 0, s / nb, 0.0)
+    jaccard[exact_dup], cont_a[exact_dup], cont_b[exact_dup] = 1.0, 1.0, 1.0
+
+    # Coverage: union of each pair's passage spans on each side.
+    pair_index = pd.Series(np.arange(len(df)), index=pd.MultiIndex.from_arrays([a, b]))
+    n_pass = np.zeros(len(df), dtype=np.int64)
+    cov_a = np.zeros(len(df))
+    cov_b = np.zeros(len(df))
+    if len(passages["a"]):
+        p = pair_index.reindex(pd.MultiIndex.from_arrays([passages["a"], passages["b"]])).to_numpy()
+        p = p.astype(np.int64)
+        np.add.at(n_pass, p, 1)
+        cov_a = _coverage(p, passages["begin_a"], passages["end_a"], len(df)) / np.maximum(lengths[a], 1)
+        cov_b = _coverage(p, passages["begin_b"], passages["end_b"], len(df)) / np.maximum(lengths[b], 1)
+
+    keep = (n_pass > 0) | exact_dup | (jaccard >= config.pairs.near_duplicate_jaccard)
+    table = pa.table({
+        "doc_a": pa.array(ids[a[keep]], pa.string()),
+        "doc_b": pa.array(ids[b[keep]], pa.string()),
+        "jaccard": np.round(jaccard[keep], 4), "containment_a": np.round(cont_a[keep], 4),
+        "containment_b": np.round(cont_b[keep], 4), "coverage_a": np.round(cov_a[keep], 4),
+        "coverage_b": np.round(cov_b[keep], 4), "shared_ngrams": df["shared_ngrams"].to_numpy()[keep],
+        "passages": n_pass[keep], "exact_duplicate": exact_dup[keep],
+    })
+    return table.cast(records.PAIRS)
+
+
+def passages_table(ids: np.ndarray, texts: list[str], passages: dict) -> pa.Table:
+    a, b = passages["a"], passages["b"]
+    order = np.lexsort((passages["begin_b"], b, passages["begin_a"], a))
+    cols = {k: v[order] for k, v in passages.items()}
+    text_a = [texts[d][s:e] for d, s, e in zip(cols["a"].tolist(), cols["begin_a"].tolist(), cols["end_a"].tolist())]
+    text_b = [texts[d][s:e] for d, s, e in zip(cols["b"].tolist(), cols["begin_b"].tolist(), cols["end_b"].tolist())]
+    return pa.table({
+        "passage_id": np.arange(len(order), dtype=np.int64),
+        "doc_a": pa.array(ids[cols["a"]], pa.string()), "begin_a": cols["begin_a"], "end_a": cols["end_a"],
+        "doc_b": pa.array(ids[cols["b"]], pa.string()), "begin_b": cols["begin_b"], "end_b": cols["end_b"],
+        "matched_words": cols["matched"], "similarity": cols["similarity"],
+        "kind": pa.array(cols["kind"].tolist(), pa.string()),
+        "text_a": pa.array(text_a, pa.string()), "text_b": pa.array(text_b, pa.string()),
+    }, schema=records.PASSAGES)
+
+
+def clusters_table(ids: np.ndarray, texts: list[str], sources: list[str | None], raw_dates: list[str | None],
+                   dates: np.ndarray, passages: dict) -> pa.Table:
+    docs = np.concatenate([passages["a"], passages["b"]]).astype(np.int64)
+    begins = np.concatenate([passages["begin_a"], passages["begin_b"]]).astype(np.int64)
+    ends = np.concatenate([passages["end_a"], passages["end_b"]]).astype(np.int64)
+    if len(docs) == 0:
+        return records.CLUSTERS.empty_table()
+    segment, seg_doc, seg_begin, seg_end = cluster.merge_spans(docs, begins, ends)
+    half = len(passages["a"])
+    component = cluster.connected_components(len(seg_doc), segment[:half], segment[half:])
+    origin = cluster.choose_origins(component, dates[seg_doc], seg_end - seg_begin, seg_doc)
+
+    # Stable cluster ids: larger clusters first, then by their smallest segment.
+    n_seg = len(seg_doc)
+    size = np.bincount(component, minlength=n_seg)
+    docs_per = np.bincount(unique_pairs(component, seg_doc)[0], minlength=n_seg)
+    roots = np.unique(component)
+    ranked = roots[np.lexsort((roots, -size[roots]))]
+    cluster_id = np.zeros(n_seg, dtype=np.int64)
+    cluster_id[ranked] = np.arange(len(ranked))
+
+    rows = []
+    for s in range(len(seg_doc)):
+        c = int(component[s])
+        d = int(seg_doc[s])
+        o = int(origin[s])
+        rows.append({
+            "cluster_id": int(cluster_id[c]), "doc_id": str(ids[d]), "begin": int(seg_begin[s]), "end": int(seg_end[s]),
+            "source": sources[d], "date": raw_dates[d], "is_origin": o == s,
+            "origin_doc_id": str(ids[seg_doc[o]]), "cluster_size": int(size[c]), "cluster_docs": int(docs_per[c]),
+            "snippet": snippet(texts[d][seg_begin[s]: seg_end[s]]),
+        })
+    rows.sort(key=lambda r: (r["cluster_id"], not r["is_origin"], r["doc_id"], r["begin"]))
+    return pa.Table.from_pylist(rows, schema=records.CLUSTERS)
