@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/reprints scan examples/wire --out run-demo
+	$(VENV)/bin/reprints scan examples/wire/stories.jsonl --out run-demo --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -125,7 +125,7 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
     with tempfile.TemporaryDirectory(prefix="reprints-", dir=workdir) as tmp:
         matches = local.find_matches(corpus, config, Path(tmp), reporter)
 
-    with reporter.stage("cluster", total=None, unit="") :
+    with reporter.stage("cluster", total=1, unit="") as r:
         raw_dates = [d.date for d in docs]
         dates, date_warnings = report_tables.parse_dates(raw_dates)
         lengths = np.array([len(t) for t in texts], dtype=np.int64)
@@ -137,6 +137,7 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
             clusters=report_tables.clusters_table(ids, texts, [d.source for d in docs], raw_dates, dates,
                                                   matches.passages),
         )
+        r.advance()
     summary = _summary(docs, skips, tables, matches, reporter.timings, time.perf_counter() - started)
     result = Result(tables.documents, tables.pairs, tables.passages, tables.clusters, summary)
     if out is not None:

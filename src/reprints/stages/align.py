@@ -169,8 +169,14 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMat
     n = config.seed_ngram
     keep = _supported(i, j, n)
     i, j = i[keep], j[keep]
+    # Seeds of n words each can cover min_words words only if there are enough of them.
+    min_seeds = -(-config.min_words // n)
+    if len(i) < min_seeds:
+        return []
     found = []
     for members in group_seeds(i, j, config):
+        if len(members) < min_seeds:
+            continue
         for _ in range(4):  # trimming along one side can expose a stray end on the other
             before = len(members)
             members = _trim_ends(_trim_ends(members, i, n), j, n)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings as warnings_module
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,15 @@ def _to_seconds(parsed: pd.Series) -> np.ndarray:
     return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype("datetime64[s]")
 
 
+def _guess_format(values: pd.Series) -> str | None:
+    from pandas.tseries.api import guess_datetime_format
+
+    for value in values.head(1).astype(str):
+        # The guesser does not know upper-case month names ("26-FEB-1987"); parsing does.
+        return guess_datetime_format(value) or guess_datetime_format(value.title())
+    return None
+
+
 def parse_dates(values: list[str | None]) -> tuple[np.ndarray, list[str | None]]:
     """datetime64[s] per value (NaT where absent or unreadable), and a warning per value.
 
@@ -44,9 +54,16 @@ def parse_dates(values: list[str | None]) -> tuple[np.ndarray, list[str | None]]
     """
     series = pd.Series(values, dtype="object")
     out = _to_seconds(pd.to_datetime(series, errors="coerce", utc=True, format="ISO8601"))
-    retry = np.isnat(out) & series.notna().to_numpy()
-    if retry.any():
-        out[retry] = _to_seconds(pd.to_datetime(series[retry], errors="coerce", utc=True, format="mixed"))
+    # Then one format guessed from the data and applied to all (fast), then each on its own.
+    for fmt in (_guess_format(series[np.isnat(out) & series.notna().to_numpy()]), "mixed"):
+        if fmt is None:
+            continue
+        retry = np.isnat(out) & series.notna().to_numpy()
+        if not retry.any():
+            break
+        with warnings_module.catch_warnings():
+            warnings_module.simplefilter("ignore")
+            out[retry] = _to_seconds(pd.to_datetime(series[retry], errors="coerce", utc=True, format=fmt))
     warnings = [
         f"date '{v}' not understood; treated as undated" if v is not None and np.isnat(d) else None
         for v, d in zip(values, out)

@@ -1,0 +1,133 @@
+"""Helpers shared by the benchmark scripts: run one tool in its own process and measure it,
+describe the machine, and a few interval / pair utilities.
+
+Each tool runs in a fresh ``python`` subprocess so that its peak memory is its own. Two peak
+figures are recorded:
+
+* ``peak_rss_tree_mb``: the largest sum of RSS over the subprocess and all its descendants
+  (worker pools included), sampled by the parent every 50 ms with psutil. Shared pages of
+  forked workers are counted once per process, so this over-states a forking tool a little;
+  it is the honest upper bound of what the machine had to hold.
+* ``maxrss_mb``: ``ru_maxrss`` from ``wait4`` for the subprocess: the peak of the single largest
+  process in its tree (Linux folds reaped children's peaks into it), not a sum.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (None, None, None)
+    versions = {}
+    for mod in ("reprints", "datasketch", "rensa", "numpy", "pyarrow", "duckdb"):
+        try:
+            from importlib.metadata import version
+
+            versions[mod] = version(mod)
+        except Exception:  # noqa: BLE001
+            versions[mod] = None
+    return {
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "cpu_model": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": [round(x, 2) for x in load] if load[0] is not None else None,
+        "versions": versions,
+    }
+
+
+def run_measured(cmd: list[str], log_path: Path | None = None, poll_s: float = 0.05,
+                 timeout_s: float | None = None) -> dict[str, Any]:
+    """Run ``cmd`` as a subprocess; return wall seconds, peak tree RSS, ru_maxrss, exit code."""
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    peak = [0]
+    samples = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.Error:
+            return
+        while not stop.is_set():
+            total = 0
+            try:
+                procs = [root] + root.children(recursive=True)
+            except psutil.Error:
+                break
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total)
+            samples[0] += 1
+            stop.wait(poll_s)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    timed_out = False
+    deadline = None if timeout_s is None else started + timeout_s
+    while True:
+        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            timed_out = True
+            proc.kill()
+            pid, status, rusage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.02)
+    wall = time.perf_counter() - started
+    stop.set()
+    thread.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
+    if log_path:
+        log.close()
+    return {
+        "returncode": proc.returncode,
+        "timed_out": timed_out,
+        "process_wall_s": round(wall, 3),
+        "peak_rss_tree_mb": round(peak[0] / 2**20, 1),
+        "maxrss_mb": round(rusage.ru_maxrss / 1024, 1),
+        "rss_samples": samples[0],
+    }
+
+
+def self_rss_mb() -> float:
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=str))
+    tmp.replace(path)
+
+
+def python() -> str:
+    return sys.executable

@@ -1,0 +1,3 @@
+from reprints.cli import main
+
+main()
