@@ -188,10 +188,9 @@ def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: 
     b = np.concatenate([shared["b"], exact["b"]]).astype(np.int64)
     is_exact = np.concatenate([np.zeros(len(shared["a"]), bool), np.ones(len(exact["a"]), bool)])
     # Exact pairs are also shared-n-gram pairs; align each pair once, the exact way.
-    if len(exact["a"]):
-        exact_keys = set(zip(exact["a"].tolist(), exact["b"].tolist()))
-        drop = np.array([(x, y) in exact_keys and not e for x, y, e in zip(a.tolist(), b.tolist(), is_exact.tolist())])
-        a, b, is_exact = a[~drop], b[~drop], is_exact[~drop]
+    keys = (a << 32) | b
+    drop = ~is_exact & np.isin(keys, keys[is_exact])
+    a, b, is_exact = a[~drop], b[~drop], is_exact[~drop]
     order = np.lexsort((b, a))
     a, b, is_exact = a[order], b[order], is_exact[order]
     size = config.engine.batch_pairs

@@ -89,17 +89,25 @@ def _seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[np.ndarray, n
     return sa.positions[ia], sb.positions[ib]
 
 
-def _split_by_gaps(members: np.ndarray, coord: np.ndarray, limit: int) -> list[np.ndarray]:
-    ordered = members[np.argsort(coord[members], kind="stable")]
-    cuts = np.flatnonzero(np.diff(coord[ordered]) > limit) + 1
-    return np.split(ordered, cuts) if len(cuts) else [ordered]
+# Grouping works on plain lists: seed groups are small (tens to hundreds), where a Python
+# loop beats the per-call cost of numpy several times over.
+
+def _split_by_gaps(members: list[int], coord: list[int], limit: int) -> list[list[int]]:
+    ordered = sorted(members, key=coord.__getitem__)
+    parts, start = [], 0
+    for k in range(1, len(ordered)):
+        if coord[ordered[k]] - coord[ordered[k - 1]] > limit:
+            parts.append(ordered[start:k])
+            start = k
+    parts.append(ordered[start:])
+    return parts
 
 
-def group_seeds(i: np.ndarray, j: np.ndarray, config: AlignConfig) -> list[np.ndarray]:
+def group_seeds(i: list[int], j: list[int], config: AlignConfig) -> list[list[int]]:
     """Split seeds into passages: groups with no gap wider than ``max_gap`` words in A or B."""
     limit = config.max_gap + config.seed_ngram
-    pending = [np.arange(len(i))] if len(i) else []
-    done: list[np.ndarray] = []
+    pending = [list(range(len(i)))] if len(i) else []
+    done: list[list[int]] = []
     while pending:
         members = pending.pop()
         parts = _split_by_gaps(members, i, limit)
@@ -130,21 +138,19 @@ def _supported(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     return ok
 
 
-def _trim_ends(members: np.ndarray, coord: np.ndarray, n: int) -> np.ndarray:
+def _trim_ends(members: list[int], coord: list[int], n: int) -> list[int]:
     """Drop stray runs of seeds at both ends of a passage, along one document.
 
     Sorted along the document, seeds form runs of unbroken coverage. An end run that covers
     no more words than the gap separating it from the next run is a chance match next to
     the passage ("…Putin said. [18 new words] in Syria's Idlib"), not part of it.
     """
-    ordered = members[np.argsort(coord[members], kind="stable")]
-    pos = coord[ordered]
-    cuts = np.flatnonzero(np.diff(pos) > n + 1) + 1
-    if len(cuts) == 0:
-        return ordered
-    bounds = np.concatenate([[0], cuts, [len(ordered)]])
-    first, last = pos[bounds[:-1]], pos[bounds[1:] - 1] + n  # run extents, half-open
-    lo, hi = 0, len(bounds) - 1
+    runs = _split_by_gaps(members, coord, n + 1)
+    if len(runs) < 2:
+        return runs[0]
+    first = [coord[r[0]] for r in runs]
+    last = [coord[r[-1]] + n for r in runs]  # run extents, half-open
+    lo, hi = 0, len(runs)
     while hi - lo >= 2:
         if last[lo] - first[lo] <= first[lo + 1] - last[lo]:
             lo += 1
@@ -152,15 +158,12 @@ def _trim_ends(members: np.ndarray, coord: np.ndarray, n: int) -> np.ndarray:
             hi -= 1
         else:
             break
-    return ordered[bounds[lo] : bounds[hi]]
+    return [m for r in runs[lo:hi] for m in r]
 
 
-def _covered(starts: np.ndarray, n: int, first: int, last: int) -> int:
-    """Number of words in [first, last] covered by n-grams starting at ``starts``."""
-    marks = np.zeros(last - first + 1, dtype=bool)
-    for k in range(n):
-        marks[starts - first + k] = True
-    return int(marks.sum())
+def _covered(starts: list[int], n: int) -> int:
+    """Number of words covered by n-grams starting at ``starts``."""
+    return len({s + k for s in starts for k in range(n)})
 
 
 def align_pair(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
@@ -173,6 +176,7 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMat
     min_seeds = -(-config.min_words // n)
     if len(i) < min_seeds:
         return []
+    i, j = i.tolist(), j.tolist()
     found = []
     for members in group_seeds(i, j, config):
         if len(members) < min_seeds:
@@ -182,11 +186,10 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMat
             members = _trim_ends(_trim_ends(members, i, n), j, n)
             if len(members) == before:
                 break
-        si, sj = i[members], j[members]
-        a_first, a_last = int(si.min()), int(si.max()) + n - 1
-        b_first, b_last = int(sj.min()), int(sj.max()) + n - 1
-        cov_a = _covered(si, n, a_first, a_last)
-        cov_b = _covered(sj, n, b_first, b_last)
+        si, sj = [i[m] for m in members], [j[m] for m in members]
+        a_first, a_last = min(si), max(si) + n - 1
+        b_first, b_last = min(sj), max(sj) + n - 1
+        cov_a, cov_b = _covered(si, n), _covered(sj, n)
         matched = min(cov_a, cov_b)
         if matched < config.min_words:
             continue
