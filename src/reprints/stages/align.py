@@ -223,3 +223,16 @@ def whole_document_match(a: DocWords, b: DocWords) -> PassageMatch | None:
         int(a.begins[0]), int(a.ends[-1]), int(b.begins[0]), int(b.ends[-1]),
         len(a.hashes), 1.0, "verbatim",
     )
+
+
+def doc_words(text: str) -> DocWords:
+    """A single text's words, without boilerplate masking (for aligning two given texts)."""
+    from reprints.stages.normalise import tokenize
+
+    t = tokenize([text])
+    return DocWords(t.hashes, t.begins, t.ends, np.zeros(len(t.hashes), dtype=bool))
+
+
+def align_texts(text_a: str, text_b: str, config: AlignConfig | None = None) -> list[PassageMatch]:
+    """Every passage shared by two texts, with code-point offsets into each."""
+    return align_pair(doc_words(text_a), doc_words(text_b), config or AlignConfig())
