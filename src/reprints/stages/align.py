@@ -22,16 +22,6 @@ from reprints.config import AlignConfig
 from reprints.stages.shingle import ngram_hashes
 
 
-@dataclass(frozen=True)
-class SeedIndex:
-    """A document's seed n-grams, sorted once and reused for every pair it is aligned in."""
-
-    values: np.ndarray  # distinct n-gram hashes, sorted
-    first: np.ndarray  # index into ``positions`` of each value's first occurrence
-    count: np.ndarray  # occurrences of each value
-    positions: np.ndarray  # start word of each occurrence, grouped by value
-
-
 class DocWords:
     """The words of one document as alignment needs them."""
 
@@ -42,15 +32,26 @@ class DocWords:
         self.begins = begins  # int64, code-point offsets into the text as given
         self.ends = ends
         self.masked = masked  # bool, True on boilerplate lines
-        self._seeds: dict[int, SeedIndex] = {}
+        self._seeds: dict[tuple[int, int], dict[int, list[int]]] = {}
 
-    def seed_index(self, n: int) -> SeedIndex:
-        if n not in self._seeds:
+    def seed_index(self, n: int, max_repeats: int) -> dict[int, list[int]]:
+        """n-gram hash → start words, for n-grams occurring at most ``max_repeats`` times.
+
+        Built once per document and reused for every pair it is aligned in. A dict, because
+        intersecting two of them is a set operation in C, and documents share few n-grams.
+        """
+        key = (n, max_repeats)
+        if key not in self._seeds:
             pos, grams = ngram_hashes(self.hashes, n, ~self.masked)
             order = np.argsort(grams, kind="stable")
             values, first, count = np.unique(grams[order], return_index=True, return_counts=True)
-            self._seeds[n] = SeedIndex(values, first, count, pos[order])
-        return self._seeds[n]
+            positions = pos[order].tolist()
+            index = dict(zip(values[count == 1].tolist(), ([p] for p in pos[order][first[count == 1]].tolist())))
+            for v, f, c in zip(values.tolist(), first.tolist(), count.tolist()):
+                if 1 < c <= max_repeats:
+                    index[v] = positions[f : f + c]
+            self._seeds[key] = index
+        return self._seeds[key]
 
 
 @dataclass(frozen=True)
@@ -70,23 +71,26 @@ class PassageMatch:
     kind: str
 
 
-def _seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[np.ndarray, np.ndarray]:
-    sa, sb = a.seed_index(config.seed_ngram), b.seed_index(config.seed_ngram)
-    _, ka, kb = np.intersect1d(sa.values, sb.values, assume_unique=True, return_indices=True)
-    ca, cb = sa.count[ka], sb.count[kb]
-    ok = (ca <= config.max_seed_repeats) & (cb <= config.max_seed_repeats)
-    if ok.sum() < config.min_words // config.seed_ngram:  # too few to cover a passage
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ka, kb, ca, cb = ka[ok], kb[ok], ca[ok], cb[ok]
-    if ca.max() == 1 and cb.max() == 1:  # the usual case: every shared n-gram occurs once
-        return sa.positions[sa.first[ka]], sb.positions[sb.first[kb]]
-    sizes = ca * cb
-    total = int(sizes.sum())
-    group = np.repeat(np.arange(len(sizes)), sizes)
-    within = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    ia = sa.first[ka][group] + within // cb[group]
-    ib = sb.first[kb][group] + within % cb[group]
-    return sa.positions[ia], sb.positions[ib]
+def _seeds(a: DocWords, b: DocWords, config: AlignConfig, min_seeds: int) -> tuple[list[int], list[int]]:
+    """Positions (i in A, j in B) where the same n-gram starts; empty if too few to matter."""
+    index_a = a.seed_index(config.seed_ngram, config.max_seed_repeats)
+    index_b = b.seed_index(config.seed_ngram, config.max_seed_repeats)
+    common = index_a.keys() & index_b.keys()
+    if len(common) < min_seeds:
+        return [], []
+    i: list[int] = []
+    j: list[int] = []
+    for g in common:
+        pa, pb = index_a[g], index_b[g]
+        if len(pa) == 1 and len(pb) == 1:
+            i.append(pa[0])
+            j.append(pb[0])
+        else:
+            for p in pa:
+                for q in pb:
+                    i.append(p)
+                    j.append(q)
+    return i, j
 
 
 # Grouping works on plain lists: seed groups are small (tens to hundreds), where a Python
@@ -120,22 +124,25 @@ def group_seeds(i: list[int], j: list[int], config: AlignConfig) -> list[list[in
     return done
 
 
-def _supported(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
-    """True for seeds with a neighbour on the same diagonal at most one word further on.
+def _supported(i: list[int], j: list[int], n: int) -> tuple[list[int], list[int]]:
+    """The seeds with a neighbour on the same diagonal at most one word further on or back.
 
     A lone matching n-gram ("in Syria's Idlib") is what unrelated text on one topic shares;
     reuse shows as chains: n+1 consecutive matching words, or n-grams around a substituted
     word. Dropping lone seeds keeps chance matches from stretching a passage's ends.
     """
-    if len(i) < 2:
-        return np.zeros(len(i), dtype=bool)
-    order = np.lexsort((i, i - j))
-    di, dd = np.diff(i[order]), np.diff((i - j)[order])
-    linked = (dd == 0) & (di <= n + 1)
-    ok = np.zeros(len(i), dtype=bool)
-    ok[order[1:][linked]] = True
-    ok[order[:-1][linked]] = True
-    return ok
+    seeds = set(zip(i, j))
+    kept = []
+    for p, q in seeds:
+        if (p + 1, q + 1) in seeds or (p - 1, q - 1) in seeds:  # the common case: a chain
+            kept.append((p, q))
+            continue
+        for k in range(2, n + 2):
+            if (p + k, q + k) in seeds or (p - k, q - k) in seeds:
+                kept.append((p, q))
+                break
+    kept.sort()
+    return [p for p, _ in kept], [q for _, q in kept]
 
 
 def _trim_ends(members: list[int], coord: list[int], n: int) -> list[int]:
@@ -168,15 +175,12 @@ def _covered(starts: list[int], n: int) -> int:
 
 def align_pair(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
     """Every passage shared by A and B, in order of A."""
-    i, j = _seeds(a, b, config)
     n = config.seed_ngram
-    keep = _supported(i, j, n)
-    i, j = i[keep], j[keep]
     # Seeds of n words each can cover min_words words only if there are enough of them.
     min_seeds = -(-config.min_words // n)
+    i, j = _supported(*_seeds(a, b, config, min_seeds), n)
     if len(i) < min_seeds:
         return []
-    i, j = i.tolist(), j.tolist()
     found = []
     for members in group_seeds(i, j, config):
         if len(members) < min_seeds:
