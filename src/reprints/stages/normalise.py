@@ -141,10 +141,14 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     begins = np.flatnonzero(edges == 1)
     ends = np.flatnonzero(edges == -1)
 
-    fwd, inv = _POWERS.upto(len(cps) + 1)
+    # Polynomial hash of each word's folded characters. Ignored characters (combining marks,
+    # folded to 0) take no position, so "é" and "e" + U+0301 give the same word hash.
+    rank = np.zeros(len(cps) + 1, dtype=np.int64)
+    np.cumsum(folded != 0, out=rank[1:])
+    fwd, inv = _POWERS.upto(int(rank[-1]) + 1)
     prefix = np.zeros(len(cps) + 1, dtype=np.uint64)
-    np.cumsum(folded * fwd[: len(cps)], out=prefix[1:])
-    raw = (prefix[ends] - prefix[begins]) * inv[begins]
+    np.cumsum(folded * fwd[rank[:-1]], out=prefix[1:])
+    raw = (prefix[ends] - prefix[begins]) * inv[rank[begins]]
     hashes = mix64(raw)
 
     token_doc = np.searchsorted(doc_starts, begins, side="right") - 1

@@ -34,7 +34,7 @@ class Tables:
 
 
 def _to_seconds(parsed: pd.Series) -> np.ndarray:
-    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype("datetime64[s]")
+    return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[s]")
 
 
 def _guess_format(values: pd.Series) -> str | None:
