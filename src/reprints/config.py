@@ -78,6 +78,16 @@ class AlignConfig:
     # Share of a passage's words covered by seeds; below it the "passage" is a scatter of
     # common phrases rather than reuse.
     min_density: float = 0.4
+    # Sentence-level similarity for re-worded reuse: "off"; "related" (default: only for
+    # pairs that already share a word-level passage, so the verbatim path costs nothing
+    # more on unrelated pairs); or "all" (every pair, as in PAN evaluation of given pairs).
+    paraphrase: str = "related"
+    # Two sentences are a paraphrase seed when the weighted cosine and the Dice coefficient
+    # of their content-word stems both reach these (Sanchez-Perez et al., PAN 2014, use 0.33).
+    sentence_cosine: float = 0.33
+    sentence_dice: float = 0.33
+    # ... and they share at least this many content-word stems.
+    sentence_min_shared: int = 2
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,8 @@ def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
         if d not in cache:
             k = int(np.searchsorted(docs, d))
             lo, hi = tokens.doc_bounds[k], tokens.doc_bounds[k + 1]
-            cache[d] = align_stage.DocWords(tokens.hashes[lo:hi], tokens.begins[lo:hi],
-                                            tokens.ends[lo:hi], mask[lo:hi])
+            cache[d] = align_stage.DocWords(tokens.hashes[lo:hi], tokens.begins[lo:hi], tokens.ends[lo:hi],
+                                            mask[lo:hi], tokens.stems[lo:hi], tokens.sentence_end[lo:hi])
         return cache[d]
 
     rows = []
@@ -109,7 +109,7 @@ def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
             match = align_stage.whole_document_match(words(a), words(b))
             matches = [match] if match else []
         else:
-            matches = align_stage.align_pair(words(a), words(b), config.align)
+            matches = align_stage.align_related(words(a), words(b), config.align)
         rows.extend((a, b, m.a_begin, m.a_end, m.b_begin, m.b_end, m.matched_words,
                      m.similarity, m.kind) for m in matches)
     return rows

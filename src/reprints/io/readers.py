@@ -25,6 +25,7 @@ from reprints.records import Document, Skip
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".parquet", ".csv")
 TEXT_SUFFIXES = (".txt",)
 _BINARY_PROBE = 8192
+_BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark: framing in table files, not content
 _HAS_WORD = re.compile(r"[^\W_]")
 
 
@@ -102,6 +103,8 @@ def _read_jsonl(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
         with opener(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 origin = f"{path}:{number}"
+                if number == 1 and raw.startswith(_BOM):
+                    raw = raw[len(_BOM):]
                 if not raw.strip():
                     continue
                 line, warning = _decode(raw)
@@ -124,7 +127,7 @@ def _read_csv(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
     except OSError as err:
         yield Skip(str(path), f"cannot read file: {err.strerror or err}")
         return
-    text, warning = _decode(data)
+    text, warning = _decode(data.removeprefix(_BOM))
     csv.field_size_limit(2**31 - 1)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))

@@ -1,15 +1,20 @@
 """Passage alignment between two documents: the one implementation every engine calls.
 
-1. Seeds: positions (i in A, j in B) where the same normalised word n-gram starts (3 words
-   by default). N-grams on boilerplate lines never seed; n-grams repeated more than a few
-   times in either document are dropped (they would tie every copy to every other).
-2. Passages: seeds are split into groups wherever two neighbours are more than ``max_gap``
-   words apart, alternately along A and along B, until no group splits further (the
-   divide-and-split scheme of Sanchez-Perez et al., PAN 2014). Because splitting looks at
+1. Word seeds: positions where the same normalised word n-gram (3 words by default) starts
+   in A and in B. N-grams on boilerplate lines never seed; n-grams repeated more than a few
+   times in either document are dropped (they would tie every copy to every other); lone
+   seeds, off any chain of matches, are dropped as chance.
+2. Sentence seeds (paraphrase mode): sentence pairs whose content-word stems are similar
+   (weighted cosine and Dice, after Sanchez-Perez et al., PAN 2014). They find re-worded,
+   re-translated and summarised reuse that shares no run of words.
+3. Passages: seeds (word ranges in A and B) are split into groups wherever neighbours are
+   more than ``max_gap`` words apart, alternately along A and along B, until no group splits
+   further (the divide-and-split scheme of Sanchez-Perez et al.). Because splitting looks at
    each document separately, passages in any order are found, swapped paragraphs included.
-3. Each group whose seeds cover at least ``min_words`` words on both sides, and cover them
-   densely, is a passage from its first to its last seeded word: boundaries are words, mapped
-   back to code-point offsets in the texts as given.
+   Stray runs at the ends of a group are trimmed.
+4. Each group whose seeds cover at least ``min_words`` words on both sides, densely, is a
+   passage from its first to its last seeded word: boundaries are words, mapped back to
+   code-point offsets in the texts as given.
 """
 
 from __future__ import annotations
@@ -19,20 +24,36 @@ from dataclasses import dataclass
 import numpy as np
 
 from reprints.config import AlignConfig
+from reprints.stages.arrays import unique_pairs
 from reprints.stages.shingle import ngram_hashes
+
+# A seed: first and last word in A, first and last word in B (inclusive), and for a
+# sentence seed its cosine similarity (0.0 for word seeds).
+Seed = tuple[int, int, int, int, float]
 
 
 class DocWords:
     """The words of one document as alignment needs them."""
 
-    __slots__ = ("hashes", "begins", "ends", "masked", "_seeds")
+    __slots__ = ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "_seeds")
 
-    def __init__(self, hashes: np.ndarray, begins: np.ndarray, ends: np.ndarray, masked: np.ndarray):
+    def __init__(self, hashes: np.ndarray, begins: np.ndarray, ends: np.ndarray, masked: np.ndarray,
+                 stems: np.ndarray | None = None, sentence_end: np.ndarray | None = None):
         self.hashes = hashes  # uint64, normalised word hashes
         self.begins = begins  # int64, code-point offsets into the text as given
         self.ends = ends
         self.masked = masked  # bool, True on boilerplate lines
+        self.stems = hashes if stems is None else stems  # uint64, truncation stems
+        if sentence_end is None:
+            sentence_end = np.zeros(len(hashes), dtype=bool)
+            sentence_end[-1:] = True
+        self.sentence_end = sentence_end
         self._seeds: dict[tuple[int, int], dict[int, list[int]]] = {}
+
+    @classmethod
+    def from_tokens(cls, tokens, masked: np.ndarray | None = None) -> "DocWords":
+        mask = np.zeros(len(tokens.hashes), dtype=bool) if masked is None else masked
+        return cls(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems, tokens.sentence_end)
 
     def seed_index(self, n: int, max_repeats: int) -> dict[int, list[int]]:
         """n-gram hash → start words, for n-grams occurring at most ``max_repeats`` times.
@@ -46,12 +67,21 @@ class DocWords:
             order = np.argsort(grams, kind="stable")
             values, first, count = np.unique(grams[order], return_index=True, return_counts=True)
             positions = pos[order].tolist()
-            index = dict(zip(values[count == 1].tolist(), ([p] for p in pos[order][first[count == 1]].tolist())))
+            single = count == 1
+            index = dict(zip(values[single].tolist(), ([p] for p in pos[order][first[single]].tolist())))
             for v, f, c in zip(values.tolist(), first.tolist(), count.tolist()):
                 if 1 < c <= max_repeats:
                     index[v] = positions[f : f + c]
             self._seeds[key] = index
         return self._seeds[key]
+
+    def sentence_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """First and last word of every sentence."""
+        last = np.flatnonzero(self.sentence_end)
+        if len(last) == 0 or last[-1] != len(self.hashes) - 1:
+            last = np.append(last, len(self.hashes) - 1)
+        first = np.concatenate([[0], last[:-1] + 1])
+        return first, last
 
 
 @dataclass(frozen=True)
@@ -71,7 +101,9 @@ class PassageMatch:
     kind: str
 
 
-def _seeds(a: DocWords, b: DocWords, config: AlignConfig, min_seeds: int) -> tuple[list[int], list[int]]:
+# --- word seeds -------------------------------------------------------------------------
+
+def _word_seeds(a: DocWords, b: DocWords, config: AlignConfig, min_seeds: int) -> tuple[list[int], list[int]]:
     """Positions (i in A, j in B) where the same n-gram starts; empty if too few to matter."""
     index_a = a.seed_index(config.seed_ngram, config.max_seed_repeats)
     index_b = b.seed_index(config.seed_ngram, config.max_seed_repeats)
@@ -93,38 +125,7 @@ def _seeds(a: DocWords, b: DocWords, config: AlignConfig, min_seeds: int) -> tup
     return i, j
 
 
-# Grouping works on plain lists: seed groups are small (tens to hundreds), where a Python
-# loop beats the per-call cost of numpy several times over.
-
-def _split_by_gaps(members: list[int], coord: list[int], limit: int) -> list[list[int]]:
-    ordered = sorted(members, key=coord.__getitem__)
-    parts, start = [], 0
-    for k in range(1, len(ordered)):
-        if coord[ordered[k]] - coord[ordered[k - 1]] > limit:
-            parts.append(ordered[start:k])
-            start = k
-    parts.append(ordered[start:])
-    return parts
-
-
-def group_seeds(i: list[int], j: list[int], config: AlignConfig) -> list[list[int]]:
-    """Split seeds into passages: groups with no gap wider than ``max_gap`` words in A or B."""
-    limit = config.max_gap + config.seed_ngram
-    pending = [list(range(len(i)))] if len(i) else []
-    done: list[list[int]] = []
-    while pending:
-        members = pending.pop()
-        parts = _split_by_gaps(members, i, limit)
-        if len(parts) == 1:
-            parts = _split_by_gaps(members, j, limit)
-            if len(parts) == 1:
-                done.append(members)
-                continue
-        pending.extend(parts)
-    return done
-
-
-def _supported(i: list[int], j: list[int], n: int) -> tuple[list[int], list[int]]:
+def _supported(i: list[int], j: list[int], n: int) -> list[tuple[int, int]]:
     """The seeds with a neighbour on the same diagonal at most one word further on or back.
 
     A lone matching n-gram ("in Syria's Idlib") is what unrelated text on one topic shares;
@@ -142,21 +143,146 @@ def _supported(i: list[int], j: list[int], n: int) -> tuple[list[int], list[int]
                 kept.append((p, q))
                 break
     kept.sort()
-    return [p for p, _ in kept], [q for _, q in kept]
+    return kept
 
 
-def _trim_ends(members: list[int], coord: list[int], n: int) -> list[int]:
+# --- sentence seeds -----------------------------------------------------------------------
+
+def _sentence_stems(words: DocWords) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (sentence, stem) pairs of a document's unmasked words, and sentence bounds."""
+    first, last = words.sentence_bounds()
+    sentence = np.repeat(np.arange(len(first)), last - first + 1)
+    keep = ~words.masked
+    sent, stems = unique_pairs(sentence[keep], words.stems[keep])
+    return sent, stems, first, last
+
+
+def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
+    """Sentence pairs similar enough to be reuse: weighted cosine and Dice of their stems.
+
+    Stem weights are inverse sentence frequencies over both documents, so that function words
+    ("the", "und", "les") weigh nothing in any language and topical words weigh most; stems
+    in more than a quarter of all sentences are ignored outright.
+    """
+    if len(a.hashes) == 0 or len(b.hashes) == 0:
+        return []
+    sa, stem_a, first_a, last_a = _sentence_stems(a)
+    sb, stem_b, first_b, last_b = _sentence_stems(b)
+    n_sent = len(first_a) + len(first_b)
+    vocab, inverse = np.unique(np.concatenate([stem_a, stem_b]), return_inverse=True)
+    sent_freq = np.bincount(inverse, minlength=len(vocab))
+    weight = np.log(n_sent / sent_freq)
+    weight[sent_freq > max(2, 0.25 * n_sent)] = 0.0
+    ia, ib = inverse[: len(stem_a)], inverse[len(stem_a):]
+    wa, wb = weight[ia], weight[ib]
+    keep_a, keep_b = wa > 0, wb > 0
+    sa, ia, wa = sa[keep_a], ia[keep_a], wa[keep_a]
+    sb, ib, wb = sb[keep_b], ib[keep_b], wb[keep_b]
+    na, nb = len(first_a), len(first_b)
+    norm_a = np.sqrt(np.bincount(sa, weights=wa * wa, minlength=na))
+    norm_b = np.sqrt(np.bincount(sb, weights=wb * wb, minlength=nb))
+    size_a = np.bincount(sa, minlength=na)
+    size_b = np.bincount(sb, minlength=nb)
+
+    # Join on stem: every (sentence in A, sentence in B) pair sharing a stem.
+    order_b = np.argsort(ib, kind="stable")
+    ib_sorted, sb_sorted = ib[order_b], sb[order_b]
+    lo = np.searchsorted(ib_sorted, ia, side="left")
+    hi = np.searchsorted(ib_sorted, ia, side="right")
+    counts = hi - lo
+    if counts.sum() == 0:
+        return []
+    rep = np.repeat(np.arange(len(ia)), counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    pair_a = sa[rep]
+    pair_b = sb_sorted[lo[rep] + within]
+    key = pair_a * nb + pair_b
+    dot = np.bincount(key, weights=wa[rep] ** 2, minlength=na * nb)
+    shared = np.bincount(key, minlength=na * nb)
+    cand = np.flatnonzero(shared >= config.sentence_min_shared)
+    if len(cand) == 0:
+        return []
+    x, y = cand // nb, cand % nb
+    cosine = dot[cand] / np.maximum(norm_a[x] * norm_b[y], 1e-12)
+    dice = 2 * shared[cand] / (size_a[x] + size_b[y])
+    ok = (cosine >= config.sentence_cosine) & (dice >= config.sentence_dice)
+    return [(int(first_a[p]), int(last_a[p]), int(first_b[q]), int(last_b[q]), max(c, 1e-6))
+            for p, q, c in zip(x[ok].tolist(), y[ok].tolist(), cosine[ok].tolist())]
+
+
+def _new_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], len_a: int, len_b: int) -> list[Seed]:
+    """Sentence seeds that add something: not those whose sentences are already matched word
+    for word on both sides (word seeds place the boundaries there more precisely)."""
+    if not candidates or not word_seeds:
+        return candidates
+    covered_a = np.zeros(len_a + 1, dtype=np.int64)
+    covered_b = np.zeros(len_b + 1, dtype=np.int64)
+    for s in word_seeds:
+        covered_a[s[0]] += 1
+        covered_a[s[1] + 1] -= 1
+        covered_b[s[2]] += 1
+        covered_b[s[3] + 1] -= 1
+    run_a = np.concatenate([[0], np.cumsum(np.cumsum(covered_a)[:-1] > 0)])
+    run_b = np.concatenate([[0], np.cumsum(np.cumsum(covered_b)[:-1] > 0)])
+    kept = []
+    for s in candidates:
+        share_a = (run_a[s[1] + 1] - run_a[s[0]]) / (s[1] - s[0] + 1)
+        share_b = (run_b[s[3] + 1] - run_b[s[2]]) / (s[3] - s[2] + 1)
+        if share_a < 0.5 or share_b < 0.5:
+            kept.append(s)
+    return kept
+
+
+# --- grouping -----------------------------------------------------------------------------
+# Grouping works on plain lists: seed groups are small (tens to hundreds), where a Python
+# loop beats the per-call cost of numpy several times over.
+
+def _split_by_gaps(members: list[int], seeds: list[Seed], side: int, limit: int) -> list[list[int]]:
+    """Split seeds (sorted along one document) wherever more than ``limit`` words are unseeded."""
+    lo_at, hi_at = 2 * side, 2 * side + 1
+    ordered = sorted(members, key=lambda m: seeds[m][lo_at])
+    parts, start = [], 0
+    reach = seeds[ordered[0]][hi_at]
+    for k in range(1, len(ordered)):
+        seed = seeds[ordered[k]]
+        if seed[lo_at] - reach - 1 > limit:
+            parts.append(ordered[start:k])
+            start = k
+        reach = max(reach, seed[hi_at])
+    parts.append(ordered[start:])
+    return parts
+
+
+def group_seeds(seeds: list[Seed], config: AlignConfig) -> list[list[int]]:
+    """Split seeds into passages: groups with no gap wider than ``max_gap`` words in A or B."""
+    pending = [list(range(len(seeds)))] if seeds else []
+    done: list[list[int]] = []
+    while pending:
+        members = pending.pop()
+        parts = _split_by_gaps(members, seeds, 0, config.max_gap)
+        if len(parts) == 1:
+            parts = _split_by_gaps(members, seeds, 1, config.max_gap)
+            if len(parts) == 1:
+                done.append(members)
+                continue
+        pending.extend(parts)
+    return done
+
+
+def _trim_ends(members: list[int], seeds: list[Seed], side: int) -> list[int]:
     """Drop stray runs of seeds at both ends of a passage, along one document.
 
-    Sorted along the document, seeds form runs of unbroken coverage. An end run that covers
-    no more words than the gap separating it from the next run is a chance match next to
-    the passage ("…Putin said. [18 new words] in Syria's Idlib"), not part of it.
+    Sorted along the document, seeds form runs of unbroken coverage (one unmatched word
+    allowed). An end run that covers no more words than the gap separating it from the next
+    run is a chance match next to the passage ("…Putin said. [18 new words] in Syria's
+    Idlib"), not part of it.
     """
-    runs = _split_by_gaps(members, coord, n + 1)
+    runs = _split_by_gaps(members, seeds, side, 1)
     if len(runs) < 2:
         return runs[0]
-    first = [coord[r[0]] for r in runs]
-    last = [coord[r[-1]] + n for r in runs]  # run extents, half-open
+    lo_at, hi_at = 2 * side, 2 * side + 1
+    first = [min(seeds[m][lo_at] for m in r) for r in runs]
+    last = [max(seeds[m][hi_at] for m in r) + 1 for r in runs]  # run extents, half-open
     lo, hi = 0, len(runs)
     while hi - lo >= 2:
         if last[lo] - first[lo] <= first[lo + 1] - last[lo]:
@@ -168,52 +294,82 @@ def _trim_ends(members: list[int], coord: list[int], n: int) -> list[int]:
     return [m for r in runs[lo:hi] for m in r]
 
 
-def _covered(starts: list[int], n: int) -> int:
-    """Number of words covered by n-grams starting at ``starts``."""
-    return len({s + k for s in starts for k in range(n)})
+def _covered(seeds: list[Seed], side: int) -> int:
+    """Number of words covered by the seeds on one side."""
+    lo_at, hi_at = 2 * side, 2 * side + 1
+    spans = sorted((s[lo_at], s[hi_at]) for s in seeds)
+    total, reach = 0, -1
+    for lo, hi in spans:
+        if hi > reach:
+            total += hi - max(lo, reach + 1) + 1
+            reach = hi
+    return total
 
 
-def align_pair(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
-    """Every passage shared by A and B, in order of A."""
+# --- the aligner --------------------------------------------------------------------------
+
+def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool | None = None) -> list[PassageMatch]:
+    """Every passage shared by A and B, in order of A.
+
+    ``paraphrase`` (default: whether ``config.paraphrase`` is "all") adds sentence seeds.
+    """
     n = config.seed_ngram
     # Seeds of n words each can cover min_words words only if there are enough of them.
     min_seeds = -(-config.min_words // n)
-    i, j = _supported(*_seeds(a, b, config, min_seeds), n)
-    if len(i) < min_seeds:
+    seeds: list[Seed] = [(p, p + n - 1, q, q + n - 1, 0.0)
+                         for p, q in _supported(*_word_seeds(a, b, config, min_seeds), n)]
+    if paraphrase is None:
+        paraphrase = config.paraphrase == "all"
+    if paraphrase:
+        seeds.extend(_new_sentence_seeds(seeds, sentence_seeds(a, b, config), len(a.hashes), len(b.hashes)))
+    elif len(seeds) < min_seeds:
         return []
     found = []
-    for members in group_seeds(i, j, config):
-        if len(members) < min_seeds:
+    for members in group_seeds(seeds, config):
+        if len(members) < min_seeds and not any(seeds[m][4] for m in members):
             continue
         for _ in range(4):  # trimming along one side can expose a stray end on the other
             before = len(members)
-            members = _trim_ends(_trim_ends(members, i, n), j, n)
+            members = _trim_ends(_trim_ends(members, seeds, 0), seeds, 1)
             if len(members) == before:
                 break
-        si, sj = [i[m] for m in members], [j[m] for m in members]
-        a_first, a_last = min(si), max(si) + n - 1
-        b_first, b_last = min(sj), max(sj) + n - 1
-        cov_a, cov_b = _covered(si, n), _covered(sj, n)
+        group = [seeds[m] for m in members]
+        a_first, a_last = min(s[0] for s in group), max(s[1] for s in group)
+        b_first, b_last = min(s[2] for s in group), max(s[3] for s in group)
+        cov_a, cov_b = _covered(group, 0), _covered(group, 1)
         matched = min(cov_a, cov_b)
         if matched < config.min_words:
             continue
         len_a, len_b = a_last - a_first + 1, b_last - b_first + 1
         if matched < config.min_density * max(len_a, len_b):
             continue
-        same = len_a == len_b and np.array_equal(
-            a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1]
-        )
-        found.append(
-            PassageMatch(
-                a_first, a_last, b_first, b_last,
-                int(a.begins[a_first]), int(a.ends[a_last]),
-                int(b.begins[b_first]), int(b.ends[b_last]),
-                matched,
-                round((cov_a + cov_b) / (len_a + len_b), 4),
-                "verbatim" if same else "edited",
-            )
-        )
+        words = [s for s in group if not s[4]]
+        word_a, word_b = _covered(words, 0), _covered(words, 1)
+        if word_a + word_b < (len_a + len_b) / 2:
+            kind = "paraphrase"
+            sentences = [s[4] for s in group if s[4]]
+            similarity = round(sum(sentences) / len(sentences), 4)
+        elif len_a == len_b and np.array_equal(a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1]):
+            kind = "verbatim"
+        else:
+            kind = "edited"
+        if kind != "paraphrase":
+            similarity = round((cov_a + cov_b) / (len_a + len_b), 4)
+        found.append(PassageMatch(
+            a_first, a_last, b_first, b_last,
+            int(a.begins[a_first]), int(a.ends[a_last]), int(b.begins[b_first]), int(b.ends[b_last]),
+            matched, similarity, kind,
+        ))
     found.sort(key=lambda p: (p.a_first, p.b_first))
+    return found
+
+
+def align_related(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
+    """Align a candidate pair as a scan does: word seeds first; sentence seeds too when the
+    pair is known to share text (``paraphrase="related"``) or always (``"all"``)."""
+    found = align_pair(a, b, config, paraphrase=config.paraphrase == "all")
+    if config.paraphrase == "related" and found:
+        found = align_pair(a, b, config, paraphrase=True)
     return found
 
 
@@ -233,10 +389,10 @@ def doc_words(text: str) -> DocWords:
     """A single text's words, without boilerplate masking (for aligning two given texts)."""
     from reprints.stages.normalise import tokenize
 
-    t = tokenize([text])
-    return DocWords(t.hashes, t.begins, t.ends, np.zeros(len(t.hashes), dtype=bool))
+    return DocWords.from_tokens(tokenize([text]))
 
 
 def align_texts(text_a: str, text_b: str, config: AlignConfig | None = None) -> list[PassageMatch]:
     """Every passage shared by two texts, with code-point offsets into each."""
-    return align_pair(doc_words(text_a), doc_words(text_b), config or AlignConfig())
+    config = config or AlignConfig()
+    return align_pair(doc_words(text_a), doc_words(text_b), config, paraphrase=config.paraphrase != "off")

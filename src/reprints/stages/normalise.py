@@ -23,6 +23,10 @@ _BMP = 0x10000
 _P = np.uint64(0x100000001B3)  # FNV prime: odd, so it has an inverse modulo 2**64
 _P_INV = np.uint64(pow(int(_P), -1, 2**64))
 _SEPARATOR = "\n"  # between documents in a batch: not a word character, ends a line
+STEM_CHARS = 5
+# Sentence-ending punctuation (Latin, CJK and Devanagari full stops); blank lines are
+# handled as two consecutive newlines.
+_SENTENCE_STOPS = np.array([ord(c) for c in ".!?;\u3002\uff01\uff1f\u0964"], dtype=np.uint32)
 
 
 def _fold_char(ch: str) -> tuple[bool, int]:
@@ -110,6 +114,8 @@ class Tokens:
     ends: np.ndarray  # int64
     line: np.ndarray  # int64
     doc_bounds: np.ndarray  # int64, len = n_docs + 1
+    stems: np.ndarray  # uint64: hash of the word's first STEM_CHARS folded characters
+    sentence_end: np.ndarray  # bool: a sentence ends after this word
 
     @property
     def n_docs(self) -> int:
@@ -122,7 +128,7 @@ class Tokens:
         lo, hi = self.doc_bounds[d], self.doc_bounds[d + 1]
         return Tokens(
             self.hashes[lo:hi], self.begins[lo:hi], self.ends[lo:hi], self.line[lo:hi],
-            np.array([0, hi - lo], dtype=np.int64),
+            np.array([0, hi - lo], dtype=np.int64), self.stems[lo:hi], self.sentence_end[lo:hi],
         )
 
 
@@ -130,7 +136,8 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     """Split and hash the words of every text, all in one vectorised pass."""
     if not texts:
         z = np.zeros(0, dtype=np.int64)
-        return Tokens(z.astype(np.uint64), z, z, z, np.zeros(1, dtype=np.int64))
+        return Tokens(z.astype(np.uint64), z, z, z, np.zeros(1, dtype=np.int64), z.astype(np.uint64),
+                      z.astype(bool))
     joined = _SEPARATOR.join(texts)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
@@ -150,13 +157,25 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     np.cumsum(folded * fwd[rank[:-1]], out=prefix[1:])
     raw = (prefix[ends] - prefix[begins]) * inv[rank[begins]]
     hashes = mix64(raw)
+    # Truncation stemming: the first few letters stand for the word ("govern" for governs,
+    # governed, government), in any language, at no cost beyond one more lookup.
+    stem_ends = np.minimum(ends, np.searchsorted(rank, rank[begins] + STEM_CHARS, side="left"))
+    stems = mix64((prefix[stem_ends] - prefix[begins]) * inv[rank[begins]] + np.uint64(STEM_CHARS))
+    # A sentence ends after a word when the gap to the next word holds . ! ? or a blank line.
+    stops = np.zeros(len(cps) + 1, dtype=np.int64)
+    np.cumsum(np.isin(cps, _SENTENCE_STOPS), out=stops[1:])
+    next_begins = np.append(begins[1:], len(cps))
+    newlines = np.flatnonzero(cps == 10)
+    gap_newlines = np.searchsorted(newlines, next_begins) - np.searchsorted(newlines, ends)
+    sentence_end = ((stops[next_begins] - stops[ends]) > 0) | (gap_newlines >= 2)
 
     token_doc = np.searchsorted(doc_starts, begins, side="right") - 1
     doc_bounds = np.searchsorted(token_doc, np.arange(len(texts) + 1), side="left").astype(np.int64)
-    newlines = np.flatnonzero(cps == 10)
     line = np.searchsorted(newlines, begins, side="left").astype(np.int64)
     offset = doc_starts[token_doc]
-    return Tokens(hashes, begins - offset, ends - offset, line, doc_bounds)
+    last_of_doc = doc_bounds[1:][np.diff(doc_bounds) > 0] - 1
+    sentence_end[last_of_doc] = True
+    return Tokens(hashes, begins - offset, ends - offset, line, doc_bounds, stems, sentence_end)
 
 
 def sequence_hash(hashes: np.ndarray, group_bounds: np.ndarray) -> np.ndarray:

@@ -1,0 +1,92 @@
+"""Boilerplate: short lines recurring in many documents of one source are masked."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import reprints
+from reprints.config import BoilerplateConfig, ScanConfig
+from reprints.stages.boilerplate import boilerplate_mask, frequent_keys, line_keys, token_line_keys
+from reprints.stages.normalise import string_key, tokenize
+
+FOOTER = "Follow us on Twitter for more updates"
+
+# Twelve short texts with no words in common apart from the footer.
+BODIES = [
+    f"story number {w} talks about {w}{k} matters only" for k, w in enumerate(
+        ["apples", "bridges", "comets", "dunes", "engines", "forests",
+         "glaciers", "harbours", "islands", "jungles", "kettles", "lanterns"])
+]
+
+
+def _mask_for(texts, sources, config=BoilerplateConfig()):
+    t = tokenize(texts)
+    src = np.array([string_key(s) for s in sources], dtype=np.uint64)
+    freq = frequent_keys([line_keys(t, src, config)], config)
+    return t, freq, boilerplate_mask(t, src, freq)
+
+
+def _masked_words(texts, t, mask):
+    out = []
+    for d, text in enumerate(texts):
+        lo, hi = t.doc_bounds[d], t.doc_bounds[d + 1]
+        out.append([text[b:e] for b, e, m in zip(t.begins[lo:hi], t.ends[lo:hi], mask[lo:hi]) if m])
+    return out
+
+
+def test_footer_in_ten_documents_of_one_source_is_masked():
+    texts = [f"{b}\n{FOOTER}" for b in BODIES[:10]]
+    t, freq, mask = _mask_for(texts, ["Daily"] * 10)
+    assert len(freq) == 1
+    for got in _masked_words(texts, t, mask):
+        assert got == FOOTER.split()
+
+
+def test_nine_documents_are_not_enough():
+    texts = [f"{b}\n{FOOTER}" for b in BODIES[:9]]
+    _, freq, mask = _mask_for(texts, ["Daily"] * 9)
+    assert len(freq) == 0 and not mask.any()
+
+
+def test_counted_per_source():
+    texts = [f"{b}\n{FOOTER}" for b in BODIES]
+    sources = ["Daily"] * 6 + ["Weekly"] * 6
+    _, freq, mask = _mask_for(texts, sources)
+    assert len(freq) == 0 and not mask.any()
+
+
+def test_line_counted_once_per_document():
+    texts = [f"{FOOTER}\n{b}\n{FOOTER}\n{FOOTER}" for b in BODIES[:4]]
+    _, freq, _ = _mask_for(texts, ["Daily"] * 4)
+    assert len(freq) == 0
+
+
+def test_long_lines_are_never_boilerplate():
+    long_line = " ".join(f"word{k}" for k in range(30))
+    texts = [f"{b}\n{long_line}" for b in BODIES]
+    _, freq, mask = _mask_for(texts, ["Daily"] * len(texts))
+    assert len(freq) == 0 and not mask.any()
+
+
+def test_line_key_ignores_case_and_punctuation_not_words():
+    t = tokenize(["Follow us!\nfollow US", "follow them"])
+    keys, sizes = token_line_keys(t, np.zeros(2, np.uint64))
+    assert keys[0] == keys[2]
+    assert keys[0] != keys[4]
+    assert sizes.tolist() == [2, 2, 2, 2, 2, 2]
+
+
+def test_scan_ignores_shared_footer_but_finds_real_reuse(assert_offsets, article_texts):
+    """Twelve documents of one source that share only a footer make no pair; a real reprint
+    between two of them is found and its passage does not run into the footer."""
+    shared = article_texts["valley-post"]
+    docs = [{"id": f"d{k}", "source": "Daily", "text": f"{b}\n{FOOTER}"} for k, b in enumerate(BODIES)]
+    docs[0]["text"] = f"{BODIES[0]}\n{shared}\n{FOOTER}"
+    docs[1]["text"] = f"{BODIES[1]}\n{shared}\n{FOOTER}"
+    result = reprints.scan(docs, ScanConfig())
+    assert result.summary["boilerplate_lines"] >= 1
+    pairs = set(zip(result.pairs.column("doc_a").to_pylist(), result.pairs.column("doc_b").to_pylist()))
+    assert pairs == {("d0", "d1")}
+    for text in result.passages.column("text_a").to_pylist():
+        assert "Twitter" not in text
+    assert_offsets(result, {d["id"]: d["text"] for d in docs})
