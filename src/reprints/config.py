@@ -84,8 +84,8 @@ class AlignConfig:
     paraphrase: str = "related"
     # Two sentences are a paraphrase seed when the weighted cosine and the Dice coefficient
     # of their content-word stems both reach these (Sanchez-Perez et al., PAN 2014, use 0.33).
-    sentence_cosine: float = 0.33
-    sentence_dice: float = 0.33
+    sentence_cosine: float = 0.5
+    sentence_dice: float = 0.4
     # ... and they share at least this many content-word stems.
     sentence_min_shared: int = 2
 

@@ -189,3 +189,16 @@ def test_group_seeds(i, j, groups):
 
 def test_group_seeds_empty():
     assert list(group_seeds([], CFG)) == []
+
+
+def test_align_texts_matches_align_pair():
+    from reprints.stages import align as align_module
+
+    align_texts = getattr(align_module, "align_texts", None)
+    if align_texts is None:
+        pytest.skip("reprints.stages.align.align_texts is not available")
+    a = f"{filler('qa', 15)} {P1} {filler('ra', 60)} {P2} {filler('sa', 15)}"
+    b = f"{filler('qb', 15)} {P2} {filler('rb', 60)} {P1} {filler('sb', 15)}"
+    got = [(m.a_begin, m.a_end, m.b_begin, m.b_end, m.kind) for m in align_texts(a, b)]
+    want = [(m.a_begin, m.a_end, m.b_begin, m.b_end, m.kind) for m in align_pair(doc(a), doc(b), CFG)]
+    assert got == want and len(got) == 2

@@ -27,6 +27,7 @@ TEXT_SUFFIXES = (".txt",)
 _BINARY_PROBE = 8192
 _BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark: framing in table files, not content
 _HAS_WORD = re.compile(r"[^\W_]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _suffix(path: Path) -> str:
@@ -235,7 +236,23 @@ def _raw_items(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]:
             yield row_to_document(item, f"item {number}", config)
 
 
+def _repair_surrogates(doc: Document) -> None:
+    """Lone UTF-16 surrogates (JSON "\\ud83d", half an emoji) cannot be written as UTF-8;
+    each becomes U+FFFD, one code point for one, so offsets are unchanged."""
+    if _SURROGATE.search(doc.text):
+        doc.text = _SURROGATE.sub("\ufffd", doc.text)
+        note = "lone UTF-16 surrogates replaced by U+FFFD"
+        doc.warning = f"{doc.warning}; {note}" if doc.warning else note
+    for name in ("doc_id", "source", "date", "url"):
+        value = getattr(doc, name)
+        if value is not None and _SURROGATE.search(value):
+            setattr(doc, name, _SURROGATE.sub("\ufffd", value))
+    if doc.meta:
+        doc.meta = {k: _SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in doc.meta.items()}
+
+
 def _check(doc: Document, seen: dict[str, str], config: ReadConfig) -> Document | Skip:
+    _repair_surrogates(doc)
     if doc.doc_id in seen:
         return Skip(doc.origin, f"duplicate id (first read from {seen[doc.doc_id]})", doc.doc_id)
     if not _HAS_WORD.search(doc.text):

@@ -344,10 +344,9 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
         if matched < config.min_density * max(len_a, len_b):
             continue
         words = [s for s in group if not s[4]]
-        word_a, word_b = _covered(words, 0), _covered(words, 1)
-        if word_a + word_b < (len_a + len_b) / 2:
+        sentences = [s[4] for s in group if s[4]]
+        if sentences and _covered(words, 0) + _covered(words, 1) < (len_a + len_b) / 2:
             kind = "paraphrase"
-            sentences = [s[4] for s in group if s[4]]
             similarity = round(sum(sentences) / len(sentences), 4)
         elif len_a == len_b and np.array_equal(a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1]):
             kind = "verbatim"
