@@ -90,3 +90,16 @@ def test_scan_ignores_shared_footer_but_finds_real_reuse(assert_offsets, article
     for text in result.passages.column("text_a").to_pylist():
         assert "Twitter" not in text
     assert_offsets(result, {d["id"]: d["text"] for d in docs})
+
+
+def test_documents_of_nothing_but_boilerplate_make_no_pair():
+    """Two bodies that hold only the source's sign-off ("Reuter"), a boilerplate line, are
+    'exact duplicates' of nothing: no pair, passage or cluster may rest on the sign-off alone."""
+    docs = [{"id": f"d{k}", "source": "Wire", "text": f"{b}\n Reuter"} for k, b in enumerate(BODIES)]
+    docs += [{"id": "only-1", "source": "Wire", "text": "\n Reuter\n"},
+             {"id": "only-2", "source": "Wire", "text": "REUTER"}]
+    result = reprints.scan(docs)
+    assert result.summary["boilerplate_lines"] >= 1
+    assert result.pairs.num_rows == 0, result.pairs.to_pylist()
+    assert result.passages.num_rows == 0, result.passages.column("text_a").to_pylist()
+    assert result.clusters.num_rows == 0

@@ -83,7 +83,8 @@ def _shingle_task(task: tuple[int, int, str]) -> tuple[np.ndarray, np.ndarray, n
     table = pa.table({"doc": pa.array(docs + lo, pa.int64()), "h": pa.array(grams, pa.uint64())})
     pq.write_table(table, path, compression="zstd")
     n_grams = np.bincount(docs, minlength=hi - lo)
-    return shingle.document_fingerprints(tokens), np.diff(tokens.doc_bounds), n_grams
+    content_words = np.bincount(tokens.doc_of_token()[~mask], minlength=hi - lo)
+    return shingle.document_fingerprints(tokens), np.diff(tokens.doc_bounds), content_words, n_grams
 
 
 def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
@@ -143,16 +144,13 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
         shingle_dir = workdir / "shingles"
         shingle_dir.mkdir(parents=True, exist_ok=True)
         tasks = [(lo, hi, str(shingle_dir / f"part-{k:06d}.parquet")) for k, (lo, hi) in enumerate(batches)]
-        fps, n_words, n_grams = [], [], []
+        parts: list[tuple[np.ndarray, ...]] = []
         with reporter.stage("shingle", total=n, unit="docs") as r:
-            for (lo, hi, _), (fp, nw, ng) in zip(tasks, _imap(_shingle_task, tasks, workers)):
-                fps.append(fp)
-                n_words.append(nw)
-                n_grams.append(ng)
+            for (lo, hi, _), part in zip(tasks, _imap(_shingle_task, tasks, workers)):
+                parts.append(part)
                 r.advance(hi - lo)
-        fingerprints = np.concatenate(fps) if fps else np.zeros(0, np.uint64)
-        words = np.concatenate(n_words) if n_words else np.zeros(0, np.int64)
-        grams = np.concatenate(n_grams) if n_grams else np.zeros(0, np.int64)
+        fingerprints, words, content_words, grams = (
+            np.concatenate(col) for col in zip(*parts)) if parts else (np.zeros(0, np.int64),) * 4
 
         with reporter.stage("candidates", total=None, unit="pairs") as r:
             con = duckdb.connect()
@@ -165,7 +163,7 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
                 con.execute("CREATE TABLE shingles (doc BIGINT, h UBIGINT)")
             fp_table = pa.table({"doc": pa.array(np.arange(n), pa.int64()),
                                  "fp": pa.array(fingerprints, pa.uint64()),
-                                 "n_words": pa.array(words, pa.int64())})
+                                 "n_words": pa.array(content_words, pa.int64())})
             con.register("fingerprints", fp_table)
             shared = con.sql(candidates.shared_ngram_pairs_sql(config.candidates)
                                  + " ORDER BY a, b").to_arrow_table()

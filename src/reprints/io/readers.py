@@ -255,12 +255,10 @@ def _check(doc: Document, seen: dict[str, str], config: ReadConfig) -> Document 
     _repair_surrogates(doc)
     if doc.doc_id in seen:
         return Skip(doc.origin, f"duplicate id (first read from {seen[doc.doc_id]})", doc.doc_id)
-    if not _HAS_WORD.search(doc.text):
-        seen[doc.doc_id] = doc.origin
+    if not _HAS_WORD.search(doc.text):  # not recorded as seen: a later real document may use the id
         reason = "empty document" if not doc.text.strip() else "no letters or digits to compare"
         return Skip(doc.origin, reason, doc.doc_id)
     if len(doc.text) > config.max_chars:
-        seen[doc.doc_id] = doc.origin
         return Skip(doc.origin, f"longer than {config.max_chars:,} characters", doc.doc_id)
     seen[doc.doc_id] = doc.origin
     return doc

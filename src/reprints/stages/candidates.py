@@ -7,7 +7,8 @@ found even when their n-grams are capped, masked or too few.
 
 The stage is SQL over two relations, so every engine runs the very same query:
 ``shingles(doc BIGINT, h UBIGINT)`` with distinct rows, and
-``fingerprints(doc BIGINT, fp UBIGINT, n_words BIGINT)``.
+``fingerprints(doc BIGINT, fp UBIGINT, n_words BIGINT)``, where ``n_words`` counts the words
+off boilerplate lines (documents of nothing but boilerplate are not duplicates of anything).
 """
 
 from __future__ import annotations

@@ -36,9 +36,7 @@ def _fold_char(ch: str) -> tuple[bool, int]:
         return True, 0
     if not ch.isalnum():
         return False, 0
-    low = ch.lower()
-    if len(low) != 1:
-        low = ch
+    low = ch.lower()[0]  # "İ".lower() is "i" + a combining dot: keep the letter
     base = unicodedata.normalize("NFKD", low)[0]
     return True, ord(base if base.isalnum() else low)
 
