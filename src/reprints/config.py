@@ -88,6 +88,15 @@ class AlignConfig:
     sentence_dice: float = 0.4
     # ... and they share at least this many content-word stems.
     sentence_min_shared: int = 2
+    # A passage made of one similar sentence pair and nothing else needs this cosine: one
+    # sentence on a shared topic is weak evidence; several in a row are strong.
+    single_sentence_cosine: float = 0.5
+    # Next to a sentence seed, a gap of up to this many words does not split a passage:
+    # summaries and rewrites skip or merge whole sentences.
+    max_sentence_gap: int = 60
+    # Passages overlapping in A: "keep" every one (a scan reports each rendering), or
+    # "best", only the one with most matched words (plagiarism detection's one source).
+    overlaps: str = "keep"
 
 
 @dataclass(frozen=True)

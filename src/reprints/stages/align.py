@@ -210,58 +210,86 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
             for p, q, c in zip(x[ok].tolist(), y[ok].tolist(), cosine[ok].tolist())]
 
 
-def _new_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], len_a: int, len_b: int) -> list[Seed]:
-    """Sentence seeds that add something: not those whose sentences are already matched word
-    for word on both sides (word seeds place the boundaries there more precisely)."""
+def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: DocWords, b: DocWords,
+                          config: AlignConfig) -> tuple[list[Seed], list[Seed]]:
+    """Sentence seeds as (primary, secondary).
+
+    A sentence seed whose sentence on one side holds word matches that all lead somewhere
+    else on the other side is a second rendering of text that already has its passage (a
+    quote re-translated further down): it is kept, but grouped apart, so that it cannot
+    stretch that passage. Every other sentence seed joins the word seeds (translated,
+    shuffled or heavily edited reuse, where both kinds of evidence point the same way).
+    """
     if not candidates or not word_seeds:
-        return candidates
-    covered_a = np.zeros(len_a + 1, dtype=np.int64)
-    covered_b = np.zeros(len_b + 1, dtype=np.int64)
-    for s in word_seeds:
-        covered_a[s[0]] += 1
-        covered_a[s[1] + 1] -= 1
-        covered_b[s[2]] += 1
-        covered_b[s[3] + 1] -= 1
-    run_a = np.concatenate([[0], np.cumsum(np.cumsum(covered_a)[:-1] > 0)])
-    run_b = np.concatenate([[0], np.cumsum(np.cumsum(covered_b)[:-1] > 0)])
-    kept = []
-    for s in candidates:
-        share_a = (run_a[s[1] + 1] - run_a[s[0]]) / (s[1] - s[0] + 1)
-        share_b = (run_b[s[3] + 1] - run_b[s[2]]) / (s[3] - s[2] + 1)
-        if share_a < 0.5 or share_b < 0.5:
-            kept.append(s)
-    return kept
+        return candidates, []
+    first_a, _ = a.sentence_bounds()
+    first_b, _ = b.sentence_bounds()
+    wi = np.array([s[0] for s in word_seeds])
+    wj = np.array([s[2] for s in word_seeds])
+    sent_a = np.searchsorted(first_a, wi, side="right") - 1
+    sent_b = np.searchsorted(first_b, wj, side="right") - 1
+    both = set(zip(sent_a.tolist(), sent_b.tolist()))
+    reach = config.max_gap
+
+    def spread(keys: np.ndarray, pos: np.ndarray) -> dict[int, tuple[int, int]]:
+        order = np.argsort(keys, kind="stable")
+        keys, pos = keys[order], pos[order]
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        lows = np.minimum.reduceat(pos, starts)
+        highs = np.maximum.reduceat(pos, starts)
+        return dict(zip(keys[starts].tolist(), zip(lows.tolist(), highs.tolist())))
+
+    b_of_a = spread(sent_a, wj)  # per sentence of A: range of B positions its word seeds reach
+    a_of_b = spread(sent_b, wi)
+    primary, secondary = [], []
+    for seed in candidates:
+        sa = int(np.searchsorted(first_a, seed[0], side="right") - 1)
+        sb = int(np.searchsorted(first_b, seed[2], side="right") - 1)
+        far_b = sa in b_of_a and (b_of_a[sa][0] > seed[3] + reach or b_of_a[sa][1] < seed[2] - reach)
+        far_a = sb in a_of_b and (a_of_b[sb][0] > seed[1] + reach or a_of_b[sb][1] < seed[0] - reach)
+        if (far_a or far_b) and (sa, sb) not in both:
+            secondary.append(seed)
+        else:
+            primary.append(seed)
+    return primary, secondary
 
 
 # --- grouping -----------------------------------------------------------------------------
 # Grouping works on plain lists: seed groups are small (tens to hundreds), where a Python
 # loop beats the per-call cost of numpy several times over.
 
-def _split_by_gaps(members: list[int], seeds: list[Seed], side: int, limit: int) -> list[list[int]]:
-    """Split seeds (sorted along one document) wherever more than ``limit`` words are unseeded."""
+def _split_by_gaps(members: list[int], seeds: list[Seed], side: int, limit: int,
+                   sentence_limit: int | None = None) -> list[list[int]]:
+    """Split seeds (sorted along one document) wherever more than ``limit`` words are unseeded
+    (``sentence_limit`` where a sentence seed is on either side of the gap)."""
     lo_at, hi_at = 2 * side, 2 * side + 1
+    wide = limit if sentence_limit is None else sentence_limit
     ordered = sorted(members, key=lambda m: seeds[m][lo_at])
     parts, start = [], 0
     reach = seeds[ordered[0]][hi_at]
+    last_sentence = seeds[ordered[0]][4] > 0
     for k in range(1, len(ordered)):
         seed = seeds[ordered[k]]
-        if seed[lo_at] - reach - 1 > limit:
+        is_sentence = seed[4] > 0
+        if seed[lo_at] - reach - 1 > (wide if (is_sentence or last_sentence) else limit):
             parts.append(ordered[start:k])
             start = k
-        reach = max(reach, seed[hi_at])
+        if seed[hi_at] >= reach:
+            reach, last_sentence = seed[hi_at], is_sentence
     parts.append(ordered[start:])
     return parts
 
 
 def group_seeds(seeds: list[Seed], config: AlignConfig) -> list[list[int]]:
-    """Split seeds into passages: groups with no gap wider than ``max_gap`` words in A or B."""
+    """Split seeds into passages: groups with no gap wider than ``max_gap`` words in A or B
+    (``max_sentence_gap`` next to a sentence seed: summaries skip whole sentences)."""
     pending = [list(range(len(seeds)))] if seeds else []
     done: list[list[int]] = []
     while pending:
         members = pending.pop()
-        parts = _split_by_gaps(members, seeds, 0, config.max_gap)
+        parts = _split_by_gaps(members, seeds, 0, config.max_gap, config.max_sentence_gap)
         if len(parts) == 1:
-            parts = _split_by_gaps(members, seeds, 1, config.max_gap)
+            parts = _split_by_gaps(members, seeds, 1, config.max_gap, config.max_sentence_gap)
             if len(parts) == 1:
                 done.append(members)
                 continue
@@ -285,25 +313,31 @@ def _trim_ends(members: list[int], seeds: list[Seed], side: int) -> list[int]:
     last = [max(seeds[m][hi_at] for m in r) + 1 for r in runs]  # run extents, half-open
     lo, hi = 0, len(runs)
     while hi - lo >= 2:
-        if last[lo] - first[lo] <= first[lo + 1] - last[lo]:
+        size_lo, size_hi = last[lo] - first[lo], last[hi - 1] - first[hi - 1]
+        stray_lo = size_lo <= first[lo + 1] - last[lo]
+        stray_hi = size_hi <= first[hi - 1] - last[hi - 2]
+        if stray_lo and (not stray_hi or size_lo <= size_hi):  # the smaller stray end first
             lo += 1
-        elif last[hi - 1] - first[hi - 1] <= first[hi - 1] - last[hi - 2]:
+        elif stray_hi:
             hi -= 1
         else:
             break
     return [m for r in runs[lo:hi] for m in r]
 
 
-def _covered(seeds: list[Seed], side: int) -> int:
-    """Number of words covered by the seeds on one side."""
-    lo_at, hi_at = 2 * side, 2 * side + 1
-    spans = sorted((s[lo_at], s[hi_at]) for s in seeds)
+def _union_length(spans: list[tuple[int, int]]) -> int:
+    """Number of words in the union of inclusive word ranges."""
     total, reach = 0, -1
-    for lo, hi in spans:
+    for lo, hi in sorted(spans):
         if hi > reach:
             total += hi - max(lo, reach + 1) + 1
             reach = hi
     return total
+
+
+def _covered(seeds: list[Seed], side: int) -> int:
+    """Number of words covered by the seeds on one side."""
+    return _union_length([(s[2 * side], s[2 * side + 1]) for s in seeds])
 
 
 # --- the aligner --------------------------------------------------------------------------
@@ -320,47 +354,99 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
                          for p, q in _supported(*_word_seeds(a, b, config, min_seeds), n)]
     if paraphrase is None:
         paraphrase = config.paraphrase == "all"
+    groups: list[list[Seed]] = []
     if paraphrase:
-        seeds.extend(_new_sentence_seeds(seeds, sentence_seeds(a, b, config), len(a.hashes), len(b.hashes)))
+        primary, secondary = _split_sentence_seeds(seeds, sentence_seeds(a, b, config), a, b, config)
+        seeds.extend(primary)
+        groups = [[secondary[m] for m in g] for g in group_seeds(secondary, config)]
     elif len(seeds) < min_seeds:
         return []
-    found = []
-    for members in group_seeds(seeds, config):
-        if len(members) < min_seeds and not any(seeds[m][4] for m in members):
-            continue
-        for _ in range(4):  # trimming along one side can expose a stray end on the other
-            before = len(members)
-            members = _trim_ends(_trim_ends(members, seeds, 0), seeds, 1)
-            if len(members) == before:
-                break
-        group = [seeds[m] for m in members]
-        a_first, a_last = min(s[0] for s in group), max(s[1] for s in group)
-        b_first, b_last = min(s[2] for s in group), max(s[3] for s in group)
-        cov_a, cov_b = _covered(group, 0), _covered(group, 1)
-        matched = min(cov_a, cov_b)
-        if matched < config.min_words:
-            continue
-        len_a, len_b = a_last - a_first + 1, b_last - b_first + 1
-        if matched < config.min_density * max(len_a, len_b):
-            continue
-        words = [s for s in group if not s[4]]
-        sentences = [s[4] for s in group if s[4]]
-        if sentences and _covered(words, 0) + _covered(words, 1) < (len_a + len_b) / 2:
-            kind = "paraphrase"
-            similarity = round(sum(sentences) / len(sentences), 4)
-        elif len_a == len_b and np.array_equal(a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1]):
-            kind = "verbatim"
-        else:
-            kind = "edited"
-        if kind != "paraphrase":
-            similarity = round((cov_a + cov_b) / (len_a + len_b), 4)
-        found.append(PassageMatch(
-            a_first, a_last, b_first, b_last,
-            int(a.begins[a_first]), int(a.ends[a_last]), int(b.begins[b_first]), int(b.ends[b_last]),
-            matched, similarity, kind,
-        ))
+    groups.extend([seeds[m] for m in g] for g in group_seeds(seeds, config))
+    found = [p for p in (_passage(a, b, g, config, min_seeds) for g in groups) if p is not None]
     found.sort(key=lambda p: (p.a_first, p.b_first))
+    if config.overlaps == "best":
+        found = _best_of_overlapping(found)
     return found
+
+
+def _best_of_overlapping(found: list[PassageMatch]) -> list[PassageMatch]:
+    """Of passages overlapping in A, keep the one with most matched words (one source per
+    passage of A, as plagiarism detection asks; a scan keeps every rendering)."""
+    kept: list[PassageMatch] = []
+    for p in sorted(found, key=lambda p: (-p.matched_words, p.a_first)):
+        if all(p.a_end <= q.a_begin or q.a_end <= p.a_begin for q in kept):
+            kept.append(p)
+    return sorted(kept, key=lambda p: (p.a_first, p.b_first))
+
+
+def _extent(group: list[Seed], side: int) -> tuple[int, int]:
+    """First and last word of a passage on one side.
+
+    Where the passage starts (or ends) with a sentence seed whose sentence is mostly matched
+    word for word, the word matches set the boundary: "TEHRAN -- Leaders of…" begins at
+    "Leaders" when the sentence was copied but its dateline was not.
+    """
+    lo_at, hi_at = 2 * side, 2 * side + 1
+    first, last = min(s[lo_at] for s in group), max(s[hi_at] for s in group)
+    words = [(s[lo_at], s[hi_at]) for s in group if not s[4]]
+    for s in group:
+        if not s[4] or (s[lo_at] != first and s[hi_at] != last):
+            continue
+        inside = [(max(lo, s[lo_at]), min(hi, s[hi_at])) for lo, hi in words if lo <= s[hi_at] and hi >= s[lo_at]]
+        if not inside or _union_length(inside) * 2 < s[hi_at] - s[lo_at] + 1:
+            continue
+        if s[lo_at] == first:
+            first = min(lo for lo, _ in inside)
+        if s[hi_at] == last:
+            last = max(hi for _, hi in inside)
+    return first, last
+
+
+def _clip(group: list[Seed], a_first: int, a_last: int, b_first: int, b_last: int) -> list[Seed]:
+    return [(max(s[0], a_first), min(s[1], a_last), max(s[2], b_first), min(s[3], b_last), s[4])
+            for s in group if s[0] <= a_last and s[1] >= a_first and s[2] <= b_last and s[3] >= b_first]
+
+
+def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig,
+             min_seeds: int) -> PassageMatch | None:
+    """The passage a group of seeds makes, or None if it is not one."""
+    members = list(range(len(seeds)))
+    if len(members) < min_seeds and not any(s[4] for s in seeds):
+        return None
+    for _ in range(4):  # trimming along one side can expose a stray end on the other
+        before = len(members)
+        members = _trim_ends(_trim_ends(members, seeds, 0), seeds, 1)
+        if len(members) == before:
+            break
+    group = [seeds[m] for m in members]
+    a_first, a_last = _extent(group, 0)
+    b_first, b_last = _extent(group, 1)
+    group = _clip(group, a_first, a_last, b_first, b_last)
+    cov_a, cov_b = _covered(group, 0), _covered(group, 1)
+    matched = min(cov_a, cov_b)
+    if matched < config.min_words:
+        return None
+    len_a, len_b = a_last - a_first + 1, b_last - b_first + 1
+    words = [s for s in group if not s[4]]
+    sentences = [s[4] for s in group if s[4]]
+    if sentences:
+        # Summaries leave most of the longer side unmatched: ask density of one side.
+        if max(cov_a / len_a, cov_b / len_b) < config.min_density:
+            return None
+        if not words and len(sentences) == 1 and sentences[0] < config.single_sentence_cosine:
+            return None
+    elif matched < config.min_density * max(len_a, len_b):
+        return None
+    if sentences and _covered(words, 0) + _covered(words, 1) < (len_a + len_b) / 2:
+        kind, similarity = "paraphrase", sum(sentences) / len(sentences)
+    else:
+        same = len_a == len_b and np.array_equal(a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1])
+        kind, similarity = ("verbatim" if same else "edited"), (cov_a + cov_b) / (len_a + len_b)
+    return PassageMatch(
+        a_first, a_last, b_first, b_last,
+        int(a.begins[a_first]), int(a.ends[a_last]), int(b.begins[b_first]), int(b.ends[b_last]),
+        matched, round(similarity, 4), kind,
+    )
 
 
 def align_related(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
