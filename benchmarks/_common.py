@@ -8,8 +8,12 @@ figures are recorded:
   (worker pools included), sampled by the parent every 50 ms with psutil. Shared pages of
   forked workers are counted once per process, so this over-states a forking tool a little;
   it is the honest upper bound of what the machine had to hold.
-* ``maxrss_mb``: ``ru_maxrss`` from ``wait4`` for the subprocess: the peak of the single largest
-  process in its tree (Linux folds reaped children's peaks into it), not a sum.
+* ``main_peak_mb`` (written by the worker itself): ``VmHWM`` of the worker's main process, the
+  peak RSS of that one process.
+
+``ru_maxrss`` from ``wait4`` is kept in the JSON as ``ru_maxrss_mb`` but not reported: Linux folds
+the RSS of the *parent* at fork time into the child's ``ru_maxrss`` when it execs, so it is
+inflated by whatever the benchmark driver holds.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ def machine_info() -> dict[str, Any]:
         except Exception:  # noqa: BLE001
             versions[mod] = None
     return {
+        "code": code_state(),
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "nproc": os.cpu_count(),
         "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
@@ -56,6 +61,29 @@ def machine_info() -> dict[str, Any]:
         "loadavg_at_start": [round(x, 2) for x in load] if load[0] is not None else None,
         "versions": versions,
     }
+
+
+def code_state() -> dict[str, Any]:
+    """Which reprints code was measured: git HEAD, whether src/ differs from it, and a digest of
+    the src/ files as they were (the source tree may be edited between runs)."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent.parent
+    state: dict[str, Any] = {}
+    try:
+        state["git_head"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                           text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=root, capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+        state["src_dirty"] = bool(dirty)
+    except Exception:  # noqa: BLE001
+        pass
+    digest = hashlib.sha256()
+    for p in sorted((root / "src").rglob("*.py")):
+        digest.update(str(p.relative_to(root)).encode())
+        digest.update(p.read_bytes())
+    state["src_sha256"] = digest.hexdigest()[:16]
+    return state
 
 
 def run_measured(cmd: list[str], log_path: Path | None = None, poll_s: float = 0.05,
@@ -113,9 +141,20 @@ def run_measured(cmd: list[str], log_path: Path | None = None, poll_s: float = 0
         "timed_out": timed_out,
         "process_wall_s": round(wall, 3),
         "peak_rss_tree_mb": round(peak[0] / 2**20, 1),
-        "maxrss_mb": round(rusage.ru_maxrss / 1024, 1),
+        "ru_maxrss_mb": round(rusage.ru_maxrss / 1024, 1),
         "rss_samples": samples[0],
     }
+
+
+def vm_hwm_mb() -> float | None:
+    """Peak RSS of this process (VmHWM), in MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 def self_rss_mb() -> float:

@@ -28,6 +28,8 @@ def scan(
     date_field: str = typer.Option("date", help="Field holding the date (ISO 8601 preferred)."),
     min_words: int = typer.Option(20, help="Minimum matched words for a passage."),
     max_df: int = typer.Option(100, help="Ignore n-grams found in more documents than this."),
+    paraphrase: str = typer.Option("related", help="Sentence-level (re-worded) matching: off, related "
+                                   "(pairs that already share a passage) or all (every candidate pair)."),
     workers: int = typer.Option(0, help="Worker processes (0: one per CPU core)."),
     overwrite: bool = typer.Option(False, help="Replace an existing run directory."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the summary."),
@@ -45,11 +47,14 @@ def scan(
     config = ScanConfig().replace(
         read={"id_field": id_field, "text_field": text_field, "source_field": source_field,
               "date_field": date_field},
-        align={"min_words": min_words},
+        align={"min_words": min_words, "paraphrase": paraphrase},
         candidates={"max_df": max_df},
         engine={"workers": workers},
     )
     err = Console(stderr=True)
+    if paraphrase not in ("off", "related", "all"):
+        err.print(f"[red]error:[/red] --paraphrase must be off, related or all, not {paraphrase!r}")
+        raise typer.Exit(2)
     reporter = Reporter() if (quiet or json_summary) else RichReporter(err)
     try:
         result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
@@ -66,6 +71,72 @@ def scan(
         typer.echo(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:
         print_summary(result.summary, str(result.out))
+
+
+evaluate_app = typer.Typer(no_args_is_help=True, help="Measure reprints on labelled data.")
+app.add_typer(evaluate_app, name="evaluate")
+
+
+@evaluate_app.command("pan")
+def evaluate_pan(
+    corpus_dir: Path = typer.Argument(..., help="A PAN text-alignment corpus (pairs, src/, susp/, truth XML per type)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write detections as PAN XML here, one file per pair."),
+    fold: Optional[int] = typer.Option(None, help="Only fold 0 or 1 of a deterministic two-fold split of the pairs."),
+    workers: int = typer.Option(0, help="Worker processes (0: one per CPU core)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
+) -> None:
+    """Align every pair of a PAN corpus and print PlagDet, precision, recall and granularity,
+    overall and per obfuscation type."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from reprints.config import plagiarism_profile
+    from reprints.evaluate.pan import evaluate_pan as run
+    from reprints.progress import Reporter, RichReporter
+
+    err = Console(stderr=True)
+    if not corpus_dir.is_dir() or not (corpus_dir / "pairs").exists():
+        err.print(f"[red]error:[/red] {corpus_dir} is not a PAN corpus (no 'pairs' file)")
+        raise typer.Exit(2)
+    reporter = Reporter() if json_out else RichReporter(err)
+    result = run(corpus_dir, plagiarism_profile(), out=out, workers=workers, progress=reporter, fold=fold)
+    _stop(reporter)
+    if json_out:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    table = Table(title=f"PAN text alignment: {corpus_dir}", show_lines=False)
+    for column in ("type", "pairs", "cases", "detections", "precision", "recall", "granularity", "PlagDet"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+
+    def row(name: str, m: dict) -> None:
+        table.add_row(name, str(m["pairs"]), str(m["cases"]), str(m["detections"]), f"{m['precision']:.3f}",
+                      f"{m['recall']:.3f}", f"{m['granularity']:.3f}", f"{m['plagdet']:.3f}")
+
+    for name, m in result["by_type"].items():
+        row(name, m)
+    row("overall", result["overall"])
+    Console().print(table)
+    Console().print(f"{result['pairs']} pairs in {result['seconds']:.1f} s"
+                    + (f"; detections written to {out}" if out else ""))
+
+
+@evaluate_app.command("clusters")
+def evaluate_clusters(
+    pred: Path = typer.Argument(..., help="Predicted assignment (.parquet/.jsonl/.csv with id and cluster columns)."),
+    gold: Path = typer.Argument(..., help="Gold assignment, same format."),
+    id_col: str = typer.Option("id", help="Id column."),
+    cluster_col: str = typer.Option("cluster", help="Cluster column."),
+) -> None:
+    """Adjusted Rand index and pairwise precision, recall and F1 between two clusterings."""
+    from reprints.evaluate.clusters import cluster_metrics, load_assignment
+
+    try:
+        p = load_assignment(pred, id_col, cluster_col)
+        g = load_assignment(gold, id_col, cluster_col)
+    except (OSError, KeyError, ValueError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(cluster_metrics(p, g), indent=2))
 
 
 def _stop(reporter) -> None:

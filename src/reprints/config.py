@@ -88,15 +88,37 @@ class AlignConfig:
     sentence_dice: float = 0.4
     # ... and they share at least this many content-word stems.
     sentence_min_shared: int = 2
+    # A passage built with sentence seeds must reach this weighted cosine as a whole.
+    passage_cosine: float = 0.0
     # A passage made of one similar sentence pair and nothing else needs this cosine: one
     # sentence on a shared topic is weak evidence; several in a row are strong.
     single_sentence_cosine: float = 0.5
     # Next to a sentence seed, a gap of up to this many words does not split a passage:
     # summaries and rewrites skip or merge whole sentences.
     max_sentence_gap: int = 60
+    # Merge re-worded passages that share one stretch of A but lie apart in B into one
+    # summary passage (each summary sentence condenses a different part of the source).
+    summaries: bool = True
+    # ... when at least this many re-worded parts of B meet in one stretch of A (two could be
+    # chance; three in a row, each condensing a different part, is how summaries look) ...
+    summary_min_parts: int = 3
+    # ... and they span at least this many times more words of B than of A.
+    summary_ratio: float = 2.0
     # Passages overlapping in A: "keep" every one (a scan reports each rendering), or
     # "best", only the one with most matched words (plagiarism detection's one source).
     overlaps: str = "keep"
+
+
+def plagiarism_profile(base: AlignConfig | None = None) -> AlignConfig:
+    """Alignment settings for given suspicious/source pairs (PAN text alignment).
+
+    A scan mines pairs from a whole collection, where most candidates are unrelated and a
+    re-worded sentence pair is weak evidence; a plagiarism check is handed pairs already
+    suspected, so sentence similarity may count from PAN's usual 0.33, every pair gets the
+    sentence-level pass, and each suspicious passage is credited to one source passage.
+    """
+    return dataclasses.replace(base or AlignConfig(), paraphrase="all", sentence_cosine=0.33,
+                               sentence_dice=0.33, overlaps="best")
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,24 @@ def _sentence_stems(words: DocWords) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return sent, stems, first, last
 
 
-def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
+class StemWeights:
+    """Stem → weight (inverse sentence frequency over a pair of documents)."""
+
+    def __init__(self, vocab: np.ndarray, weight: np.ndarray):
+        self.vocab, self.weight = vocab, weight
+
+    def cosine(self, stems_a: np.ndarray, stems_b: np.ndarray) -> float:
+        """Weighted cosine of two bags (sets) of stems."""
+        ua, ub = np.unique(stems_a), np.unique(stems_b)
+        wa = self.weight[np.searchsorted(self.vocab, ua)]
+        wb = self.weight[np.searchsorted(self.vocab, ub)]
+        common = np.intersect1d(ua, ub, assume_unique=True)
+        wc = self.weight[np.searchsorted(self.vocab, common)]
+        norm = np.sqrt((wa * wa).sum() * (wb * wb).sum())
+        return float((wc * wc).sum() / norm) if norm > 0 else 0.0
+
+
+def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[list[Seed], StemWeights | None]:
     """Sentence pairs similar enough to be reuse: weighted cosine and Dice of their stems.
 
     Stem weights are inverse sentence frequencies over both documents, so that function words
@@ -165,7 +182,7 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
     in more than a quarter of all sentences are ignored outright.
     """
     if len(a.hashes) == 0 or len(b.hashes) == 0:
-        return []
+        return [], None
     sa, stem_a, first_a, last_a = _sentence_stems(a)
     sb, stem_b, first_b, last_b = _sentence_stems(b)
     n_sent = len(first_a) + len(first_b)
@@ -173,6 +190,7 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
     sent_freq = np.bincount(inverse, minlength=len(vocab))
     weight = np.log(n_sent / sent_freq)
     weight[sent_freq > max(2, 0.25 * n_sent)] = 0.0
+    weights = StemWeights(vocab, weight)
     ia, ib = inverse[: len(stem_a)], inverse[len(stem_a):]
     wa, wb = weight[ia], weight[ib]
     keep_a, keep_b = wa > 0, wb > 0
@@ -191,7 +209,7 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
     hi = np.searchsorted(ib_sorted, ia, side="right")
     counts = hi - lo
     if counts.sum() == 0:
-        return []
+        return [], weights
     rep = np.repeat(np.arange(len(ia)), counts)
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     pair_a = sa[rep]
@@ -201,13 +219,13 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
     shared = np.bincount(key, minlength=na * nb)
     cand = np.flatnonzero(shared >= config.sentence_min_shared)
     if len(cand) == 0:
-        return []
+        return [], weights
     x, y = cand // nb, cand % nb
     cosine = dot[cand] / np.maximum(norm_a[x] * norm_b[y], 1e-12)
     dice = 2 * shared[cand] / (size_a[x] + size_b[y])
     ok = (cosine >= config.sentence_cosine) & (dice >= config.sentence_dice)
     return [(int(first_a[p]), int(last_a[p]), int(first_b[q]), int(last_b[q]), max(c, 1e-6))
-            for p, q, c in zip(x[ok].tolist(), y[ok].tolist(), cosine[ok].tolist())]
+            for p, q, c in zip(x[ok].tolist(), y[ok].tolist(), cosine[ok].tolist())], weights
 
 
 def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: DocWords, b: DocWords,
@@ -228,7 +246,11 @@ def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: Doc
     wj = np.array([s[2] for s in word_seeds])
     sent_a = np.searchsorted(first_a, wi, side="right") - 1
     sent_b = np.searchsorted(first_b, wj, side="right") - 1
-    both = set(zip(sent_a.tolist(), sent_b.tolist()))
+    # Sentence pairs that word matches link (a chance shared 3-gram does not count).
+    links: dict[tuple[int, int], int] = {}
+    for key in zip(sent_a.tolist(), sent_b.tolist()):
+        links[key] = links.get(key, 0) + 1
+    both = {key for key, count in links.items() if count >= 3}
     reach = config.max_gap
 
     def spread(keys: np.ndarray, pos: np.ndarray) -> dict[int, tuple[int, int]]:
@@ -355,14 +377,21 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
     if paraphrase is None:
         paraphrase = config.paraphrase == "all"
     groups: list[list[Seed]] = []
+    weights = None
     if paraphrase:
-        primary, secondary = _split_sentence_seeds(seeds, sentence_seeds(a, b, config), a, b, config)
+        candidates, weights = sentence_seeds(a, b, config)
+        primary, secondary = _split_sentence_seeds(seeds, candidates, a, b, config)
         seeds.extend(primary)
         groups = [[secondary[m] for m in g] for g in group_seeds(secondary, config)]
     elif len(seeds) < min_seeds:
         return []
     groups.extend([seeds[m] for m in g] for g in group_seeds(seeds, config))
-    found = [p for p in (_passage(a, b, g, config, min_seeds) for g in groups) if p is not None]
+    summaries: list[list[Seed]] = []
+    if paraphrase and config.summaries:
+        groups, summaries = _gather_summaries(groups, config)
+    found = [p for p in (_passage(a, b, g, config, min_seeds, weights) for g in groups) if p is not None]
+    found += [p for p in (_passage(a, b, g, config, min_seeds, weights, summary=True) for g in summaries)
+              if p is not None]
     found.sort(key=lambda p: (p.a_first, p.b_first))
     if config.overlaps == "best":
         found = _best_of_overlapping(found)
@@ -407,15 +436,98 @@ def _clip(group: list[Seed], a_first: int, a_last: int, b_first: int, b_last: in
             for s in group if s[0] <= a_last and s[1] >= a_first and s[2] <= b_last and s[3] >= b_first]
 
 
-def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig,
-             min_seeds: int) -> PassageMatch | None:
-    """The passage a group of seeds makes, or None if it is not one."""
+def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[list[list[Seed]], list[list[Seed]]]:
+    """Re-worded groups that share one stretch of A but lie apart in B: a summary, whose
+    sentences each condense a different part of the source. Merged when there are at least
+    ``summary_min_parts`` of them and together they span ``summary_ratio`` times as many
+    words of B as of A. Returns (other groups, summaries)."""
+    def is_reworded(g: list[Seed]) -> bool:
+        words = [s for s in g if not s[4]]
+        if len(words) == len(g):
+            return False
+        span = sum(max(s[2 * k + 1] for s in g) - min(s[2 * k] for s in g) + 1 for k in (0, 1))
+        return _covered(words, 0) + _covered(words, 1) < span / 2
+
+    reworded = [g for g in groups if is_reworded(g)]
+    others = [g for g in groups if not is_reworded(g)]
+    reworded.sort(key=lambda g: min(s[0] for s in g))
+    runs: list[list[list[Seed]]] = []
+    reach = -1
+    for g in reworded:
+        lo, hi = min(s[0] for s in g), max(s[1] for s in g)
+        if runs and lo - reach - 1 <= config.max_gap:
+            runs[-1].append(g)
+            reach = max(reach, hi)
+        else:
+            runs.append([g])
+            reach = hi
+    summaries = []
+    for run in runs:
+        seeds = [s for g in run for s in g]
+        span_a = max(s[1] for s in seeds) - min(s[0] for s in seeds) + 1
+        span_b = max(s[3] for s in seeds) - min(s[2] for s in seeds) + 1
+        if len(run) >= config.summary_min_parts and span_b >= config.summary_ratio * span_a:
+            summaries.append(seeds)
+        else:
+            others.extend(run)
+    return others, summaries
+
+
+def _one_to_one(seeds: list[Seed]) -> list[Seed]:
+    """Within a passage each word maps to one place on the other side.
+
+    Word seeds form chains along diagonals; longest first, a chain is kept unless half of it, on one side only, is already mapped by what was kept: a phrase list
+    repeated in the source ("Ideographs Extension A" twice) must not pull the passage onto
+    its second occurrence. (Half-mapped on both sides is the same mapping again: kept.)
+    """
+    words = sorted((s for s in seeds if not s[4]), key=lambda s: (s[2] - s[0], s[0]))
+    chains: list[list[Seed]] = []
+    for s in words:
+        last = chains[-1][-1] if chains else None
+        if last is not None and last[2] - last[0] == s[2] - s[0] and s[0] <= last[1] + 2:
+            chains[-1].append(s)
+        else:
+            chains.append([s])
+    chains.sort(key=lambda c: -(c[-1][1] - c[0][0]))
+    if len(chains) < 2:
+        return seeds
+    taken_a: set[int] = set()
+    taken_b: set[int] = set()
+    kept: list[Seed] = []
+    for chain in chains:
+        span_a = set(range(min(s[0] for s in chain), max(s[1] for s in chain) + 1))
+        span_b = set(range(min(s[2] for s in chain), max(s[3] for s in chain) + 1))
+        done_a = 2 * len(span_a & taken_a) > len(span_a)
+        done_b = 2 * len(span_b & taken_b) > len(span_b)
+        if done_a != done_b:  # mapped already on one side only: a second rendering
+            continue
+        kept.extend(chain)
+        taken_a |= span_a
+        taken_b |= span_b
+    for s in seeds:
+        if not s[4]:
+            continue
+        # A sentence seed whose words match elsewhere, mostly, is a second rendering too.
+        inside = [w for w in kept if not w[4] and s[0] <= w[0] <= s[1]]
+        consistent = sum(1 for w in inside if s[2] <= w[2] <= s[3])
+        if 2 * consistent >= len(inside):
+            kept.append(s)
+    return kept
+
+
+def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, min_seeds: int,
+             weights: StemWeights | None = None, summary: bool = False) -> PassageMatch | None:
+    """The passage a group of seeds makes, or None if it is not one. A summary keeps the
+    gaps of its longer side (they are what the summary left out)."""
+    seeds = _one_to_one(seeds)
     members = list(range(len(seeds)))
     if len(members) < min_seeds and not any(s[4] for s in seeds):
         return None
     for _ in range(4):  # trimming along one side can expose a stray end on the other
         before = len(members)
-        members = _trim_ends(_trim_ends(members, seeds, 0), seeds, 1)
+        members = _trim_ends(members, seeds, 0)
+        if not summary:
+            members = _trim_ends(members, seeds, 1)
         if len(members) == before:
             break
     group = [seeds[m] for m in members]
@@ -434,6 +546,11 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig,
         if max(cov_a / len_a, cov_b / len_b) < config.min_density:
             return None
         if not words and len(sentences) == 1 and sentences[0] < config.single_sentence_cosine:
+            return None
+        # The passage as a whole must be similar too, not just some of its sentences.
+        if weights is not None and weights.cosine(
+                a.stems[a_first : a_last + 1][~a.masked[a_first : a_last + 1]],
+                b.stems[b_first : b_last + 1][~b.masked[b_first : b_last + 1]]) < config.passage_cosine:
             return None
     elif matched < config.min_density * max(len_a, len_b):
         return None

@@ -1,0 +1,318 @@
+"""The HTML report in a real headless Chromium: what a person sees and clicks."""
+
+from __future__ import annotations
+
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+import reprints
+from reprints.report import write_report
+from reprints.report.diff import word_diff
+
+from reportkit import ASTRAL_SHARED, astral_rows, data_dir, scan_jsonl, synthetic_run, xss_rows
+
+HIGHLIGHTED = """([side, pid]) => Array.from(document.querySelectorAll('#text-' + side + ' [data-p~="' + pid + '"]'))
+    .map(e => e.textContent).join('')"""
+DIFF_TEXT = """([side, key]) => Array.from(document.querySelectorAll('#text-' + side + ' [data-d="' + key + '"]'))
+    .map(e => e.classList.contains('caret') ? '' : e.textContent).join('')"""
+DIFF_COUNT = """([side, key]) => document.querySelectorAll('#text-' + side + ' [data-d="' + key + '"]').length"""
+
+
+def rows(run, name):
+    return pq.read_table(run / f"{name}.parquet").to_pylist()
+
+
+def open_pair(rp, pid):
+    rp.go(f"#/pair/{pid}")
+    rp.page.wait_for_function("t => document.getElementById('pair-title')?.textContent === t", arg=f"Passage #{pid}")
+
+
+def check_pair(rp, p):
+    """The passage's highlighted text on both sides is text_a / text_b, and each word
+    difference is marked over exactly its words."""
+    open_pair(rp, p["passage_id"])
+    pid = p["passage_id"]
+    left = rp.eval("() => document.querySelector('#side-a .doc-id').textContent")
+    sa, sb = ("a", "b") if left == p["doc_a"] else ("b", "a")
+    assert rp.eval(HIGHLIGHTED, [sa, pid]) == p["text_a"]
+    assert rp.eval(HIGHLIGHTED, [sb, pid]) == p["text_b"]
+    ops = word_diff(p["text_a"], p["text_b"])
+    for j, (op, a0, a1, b0, b1) in enumerate(ops):
+        key = f"{pid}:{j}"
+        assert rp.eval(DIFF_TEXT, [sa, key]) == p["text_a"][a0:a1], (op, key)
+        assert rp.eval(DIFF_TEXT, [sb, key]) == p["text_b"][b0:b1], (op, key)
+        assert rp.eval(DIFF_COUNT, [sa, key]) > 0 and rp.eval(DIFF_COUNT, [sb, key]) > 0
+    return ops
+
+
+# --- pair view -------------------------------------------------------------------------------
+
+def test_wire_pairs_highlight_exactly_the_passages(report_page, wire_run, wire_report):
+    rp = report_page().open(wire_report)
+    passages = rows(wire_run, "passages")
+    edited = 0
+    for p in passages:
+        ops = check_pair(rp, p)
+        if p["kind"] == "edited":
+            assert ops, f"edited passage {p['passage_id']} shows no word differences"
+            marks = rp.eval("() => document.querySelectorAll('#sides .d-chg, #sides .d-ins, #sides .d-del, #sides .caret').length")
+            assert marks >= len(ops)
+            edited += 1
+    assert edited >= 2
+
+
+def test_seeds_report(report_page, tmp_path):
+    seeds = data_dir() / "seeds"
+    if not seeds.exists():
+        pytest.skip(f"real-data folder {seeds} is absent (set REPRINTS_DATA to the folder holding seeds/)")
+    out = tmp_path / "run"
+    reprints.scan(str(seeds), out=out)
+    html = write_report(out, tmp_path / "seeds.html")
+    passages = rows(out, "passages")
+    assert passages
+    rp = report_page().open(html)
+    assert rp.eval("() => document.getElementById('texts-note')") is None
+    for p in passages:
+        check_pair(rp, p)
+
+
+def test_astral_characters_offsets(report_page, tmp_path):
+    out = scan_jsonl(tmp_path, "astral", astral_rows())
+    passages = rows(out, "passages")
+    assert any("🚢" in p["text_a"] for p in passages), "the passage should contain astral characters"
+    rp = report_page().open(write_report(out, tmp_path / "astral.html"))
+    diffs = 0
+    for p in passages:
+        diffs += len(check_pair(rp, p))
+    assert diffs >= 3
+    # The changed word after several astral characters is marked on the right word.
+    changed = rp.eval("() => Array.from(document.querySelectorAll('#sides .d-chg')).map(e => e.textContent)")
+    assert "final" in changed and "last" in changed and "Saturdays" in changed
+    assert ASTRAL_SHARED.split(" 🌙")[0].split("the final")[0] not in changed
+
+
+def test_linked_scrolling(report_page, wire_run, wire_report):
+    # The pair with two passages (an update reprinted by another outlet).
+    passages = rows(wire_run, "passages")
+    pair = {}
+    for p in passages:
+        pair.setdefault((p["doc_a"], p["doc_b"]), []).append(p)
+    first = next(ps for ps in pair.values() if len(ps) > 1)[0]
+    rp = report_page().open(wire_report, f"#/pair/{first['passage_id']}")
+    rp.page.wait_for_timeout(100)
+    before = rp.eval("() => document.getElementById('text-b').scrollTop")
+    rp.eval("() => { const a = document.getElementById('text-a'); a.scrollTop = a.scrollHeight; }")
+    rp.page.wait_for_function(f"() => Math.abs(document.getElementById('text-b').scrollTop - {before}) > 20")
+    # Unlinked, the other side stays where it is.
+    rp.page.uncheck("#link-scroll")
+    b_now = rp.eval("() => document.getElementById('text-b').scrollTop")
+    rp.eval("() => { document.getElementById('text-a').scrollTop = 0; }")
+    rp.page.wait_for_timeout(150)
+    assert rp.eval("() => document.getElementById('text-b').scrollTop") == b_now
+    # Clicking a highlighted passage selects it.
+    other = pair[(first["doc_a"], first["doc_b"])][1]["passage_id"]
+    rp.page.locator(f'#text-a [data-p~="{other}"]').first.click()
+    rp.page.wait_for_function("t => document.getElementById('pair-title').textContent === t", arg=f"Passage #{other}")
+
+
+def test_pair_view_without_texts_shows_passages(report_page, tmp_path):
+    src = tmp_path / "stories.jsonl"
+    rows_ = astral_rows()
+    out = scan_jsonl(tmp_path, "gone", rows_)
+    (tmp_path / "gone.jsonl").unlink()
+    html = write_report(out, tmp_path / "gone.html")
+    rp = report_page().open(html)
+    assert "not found" in rp.eval("() => document.getElementById('texts-note').textContent")
+    for p in rows(out, "passages"):
+        open_pair(rp, p["passage_id"])
+        got = rp.eval("""pid => Array.from(document.querySelectorAll('[data-card="' + pid + '"] .doctext'))
+            .map(pane => Array.from(pane.querySelectorAll('[data-p]')).map(e => e.textContent).join(''))""", p["passage_id"])
+        assert got == [p["text_a"], p["text_b"]]
+    assert rp.eval("() => document.querySelectorAll('.pcard .d-chg').length") > 0
+    assert not src.exists()
+
+
+# --- overview, clusters, filters ---------------------------------------------------------------
+
+def test_overview_and_cluster_view(report_page, wire_run, wire_report):
+    rp = report_page().open(wire_report)
+    clusters = rows(wire_run, "clusters")
+    n_clusters = len({m["cluster_id"] for m in clusters})
+    assert rp.eval("() => document.querySelectorAll('#size-chart rect.bar').length") == 8
+    assert rp.eval("() => document.querySelectorAll('#timelines .trk').length") == n_clusters
+    assert rp.eval("() => document.querySelectorAll('#timelines .tdot.origin').length") == n_clusters
+    reprinted = rp.eval("() => document.querySelector('#reprinted-most .name').textContent")
+    assert reprinted == "Northwire"  # the wire service originates every cluster
+    assert rp.eval("() => document.querySelectorAll('#reprinting-most .name').length") >= 3
+    # Cluster view: every member, origin first, with links to pair views.
+    cid = clusters[0]["cluster_id"]
+    rp.go(f"#/cluster/{cid}")
+    rp.page.wait_for_selector("#members tbody tr")
+    members = [m for m in clusters if m["cluster_id"] == cid]
+    got = rp.eval("""() => Array.from(document.querySelectorAll('#members tbody tr')).map(tr => [
+        tr.classList.contains('origin'), tr.querySelector('.doc-id').textContent, tr.cells[5].textContent])""")
+    assert len(got) == len(members)
+    assert got[0][0] and got[0][1] == next(m["doc_id"] for m in members if m["is_origin"])
+    assert sorted((g[1], g[2]) for g in got) == sorted((m["doc_id"], m["snippet"]) for m in members)
+    link = rp.eval("() => document.querySelector('#members .links a').getAttribute('href')")
+    assert link.startswith("#/pair/")
+    rp.page.click("#members .links a >> nth=0")
+    rp.page.wait_for_selector("#text-a .psg")
+
+
+def visible_clusters(rp):
+    rp.go("#/clusters")
+    rp.page.wait_for_timeout(50)
+    return rp.eval("() => Array.from(document.querySelectorAll('#cluster-list .row')).map(r => Number(r.dataset.cluster))")
+
+
+def visible_passages(rp):
+    rp.go("#/passages")
+    rp.page.wait_for_timeout(50)
+    return rp.eval("() => Array.from(document.querySelectorAll('#passage-list .row')).map(r => Number(r.dataset.passage))")
+
+
+def wait_filtered(rp):
+    rp.page.wait_for_timeout(250)  # the filters are debounced
+
+
+def test_filters(report_page, wire_run, wire_report):
+    rp = report_page().open(wire_report)
+    clusters = rows(wire_run, "clusters")
+    passages = rows(wire_run, "passages")
+    docs = {d["doc_id"]: d for d in rows(wire_run, "documents")}
+    all_ids = sorted({m["cluster_id"] for m in clusters})
+    assert sorted(visible_clusters(rp)) == all_ids
+
+    # Source: clusters with a member from the source; passages with a side from it.
+    rp.page.select_option("#f-source", label="Valley Courier")
+    wait_filtered(rp)
+    want = sorted({m["cluster_id"] for m in clusters if m["source"] == "Valley Courier"})
+    assert want and len(want) < len(all_ids)
+    assert sorted(visible_clusters(rp)) == want
+    want_p = sorted(p["passage_id"] for p in passages
+                    if "Valley Courier" in (docs[p["doc_a"]]["source"], docs[p["doc_b"]]["source"]))
+    assert sorted(visible_passages(rp)) == want_p
+    rp.page.click("#f-reset")
+    wait_filtered(rp)
+
+    # Date range: clusters with a member dated inside it.
+    rp.page.fill("#f-from", "2024-03-07")
+    rp.page.fill("#f-to", "2024-03-07")
+    wait_filtered(rp)
+    want = sorted({m["cluster_id"] for m in clusters if m["date"] == "2024-03-07"})
+    assert want and sorted(visible_clusters(rp)) == want
+    rp.page.fill("#f-from", "2030-01-01")
+    rp.page.fill("#f-to", "")
+    wait_filtered(rp)
+    assert visible_clusters(rp) == []
+    assert "No cluster matches" in rp.eval("() => document.getElementById('main').textContent")
+    rp.page.click("#f-reset")
+    wait_filtered(rp)
+
+    # Minimum passage length.
+    words = sorted(p["matched_words"] for p in passages)
+    limit = words[len(words) // 2]
+    rp.page.fill("#f-words", str(limit))
+    wait_filtered(rp)
+    assert sorted(visible_passages(rp)) == sorted(p["passage_id"] for p in passages if p["matched_words"] >= limit)
+    count = rp.eval("() => document.getElementById('f-count').textContent")
+    assert f"of {len(passages)} passages" in count
+    rp.page.click("#f-reset")
+    wait_filtered(rp)
+
+    # Search by document id.
+    rp.page.fill("#f-q", "ml-rate")
+    wait_filtered(rp)
+    want = sorted({m["cluster_id"] for m in clusters if m["doc_id"].startswith("ml-rate")})
+    assert want and sorted(visible_clusters(rp)) == want
+
+
+# --- security --------------------------------------------------------------------------------
+
+def test_hostile_text_renders_as_text_and_runs_nothing(report_page, tmp_path):
+    out = scan_jsonl(tmp_path, "xss", xss_rows())
+    passages = rows(out, "passages")
+    assert passages, "the hostile articles should share a passage"
+    html = write_report(out, tmp_path / "xss.html")
+    rp = report_page().open(html)
+    pid = passages[0]["passage_id"]
+    for hash in ("#/", "#/clusters", "#/passages", "#/cluster/0", f"#/pair/{pid}"):
+        rp.go(hash)
+        rp.page.wait_for_timeout(100)
+        # hover and click over everything the view shows, as a curious reader would
+        for sel in ("#main .row", "#main .doctext", "#main .dochead", "#main td", "#main .name"):
+            loc = rp.page.locator(sel)
+            for i in range(min(loc.count(), 6)):
+                loc.nth(i).hover()
+        assert rp.eval("() => window.__pwned") is None, f"payload ran on {hash}"
+    assert rp.dialogs == []
+    assert rp.eval("() => document.querySelectorAll('img, svg[onload], iframe, object, embed').length") == 0
+    assert rp.eval("() => document.scripts.length") == 2
+    assert rp.eval("() => Array.from(document.querySelectorAll('a[href]')).filter(a => !/^(#|https?:)/.test(a.getAttribute('href'))).length") == 0
+    # The payloads are there, as text.
+    text = rp.eval("() => document.getElementById('main').textContent")
+    assert "<script>window.__pwned = 1" in text and "onerror=" in text and "</script><script>" in text
+    head = rp.eval("() => document.querySelector('#side-a .dochead').textContent")
+    assert "<script>window.__pwned = 7</script>" in head and "javascript:window.__pwned = 5" in head
+    check_pair(rp, passages[0])
+    # The javascript: URL is shown but is not a link; the https one is.
+    hrefs = rp.eval("() => Array.from(document.querySelectorAll('.dochead a')).map(a => a.href)")
+    assert hrefs == ["https://example.org/a?%3Cb%3E"]
+
+
+# --- scale -----------------------------------------------------------------------------------
+
+LONG_TASKS = """() => { window.__longTasks = [];
+  new PerformanceObserver(l => l.getEntries().forEach(e => window.__longTasks.push(e.duration)))
+    .observe({ type: 'longtask', buffered: true }); }"""
+
+
+def test_ten_thousand_clusters_open_and_scroll(report_page, tmp_path):
+    run = synthetic_run(tmp_path, n_clusters=10_000)
+    t0 = time.perf_counter()
+    html = write_report(run, tmp_path / "big.html")
+    build_s = time.perf_counter() - t0
+    size_mb = html.stat().st_size / 1e6
+    rp = report_page()
+    t0 = time.perf_counter()
+    rp.open(html)
+    open_s = time.perf_counter() - t0
+    ready = rp.eval("() => window.__reportReady")
+    assert ready["clusters"] == 10_000
+    rp.eval(LONG_TASKS)
+
+    rp.go("#/clusters")
+    rp.page.wait_for_selector("#cluster-list .row")
+    t0 = time.perf_counter()
+    steps = 40
+    for i in range(1, steps + 1):
+        rp.eval("f => { const l = document.getElementById('cluster-list'); l.scrollTop = f * (l.scrollHeight - l.clientHeight); }", i / steps)
+        rp.page.wait_for_timeout(16)
+    scroll_s = time.perf_counter() - t0
+    rows_in_dom = rp.eval("() => document.querySelectorAll('#cluster-list .row').length")
+    last = rp.eval("() => Array.from(document.querySelectorAll('#cluster-list .row')).map(r => Number(r.dataset.cluster))")
+    assert rows_in_dom < 100, "the cluster list must only build the rows in view"
+    assert 9_999 in last, "scrolled to the end, the last cluster is shown"
+
+    # Filters over everything stay responsive.
+    t0 = time.perf_counter()
+    rp.page.select_option("#f-source", label="Outlet 007")
+    rp.page.wait_for_function("() => /showing [0-9,]+ of 10,000/.test(document.getElementById('f-count').textContent)"
+                              " && !document.getElementById('f-count').textContent.startsWith('showing 10,000')")
+    filter_s = time.perf_counter() - t0
+    rp.go("#/")
+    rp.page.wait_for_selector("#size-chart rect.bar")
+    rp.go("#/cluster/0")
+    rp.page.wait_for_selector("#members tbody tr")
+    pid = rp.eval("() => document.querySelector('#members .links a').getAttribute('href')").split("/")[-1]
+    open_pair(rp, pid)
+    long_tasks = rp.eval("() => window.__longTasks")
+    print(f"\n10,000 clusters: build {build_s:.2f} s, {size_mb:.1f} MB, open {open_s:.2f} s "
+          f"(script {ready['ms']} ms), {steps} scroll steps {scroll_s:.2f} s, source filter {filter_s:.2f} s, "
+          f"longest task after load {max(long_tasks, default=0):.0f} ms")
+    # Generous bounds: they catch a page that freezes, not a slow machine.
+    assert open_s < 60
+    assert max(long_tasks, default=0) < 5000
