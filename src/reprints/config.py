@@ -96,9 +96,10 @@ class AlignConfig:
     # Next to a sentence seed, a gap of up to this many words does not split a passage:
     # summaries and rewrites skip or merge whole sentences.
     max_sentence_gap: int = 60
-    # Merge re-worded passages that share one stretch of A but lie apart in B into one
-    # summary passage (each summary sentence condenses a different part of the source).
-    summaries: bool = True
+    # Merge passages that share one stretch of A but lie apart in B into one summary passage
+    # (each summary sentence condenses a different part of the source). Off in a scan, which
+    # reports each reprinted piece on its own; on in the plagiarism profile.
+    summaries: bool = False
     # ... when at least this many re-worded parts of B meet in one stretch of A (two could be
     # chance; three in a row, each condensing a different part, is how summaries look) ...
     summary_min_parts: int = 3
@@ -115,10 +116,11 @@ def plagiarism_profile(base: AlignConfig | None = None) -> AlignConfig:
     A scan mines pairs from a whole collection, where most candidates are unrelated and a
     re-worded sentence pair is weak evidence; a plagiarism check is handed pairs already
     suspected, so sentence similarity may count from PAN's usual 0.33, every pair gets the
-    sentence-level pass, and each suspicious passage is credited to one source passage.
+    sentence-level pass, pieces of one suspicious stretch spread over the source make one
+    summary passage, and each suspicious passage is credited to one source passage.
     """
     return dataclasses.replace(base or AlignConfig(), paraphrase="all", sentence_cosine=0.33,
-                               sentence_dice=0.33, overlaps="best")
+                               sentence_dice=0.33, overlaps="best", summaries=True)
 
 
 @dataclass(frozen=True)

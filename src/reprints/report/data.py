@@ -50,7 +50,8 @@ def _days(values: list[str | None]) -> list[int | None]:
         return []
     parsed, _ = parse_dates(values)
     days = parsed.astype("datetime64[D]")
-    return [None if np.isnat(d) else int(d.astype(np.int64)) for d in days]
+    missing = np.isnat(days).tolist()
+    return [None if gone else d for d, gone in zip(days.astype(np.int64).tolist(), missing)]
 
 
 def _title(meta: str | None) -> str | None:
@@ -173,7 +174,9 @@ def build_model(run_dir: str | Path, texts: Mapping[str, str] | None = None,
     doc_ids = list(doc_index)
     rows = [read_docs.get(d, {}) for d in doc_ids]
     raw_dates = [r.get("date") for r in rows]
-    days = _days(raw_dates)
+    read_ids = list(read_docs)
+    day_of = dict(zip(read_ids, _days([read_docs[d].get("date") for d in read_ids])))
+    days = [day_of.get(d) for d in doc_ids]
     sources = sorted({r.get("source") for r in read_docs.values() if r.get("source")})
     source_index = {s: i for i, s in enumerate(sources)}
 
@@ -259,7 +262,7 @@ def build_model(run_dir: str | Path, texts: Mapping[str, str] | None = None,
         "sources": len(sources),
         "documents_in_clusters": len(doc_ids),
     }
-    all_days = [d for d in _days([r.get("date") for r in read_docs.values()]) if d is not None]
+    all_days = [d for d in day_of.values() if d is not None]
     align = ((run_info.get("config") or {}).get("align") or {})
     return {
         "version": MODEL_VERSION,

@@ -32,12 +32,8 @@ OPS = {"replace": "chg", "delete": "del", "insert": "ins"}
 
 def tokens(text: str) -> tuple[list[str], list[int], list[int]]:
     """Tokens of ``text`` and their begin / end code-point offsets."""
-    words, begins, ends = [], [], []
-    for m in TOKEN.finditer(text):
-        words.append(m.group())
-        begins.append(m.start())
-        ends.append(m.end())
-    return words, begins, ends
+    matches = list(TOKEN.finditer(text))
+    return [m.group() for m in matches], [m.start() for m in matches], [m.end() for m in matches]
 
 
 def _point(begins: list[int], ends: list[int], i: int, length: int) -> int:
@@ -49,12 +45,10 @@ def _point(begins: list[int], ends: list[int], i: int, length: int) -> int:
 
 def word_diff(a: str, b: str, offset_a: int = 0, offset_b: int = 0) -> list[tuple[str, int, int, int, int]]:
     """Non-equal runs between ``a`` and ``b`` as ``(op, a_begin, a_end, b_begin, b_end)``."""
-    if a == b:
+    if a == b or TOKEN.findall(a) == TOKEN.findall(b):
         return []
     wa, ba, ea = tokens(a)
     wb, bb, eb = tokens(b)
-    if wa == wb:
-        return []
     exact = max(len(wa), len(wb)) <= _EXACT_LIMIT
     matcher = SequenceMatcher(None, wa, wb, autojunk=not exact)
     out = []

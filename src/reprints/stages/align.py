@@ -437,23 +437,14 @@ def _clip(group: list[Seed], a_first: int, a_last: int, b_first: int, b_last: in
 
 
 def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[list[list[Seed]], list[list[Seed]]]:
-    """Re-worded groups that share one stretch of A but lie apart in B: a summary, whose
-    sentences each condense a different part of the source. Merged when there are at least
-    ``summary_min_parts`` of them and together they span ``summary_ratio`` times as many
-    words of B as of A. Returns (other groups, summaries)."""
-    def is_reworded(g: list[Seed]) -> bool:
-        words = [s for s in g if not s[4]]
-        if len(words) == len(g):
-            return False
-        span = sum(max(s[2 * k + 1] for s in g) - min(s[2 * k] for s in g) + 1 for k in (0, 1))
-        return _covered(words, 0) + _covered(words, 1) < span / 2
-
-    reworded = [g for g in groups if is_reworded(g)]
-    others = [g for g in groups if not is_reworded(g)]
-    reworded.sort(key=lambda g: min(s[0] for s in g))
+    """Groups that share one stretch of A but lie apart in B: a summary, whose sentences each
+    condense (or copy a piece of) a different part of the source. Merged when there are at
+    least ``summary_min_parts`` of them and together they span ``summary_ratio`` times as
+    many words of B as of A. Returns (other groups, summaries)."""
+    others: list[list[Seed]] = []
     runs: list[list[list[Seed]]] = []
     reach = -1
-    for g in reworded:
+    for g in sorted(groups, key=lambda g: min(s[0] for s in g)):
         lo, hi = min(s[0] for s in g), max(s[1] for s in g)
         if runs and lo - reach - 1 <= config.max_gap:
             runs[-1].append(g)
@@ -476,8 +467,8 @@ def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[li
 def _one_to_one(seeds: list[Seed]) -> list[Seed]:
     """Within a passage each word maps to one place on the other side.
 
-    Word seeds form chains along diagonals; longest first, a chain is kept unless half of it, on one side only, is already mapped by what was kept: a phrase list
-    repeated in the source ("Ideographs Extension A" twice) must not pull the passage onto
+    Word seeds form chains along diagonals; longest first, a chain is kept unless half of
+    it, on one side only, is already mapped by what was kept: a phrase list repeated in the source ("Ideographs Extension A" twice) must not pull the passage onto
     its second occurrence. (Half-mapped on both sides is the same mapping again: kept.)
     """
     words = sorted((s for s in seeds if not s[4]), key=lambda s: (s[2] - s[0], s[0]))

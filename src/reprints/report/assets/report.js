@@ -353,7 +353,7 @@
       h('div', { class: 'lab' }, h('a', { href: '#/cluster/' + CL.id[c], text: '#' + CL.id[c] }),
         ' ' + srcName(od), h('small', { text: plural(CL.count[c], 'span') + ' · ' + plural(CL.docs[c], 'document') })),
       trk,
-      h('div', { class: 'span', text: spanText + (undated ? ' · ' + undated + ' undated' : '') })
+      h('div', { class: 'span', text: spanText + (undated && d0 !== null ? ' · ' + undated + ' undated' : '') })
     ];
   }
   function timelines() {
@@ -395,7 +395,7 @@
       fill.style.width = (100 * n / max).toFixed(2) + '%';
       var name = s >= 0 ? SOURCES[s] : NO_SOURCE;
       return [
-        h('span', { class: 'name', text: name, title: s >= 0 ? 'Show only clusters with ' + name : name,
+        h('span', { class: s >= 0 ? 'name' : 'name plain', text: name, title: s >= 0 ? 'Show only clusters with ' + name : name,
           onclick: s >= 0 ? function () { setSource(s); } : null }),
         h('div', { class: 'track' }, fill),
         h('span', { class: 'v', text: which === 'origin'
@@ -710,6 +710,7 @@
         container.appendChild(card);
         renderMarked(pa, sa.text, marks(da, [q], colours, 0, true));
         renderMarked(pb, sb.text, marks(db, [q], colours, 0, true));
+        card.querySelectorAll('[data-d]').forEach(function (e) { e.classList.add('on'); });
       });
     }
     diffToggle.addEventListener('change', function () { container.classList.toggle('hidediff', !diffToggle.checked); });
@@ -731,12 +732,17 @@
       prev.disabled = i <= 0; next.disabled = i >= qs.length - 1;
       main.querySelectorAll('.sel').forEach(function (e) { e.classList.remove('sel'); });
       main.querySelectorAll('[data-p~="' + P.id[q] + '"], [data-chip="' + P.id[q] + '"]').forEach(function (e) { e.classList.add('sel'); });
+      container.style.setProperty('--selc', 'var(--p' + (colours.get(q) % PALETTE) + ')');
+      if (panes) {
+        container.querySelectorAll('[data-d].on').forEach(function (e) { e.classList.remove('on'); });
+        container.querySelectorAll('[data-d^="' + P.id[q] + ':"]').forEach(function (e) { e.classList.add('on'); });
+      }
       main.querySelectorAll('.plist a').forEach(function (e) { e.classList.toggle('on', e.dataset.chip === String(P.id[q])); });
       if (!scroll) return;
       if (panes) {
         panes.forEach(function (pane, s) {
           var el = anchors[s][q] && anchors[s][q][0];
-          if (el) { pane.programmatic = Math.max(0, el.offsetTop - 40); pane.scrollTop = pane.programmatic; }
+          if (el) { pane.scrollTop = Math.max(0, el.offsetTop - pane.clientHeight / 5); pane.programmatic = pane.scrollTop; }
         });
       } else {
         var card = container.querySelector('[data-card="' + P.id[q] + '"]');
@@ -796,7 +802,7 @@
           if (!map) build();
           var y = interp(src.scrollTop + src.clientHeight / 3, from, to) - dst.clientHeight / 3;
           y = Math.max(0, Math.min(dst.scrollHeight - dst.clientHeight, y));
-          if (Math.abs(dst.scrollTop - y) > 1) { dst.programmatic = Math.round(y); dst.scrollTop = y; }
+          if (Math.abs(dst.scrollTop - y) > 1) { dst.scrollTop = y; dst.programmatic = dst.scrollTop; }
         });
       });
     });
