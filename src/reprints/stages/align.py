@@ -411,9 +411,11 @@ def _best_of_overlapping(found: list[PassageMatch]) -> list[PassageMatch]:
 def _extent(group: list[Seed], side: int) -> tuple[int, int]:
     """First and last word of a passage on one side.
 
-    Where the passage starts (or ends) with a sentence seed whose sentence is mostly matched
-    word for word, the word matches set the boundary: "TEHRAN -- Leaders of…" begins at
-    "Leaders" when the sentence was copied but its dateline was not.
+    Where the passage starts (or ends) with a sentence seed, and the copy inside that
+    sentence is word for word from some point on (or up to some point), the word matches set
+    the boundary: "TEHRAN -- Leaders of…" begins at "Leaders" when the sentence was copied
+    but its dateline was not. A re-worded sentence, with scattered word matches, keeps its
+    sentence boundary.
     """
     lo_at, hi_at = 2 * side, 2 * side + 1
     first, last = min(s[lo_at] for s in group), max(s[hi_at] for s in group)
@@ -422,12 +424,17 @@ def _extent(group: list[Seed], side: int) -> tuple[int, int]:
         if not s[4] or (s[lo_at] != first and s[hi_at] != last):
             continue
         inside = [(max(lo, s[lo_at]), min(hi, s[hi_at])) for lo, hi in words if lo <= s[hi_at] and hi >= s[lo_at]]
-        if not inside or _union_length(inside) * 2 < s[hi_at] - s[lo_at] + 1:
+        if not inside:
             continue
+        matched = _union_length(inside)
         if s[lo_at] == first:
-            first = min(lo for lo, _ in inside)
+            start = min(lo for lo, _ in inside)
+            if 10 * matched >= 9 * (s[hi_at] - start + 1):  # copied word for word from ``start`` on
+                first = start
         if s[hi_at] == last:
-            last = max(hi for _, hi in inside)
+            end = max(hi for _, hi in inside)
+            if 10 * matched >= 9 * (end - s[lo_at] + 1):
+                last = end
     return first, last
 
 
@@ -457,7 +464,11 @@ def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[li
         seeds = [s for g in run for s in g]
         span_a = max(s[1] for s in seeds) - min(s[0] for s in seeds) + 1
         span_b = max(s[3] for s in seeds) - min(s[2] for s in seeds) + 1
-        if len(run) >= config.summary_min_parts and span_b >= config.summary_ratio * span_a:
+        # A passage copied word for word, with a few stray matches around it, is no summary.
+        main = max(run, key=lambda g: max(s[1] for s in g) - min(s[0] for s in g))
+        main_span = max(s[1] for s in main) - min(s[0] for s in main) + 1
+        copied = main_span >= 0.6 * span_a and _covered([s for s in main if not s[4]], 0) >= 0.8 * main_span
+        if len(run) >= config.summary_min_parts and span_b >= config.summary_ratio * span_a and not copied:
             summaries.append(seeds)
         else:
             others.extend(run)
