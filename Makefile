@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(VENV)/bin/reprints scan examples/wire/stories.jsonl --out run-demo --overwrite
 
 test: $(STAMP)
+	sh scripts/install-browser.sh
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

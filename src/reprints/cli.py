@@ -32,6 +32,7 @@ def scan(
                                    "(pairs that already share a passage) or all (every candidate pair)."),
     workers: int = typer.Option(0, help="Worker processes (0: one per CPU core)."),
     overwrite: bool = typer.Option(False, help="Replace an existing run directory."),
+    report: Optional[Path] = typer.Option(None, help="Also write the HTML report of the run to this file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the summary."),
     json_summary: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
 ) -> None:
@@ -71,6 +72,27 @@ def scan(
         typer.echo(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:
         print_summary(result.summary, str(result.out))
+    if report is not None:
+        from reprints.report import write_report
+
+        written = write_report(result.out, report)
+        err.print(f"report written to {written}")
+
+
+@app.command("report")
+def report_command(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `reprints scan --out`."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML file to write."),
+) -> None:
+    """Write a self-contained HTML report of a run: clusters, origins, side-by-side passages."""
+    from reprints.report import NotARunError, write_report
+
+    try:
+        written = write_report(run_dir, out)
+    except NotARunError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"report written to {written}")
 
 
 evaluate_app = typer.Typer(no_args_is_help=True, help="Measure reprints on labelled data.")

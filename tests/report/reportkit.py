@@ -4,6 +4,7 @@ run of 10,000 clusters, and a page wrapper for the headless Chromium.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import random
@@ -100,7 +101,7 @@ WORDS = ("river harbour council ferry island market school road bridge storm far
 
 
 def synthetic_run(tmp: Path, n_clusters: int = 10_000, seed: int = 7) -> Path:
-    """A run directory with ``n_clusters`` clusters (2–12 documents each), written table by
+    """A run directory with ``n_clusters`` clusters (2–12 documents each, one of 150), written table by
     table in the schemas of `reprints.records`, with its input file so texts can be embedded."""
     rng = random.Random(seed)
     sources = [f"Outlet {i:03d}" for i in range(60)]
@@ -108,7 +109,7 @@ def synthetic_run(tmp: Path, n_clusters: int = 10_000, seed: int = 7) -> Path:
     docs, passages, members = [], [], []
     clusters = []
     for c in range(n_clusters):
-        size = sizes[rng.randrange(len(sizes))]
+        size = 150 if c == 0 else sizes[rng.randrange(len(sizes))]  # one cluster longer than a page
         shared = " ".join(rng.choice(WORDS) for _ in range(rng.randint(22, 40)))
         day0 = rng.randrange(3000)
         ids = []
@@ -120,8 +121,7 @@ def synthetic_run(tmp: Path, n_clusters: int = 10_000, seed: int = 7) -> Path:
             prefix = f"Report {c}-{k}. " + " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12))) + ".\n\n"
             text = prefix + body + ".\n\nEnd of story " + str(c) + "."
             doc_id = f"c{c}-d{k}"
-            date = (f"{2015 + (day0 + k) // 365:04d}-{1 + ((day0 + k) % 365) // 31:02d}-"
-                    f"{1 + ((day0 + k) % 365) % 28:02d}")
+            date = (datetime.date(2015, 1, 1) + datetime.timedelta(days=day0 + k * rng.randint(0, 3))).isoformat()
             docs.append({"id": doc_id, "source": sources[rng.randrange(len(sources))], "date": date, "text": text,
                          "_span": (len(prefix), len(prefix) + len(body)), "_body": body})
             ids.append(len(docs) - 1)

@@ -94,7 +94,9 @@ def test_scan_ignores_shared_footer_but_finds_real_reuse(assert_offsets, article
 
 def test_documents_of_nothing_but_boilerplate_make_no_pair():
     """Two bodies that hold only the source's sign-off ("Reuter"), a boilerplate line, are
-    'exact duplicates' of nothing: no pair, passage or cluster may rest on the sign-off alone."""
+    too short to be duplicates (fewer words than one shingle): no pair, passage or cluster
+    may rest on the sign-off alone. (Longer identical bodies made of templated lines are
+    exact duplicates: see the Reuters test.)"""
     docs = [{"id": f"d{k}", "source": "Wire", "text": f"{b}\n Reuter"} for k, b in enumerate(BODIES)]
     docs += [{"id": "only-1", "source": "Wire", "text": "\n Reuter\n"},
              {"id": "only-2", "source": "Wire", "text": "REUTER"}]

@@ -66,25 +66,31 @@ def fingerprints(fps: list[int], n_words: list[int]) -> pa.Table:
 
 def test_exact_duplicates_all_pairs_in_small_groups():
     fp = fingerprints([7, 8, 7, 9, 7, 8], [5] * 6)
-    got = run(exact_duplicate_pairs_sql(CandidateConfig()), fingerprints=fp)
+    got = run(exact_duplicate_pairs_sql(CandidateConfig(), 1), fingerprints=fp)
     assert got == [(0, 2), (0, 4), (1, 5), (2, 4)]
 
 
 def test_exact_duplicates_large_group_is_a_star():
     fp = fingerprints([42] * 6 + [1, 1], [3] * 8)
-    got = run(exact_duplicate_pairs_sql(CandidateConfig(max_df=4)), fingerprints=fp)
+    got = run(exact_duplicate_pairs_sql(CandidateConfig(max_df=4), 1), fingerprints=fp)
     assert got == [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (6, 7)]
 
 
 def test_exact_duplicates_ignore_wordless_documents():
     fp = fingerprints([1, 1, 2, 2], [0, 0, 4, 4])
-    assert run(exact_duplicate_pairs_sql(CandidateConfig()), fingerprints=fp) == [(2, 3)]
+    assert run(exact_duplicate_pairs_sql(CandidateConfig(), 1), fingerprints=fp) == [(2, 3)]
+
+
+def test_exact_duplicates_need_min_words():
+    """Identical bodies shorter than one shingle ("Reuter" and "REUTER") are no duplicates."""
+    fp = fingerprints([1, 1, 2, 2], [1, 1, 5, 5])
+    assert run(exact_duplicate_pairs_sql(CandidateConfig(), 5), fingerprints=fp) == [(2, 3)]
 
 
 @pytest.mark.parametrize("fps", [[1, 2, 3], [10]])
 def test_no_duplicates(fps):
     fp = fingerprints(fps, [3] * len(fps))
-    assert run(exact_duplicate_pairs_sql(CandidateConfig()), fingerprints=fp) == []
+    assert run(exact_duplicate_pairs_sql(CandidateConfig(), 1), fingerprints=fp) == []
 
 
 def test_large_uint64_hashes():
@@ -92,4 +98,4 @@ def test_large_uint64_hashes():
     rows = [(0, big - k) for k in range(5)] + [(1, big - k) for k in range(5)]
     assert run(shared_ngram_pairs_sql(CandidateConfig()), shingles=shingles(rows)) == [(0, 1, 5)]
     fp = fingerprints([big, big], [2, 2])
-    assert run(exact_duplicate_pairs_sql(CandidateConfig()), fingerprints=fp) == [(0, 1)]
+    assert run(exact_duplicate_pairs_sql(CandidateConfig(), 1), fingerprints=fp) == [(0, 1)]

@@ -83,8 +83,7 @@ def _shingle_task(task: tuple[int, int, str]) -> tuple[np.ndarray, np.ndarray, n
     table = pa.table({"doc": pa.array(docs + lo, pa.int64()), "h": pa.array(grams, pa.uint64())})
     pq.write_table(table, path, compression="zstd")
     n_grams = np.bincount(docs, minlength=hi - lo)
-    content_words = np.bincount(tokens.doc_of_token()[~mask], minlength=hi - lo)
-    return shingle.document_fingerprints(tokens), np.diff(tokens.doc_bounds), content_words, n_grams
+    return shingle.document_fingerprints(tokens), np.diff(tokens.doc_bounds), n_grams
 
 
 def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
@@ -149,8 +148,7 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
             for (lo, hi, _), part in zip(tasks, _imap(_shingle_task, tasks, workers)):
                 parts.append(part)
                 r.advance(hi - lo)
-        fingerprints, words, content_words, grams = (
-            np.concatenate(col) for col in zip(*parts)) if parts else (np.zeros(0, np.int64),) * 4
+        fingerprints, words, grams = (np.concatenate(col) for col in zip(*parts))
 
         with reporter.stage("candidates", total=None, unit="pairs") as r:
             con = duckdb.connect()
@@ -163,11 +161,11 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
                 con.execute("CREATE TABLE shingles (doc BIGINT, h UBIGINT)")
             fp_table = pa.table({"doc": pa.array(np.arange(n), pa.int64()),
                                  "fp": pa.array(fingerprints, pa.uint64()),
-                                 "n_words": pa.array(content_words, pa.int64())})
+                                 "n_words": pa.array(words, pa.int64())})
             con.register("fingerprints", fp_table)
             shared = con.sql(candidates.shared_ngram_pairs_sql(config.candidates)
                                  + " ORDER BY a, b").to_arrow_table()
-            exact = con.sql(candidates.exact_duplicate_pairs_sql(config.candidates)
+            exact = con.sql(candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram)
                                 + " ORDER BY a, b").to_arrow_table()
             con.close()
             r.advance(shared.num_rows + exact.num_rows)

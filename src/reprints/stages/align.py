@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -559,8 +560,12 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
     if sentences and _covered(words, 0) + _covered(words, 1) < (len_a + len_b) / 2:
         kind, similarity = "paraphrase", sum(sentences) / len(sentences)
     else:
-        same = len_a == len_b and np.array_equal(a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1])
-        kind, similarity = ("verbatim" if same else "edited"), (cov_a + cov_b) / (len_a + len_b)
+        words_a, words_b = a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1]
+        if len_a == len_b and np.array_equal(words_a, words_b):
+            kind, similarity = "verbatim", 1.0
+        else:  # share of words the two sides have in common, in order (2·matches / total)
+            kind = "edited"
+            similarity = SequenceMatcher(None, words_a.tolist(), words_b.tolist(), autojunk=False).ratio()
     return PassageMatch(
         a_first, a_last, b_first, b_last,
         int(a.begins[a_first]), int(a.ends[a_last]), int(b.begins[b_first]), int(b.ends[b_last]),

@@ -7,8 +7,7 @@ found even when their n-grams are capped, masked or too few.
 
 The stage is SQL over two relations, so every engine runs the very same query:
 ``shingles(doc BIGINT, h UBIGINT)`` with distinct rows, and
-``fingerprints(doc BIGINT, fp UBIGINT, n_words BIGINT)``, where ``n_words`` counts the words
-off boilerplate lines (documents of nothing but boilerplate are not duplicates of anything).
+``fingerprints(doc BIGINT, fp UBIGINT, n_words BIGINT)``.
 """
 
 from __future__ import annotations
@@ -31,8 +30,9 @@ def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles") 
     """
 
 
-def exact_duplicate_pairs_sql(config: CandidateConfig, fingerprints: str = "fingerprints") -> str:
-    """Pairs (a < b) of documents with identical normalised text.
+def exact_duplicate_pairs_sql(config: CandidateConfig, min_words: int, fingerprints: str = "fingerprints") -> str:
+    """Pairs (a < b) of documents with identical normalised text of at least ``min_words``
+    words (one shingle: two bodies holding only a sign-off such as "Reuter" are no reprint).
 
     A group larger than ``max_df`` is linked as a star around its first member instead of
     all-pairs, so a collection of ten thousand identical notices costs 10k pairs, not 50M.
@@ -42,7 +42,7 @@ def exact_duplicate_pairs_sql(config: CandidateConfig, fingerprints: str = "fing
             SELECT doc, fp,
                    row_number() OVER (PARTITION BY fp ORDER BY doc) AS rank,
                    count(*) OVER (PARTITION BY fp) AS size
-            FROM {fingerprints} WHERE n_words > 0
+            FROM {fingerprints} WHERE n_words >= {int(min_words)}
         )
         SELECT x.doc AS a, y.doc AS b
         FROM ranked x JOIN ranked y ON x.fp = y.fp AND x.doc < y.doc
