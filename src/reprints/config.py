@@ -34,6 +34,11 @@ class BoilerplateConfig:
     # Only lines of at most this many words can be boilerplate: chrome is short, and long
     # recurring lines are more likely a genuinely re-used paragraph.
     max_words: int = 25
+    # Sentences count with their numbers made alike, so templated reports ("Qtly div 10 cts
+    # vs 10 cts prior", bond terms, market reports) are found; from one shingle's length (a
+    # three-word "He said." recurs everywhere and means nothing) up to this many words.
+    min_sentence_words: int = 5
+    max_sentence_words: int = 60
 
 
 @dataclass(frozen=True)

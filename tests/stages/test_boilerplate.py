@@ -6,7 +6,7 @@ import numpy as np
 
 import reprints
 from reprints.config import BoilerplateConfig, ScanConfig
-from reprints.stages.boilerplate import boilerplate_mask, frequent_keys, line_keys, token_line_keys
+from reprints.stages.boilerplate import boilerplate_mask, frequent_keys, line_keys, token_unit_keys
 from reprints.stages.normalise import string_key, tokenize
 
 FOOTER = "Follow us on Twitter for more updates"
@@ -62,7 +62,7 @@ def test_line_counted_once_per_document():
 
 
 def test_long_lines_are_never_boilerplate():
-    long_line = " ".join(f"word{k}" for k in range(30))
+    long_line = " ".join(f"word{k}" for k in range(70))  # longer than max_sentence_words too
     texts = [f"{b}\n{long_line}" for b in BODIES]
     _, freq, mask = _mask_for(texts, ["Daily"] * len(texts))
     assert len(freq) == 0 and not mask.any()
@@ -70,7 +70,7 @@ def test_long_lines_are_never_boilerplate():
 
 def test_line_key_ignores_case_and_punctuation_not_words():
     t = tokenize(["Follow us!\nfollow US", "follow them"])
-    keys, sizes = token_line_keys(t, np.zeros(2, np.uint64))
+    keys, sizes, _, _ = token_unit_keys(t, np.zeros(2, np.uint64))
     assert keys[0] == keys[2]
     assert keys[0] != keys[4]
     assert sizes.tolist() == [2, 2, 2, 2, 2, 2]
@@ -105,3 +105,19 @@ def test_documents_of_nothing_but_boilerplate_make_no_pair():
     assert result.pairs.num_rows == 0, result.pairs.to_pylist()
     assert result.passages.num_rows == 0, result.passages.column("text_a").to_pylist()
     assert result.clusters.num_rows == 0
+
+
+def test_templated_sentences_with_other_figures_are_boilerplate():
+    """A report template ("The selling concession is 1-1/4 pct ...") recurs with other numbers
+    in every document of the source: its words are masked; the rest of each body is not."""
+    figures = ["1-1/4", "3/4", "1-1/2", "5/8", "2", "1-3/8", "7/8", "1", "1-1/8", "3/8", "1-5/8", "0.5"]
+    texts = [f"{b}. The selling concession is {f} pct while management and underwriting combined pays {f} pct."
+             for b, f in zip(BODIES, figures)]
+    t, freq, mask = _mask_for(texts, ["Wire"] * len(texts))
+    assert len(freq) >= 1
+    for d in range(len(texts)):
+        lo, hi = t.doc_bounds[d], t.doc_bounds[d + 1]
+        words = [texts[d][b:e] for b, e in zip(t.begins[lo:hi], t.ends[lo:hi])]
+        masked = [w for w, m in zip(words, mask[lo:hi]) if m]
+        assert "concession" in masked and "underwriting" in masked
+        assert not {"story", "number", "talks", "matters"} & set(masked)

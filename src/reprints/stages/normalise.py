@@ -114,6 +114,7 @@ class Tokens:
     doc_bounds: np.ndarray  # int64, len = n_docs + 1
     stems: np.ndarray  # uint64: hash of the word's first STEM_CHARS folded characters
     sentence_end: np.ndarray  # bool: a sentence ends after this word
+    numeric: np.ndarray  # bool: the word holds a digit
 
     @property
     def n_docs(self) -> int:
@@ -127,6 +128,7 @@ class Tokens:
         return Tokens(
             self.hashes[lo:hi], self.begins[lo:hi], self.ends[lo:hi], self.line[lo:hi],
             np.array([0, hi - lo], dtype=np.int64), self.stems[lo:hi], self.sentence_end[lo:hi],
+            self.numeric[lo:hi],
         )
 
 
@@ -135,7 +137,7 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     if not texts:
         z = np.zeros(0, dtype=np.int64)
         return Tokens(z.astype(np.uint64), z, z, z, np.zeros(1, dtype=np.int64), z.astype(np.uint64),
-                      z.astype(bool))
+                      z.astype(bool), z.astype(bool))
     joined = _SEPARATOR.join(texts)
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
@@ -173,7 +175,10 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     offset = doc_starts[token_doc]
     last_of_doc = doc_bounds[1:][np.diff(doc_bounds) > 0] - 1
     sentence_end[last_of_doc] = True
-    return Tokens(hashes, begins - offset, ends - offset, line, doc_bounds, stems, sentence_end)
+    digits = np.zeros(len(cps) + 1, dtype=np.int64)
+    np.cumsum((cps >= 48) & (cps <= 57), out=digits[1:])
+    numeric = (digits[ends] - digits[begins]) > 0
+    return Tokens(hashes, begins - offset, ends - offset, line, doc_bounds, stems, sentence_end, numeric)
 
 
 def sequence_hash(hashes: np.ndarray, group_bounds: np.ndarray) -> np.ndarray:
