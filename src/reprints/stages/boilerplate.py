@@ -40,7 +40,10 @@ def token_unit_keys(tokens: Tokens, source_keys: np.ndarray) -> tuple[np.ndarray
         return z, z.astype(np.int64), z, z.astype(np.int64)
     line_starts = np.flatnonzero(np.diff(tokens.line, prepend=-1) != 0)
     line_keys_, line_words = _unit_keys(tokens, line_starts, tokens.hashes, source_keys, np.uint64(0))
-    sentence_starts = np.concatenate([[0], np.flatnonzero(tokens.sentence_end[:-1]) + 1])
+    # A decimal point ("0.5") is no sentence end in a template.
+    ends = tokens.sentence_end[:-1] & ~(tokens.numeric[:-1] & tokens.numeric[1:]
+                                         & (tokens.begins[1:] - tokens.ends[:-1] == 1))
+    sentence_starts = np.concatenate([[0], np.flatnonzero(ends | (np.diff(tokens.doc_of_token()) != 0)) + 1])
     sentence_keys, sentence_words = _template_keys(tokens, sentence_starts, source_keys)
     return line_keys_, line_words, sentence_keys, sentence_words
 

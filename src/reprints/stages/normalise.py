@@ -161,7 +161,7 @@ def tokenize(texts: Sequence[str]) -> Tokens:
     # governed, government), in any language, at no cost beyond one more lookup.
     stem_ends = np.minimum(ends, np.searchsorted(rank, rank[begins] + STEM_CHARS, side="left"))
     stems = mix64((prefix[stem_ends] - prefix[begins]) * inv[rank[begins]] + np.uint64(STEM_CHARS))
-    # A sentence ends after a word when the gap to the next word holds . ! ? or a blank line.
+    # A sentence ends after a word when the gap to the next word holds . ! ? ; or a blank line.
     stops = np.zeros(len(cps) + 1, dtype=np.int64)
     np.cumsum(np.isin(cps, _SENTENCE_STOPS), out=stops[1:])
     next_begins = np.append(begins[1:], len(cps))
