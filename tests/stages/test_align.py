@@ -29,7 +29,7 @@ def filler(prefix: str, n: int) -> str:
 def doc(text: str, masked: np.ndarray | None = None) -> DocWords:
     t = tokenize([text])
     mask = np.zeros(len(t.hashes), bool) if masked is None else masked
-    return DocWords(t.hashes, t.begins, t.ends, mask)
+    return DocWords.from_tokens(t, mask)
 
 
 def span_of(text: str, passage: str) -> tuple[int, int]:
@@ -226,3 +226,16 @@ def test_loosely_edited_passage_without_sentence_seeds():
         assert 0.0 < m.similarity <= 1.0
         assert a[m.a_begin].isalnum() and a[m.a_end - 1].isalnum()
         assert b[m.b_begin].isalnum() and b[m.b_end - 1].isalnum()
+
+
+def test_passage_inside_a_huge_unpunctuated_sentence_is_found_with_paraphrase_on():
+    """A sentence seed over a 400-word unpunctuated 'sentence' (a word list) must not dilute a
+    verbatim passage inside it into nothing (a regression seen on the scale benchmark)."""
+    word_list = " ".join(f"tag{k}x" for k in range(200))
+    a = f"{filler('qa', 20)}. {P1} {filler('ra', 20)}."
+    b = f"{word_list} {P1} {word_list}"
+    for paraphrase in (False, True):
+        found = align_pair(doc(a), doc(b), CFG, paraphrase=paraphrase)
+        assert len(found) == 1, (paraphrase, found)
+        m = found[0]
+        assert a[m.a_begin:m.a_end] == b[m.b_begin:m.b_end] == P1.rstrip(".")
