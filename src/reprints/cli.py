@@ -95,6 +95,11 @@ def report_command(
     typer.echo(f"report written to {written}")
 
 
+from reprints.cli_index import index_app, serve as serve_command  # noqa: E402  (heavy imports are lazy)
+
+app.add_typer(index_app, name="index")
+app.command("serve")(serve_command)
+
 evaluate_app = typer.Typer(no_args_is_help=True, help="Measure reprints on labelled data.")
 app.add_typer(evaluate_app, name="evaluate")
 

@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 
 from reprints.config import ScanConfig
 from reprints.progress import Reporter
-from reprints.stages import align as align_stage
-from reprints.stages import boilerplate, candidates, shingle
-from reprints.stages.normalise import Tokens, string_key, tokenize
+from reprints.engines import tasks as batch_tasks
+from reprints.stages import align as align_stage  # noqa: F401  (the aligner the tasks call; tests patch it here)
+from reprints.stages import boilerplate, candidates
+from reprints.stages.normalise import string_key
 
 # Set in the parent before workers fork; read by the task functions below.
 _STATE: dict[str, Any] = {}
@@ -64,55 +65,28 @@ def _ranges(n: int, size: int) -> list[tuple[int, int]]:
 
 # --- per-batch tasks (run in workers) -------------------------------------------------
 
-def _tokens(lo: int, hi: int) -> Tokens:
-    return tokenize(_STATE["corpus"].texts[lo:hi])
-
-
 def _line_keys_task(span: tuple[int, int]) -> np.ndarray:
     lo, hi = span
-    config: ScanConfig = _STATE["config"]
-    return boilerplate.line_keys(_tokens(lo, hi), _STATE["corpus"].source_keys[lo:hi], config.boilerplate)
+    corpus: CorpusArrays = _STATE["corpus"]
+    return batch_tasks.line_keys(corpus.texts[lo:hi], corpus.source_keys[lo:hi], _STATE["config"])
 
 
 def _shingle_task(task: tuple[int, int, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lo, hi, path = task
-    config: ScanConfig = _STATE["config"]
-    tokens = _tokens(lo, hi)
-    mask = boilerplate.boilerplate_mask(tokens, _STATE["corpus"].source_keys[lo:hi], _STATE["frequent"])
-    docs, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
+    corpus: CorpusArrays = _STATE["corpus"]
+    docs, grams, fingerprints, words, n_grams = batch_tasks.shingles(
+        corpus.texts[lo:hi], corpus.source_keys[lo:hi], _STATE["frequent"], _STATE["config"])
     table = pa.table({"doc": pa.array(docs + lo, pa.int64()), "h": pa.array(grams, pa.uint64())})
     pq.write_table(table, path, compression="zstd")
-    n_grams = np.bincount(docs, minlength=hi - lo)
-    return shingle.document_fingerprints(tokens), np.diff(tokens.doc_bounds), n_grams
+    return fingerprints, words, n_grams
 
 
 def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
     pair_a, pair_b, exact = task
-    config: ScanConfig = _STATE["config"]
     corpus: CorpusArrays = _STATE["corpus"]
     docs = np.unique(np.concatenate([pair_a, pair_b]))
-    tokens = tokenize([corpus.texts[d] for d in docs])
-    mask = boilerplate.boilerplate_mask(tokens, corpus.source_keys[docs], _STATE["frequent"])
-    cache: dict[int, align_stage.DocWords] = {}
-
-    def words(d: int) -> align_stage.DocWords:
-        if d not in cache:
-            k = int(np.searchsorted(docs, d))
-            lo, hi = tokens.doc_bounds[k], tokens.doc_bounds[k + 1]
-            cache[d] = align_stage.DocWords(tokens.hashes[lo:hi], tokens.begins[lo:hi], tokens.ends[lo:hi],
-                                            mask[lo:hi], tokens.stems[lo:hi], tokens.sentence_end[lo:hi])
-        return cache[d]
-
-    rows = []
-    for a, b, is_exact in zip(pair_a.tolist(), pair_b.tolist(), exact.tolist()):
-        if is_exact:
-            match = align_stage.whole_document_match(words(a), words(b))
-            matches = [match] if match else []
-        else:
-            matches = align_stage.align_related(words(a), words(b), config.align)
-        rows.extend((a, b, m.a_begin, m.a_end, m.b_begin, m.b_end, m.matched_words,
-                     m.similarity, m.kind) for m in matches)
-    return rows
+    return batch_tasks.align_pairs(pair_a, pair_b, exact, docs, [corpus.texts[d] for d in docs],
+                             corpus.source_keys[docs], _STATE["frequent"], _STATE["config"])
 
 
 # --- the engine -------------------------------------------------------------------------
@@ -196,7 +170,7 @@ def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: 
         for task, found in zip(tasks, _imap(_align_task, tasks, workers)):
             rows.extend(found)
             r.advance(len(task[0]))
-    names = ("a", "b", "begin_a", "end_a", "begin_b", "end_b", "matched", "similarity", "kind")
+    names = batch_tasks.PASSAGE_COLUMNS
     if not rows:
         return {k: np.zeros(0, dtype=object if k == "kind" else np.float64 if k == "similarity" else np.int64)
                 for k in names}

@@ -1,0 +1,123 @@
+"""Command line for the persistent index and the HTTP service:
+``reprints index add|query|stats`` (``index_app``) and ``reprints serve`` (``serve``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+index_app = typer.Typer(no_args_is_help=True, help="A persistent reprint index in one DuckDB file.")
+
+
+def _open(path: Path, create: bool = False, read_only: bool = False, config=None):
+    from reprints.index import Index, IndexError_
+
+    if not create and not path.exists():
+        typer.echo(f"error: no index at {path}", err=True)
+        raise typer.Exit(2)
+    try:
+        return Index(path, config=config, read_only=read_only)
+    except IndexError_ as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2)
+    except Exception as error:  # e.g. the file is locked by a running server
+        typer.echo(f"error: cannot open {path}: {error}", err=True)
+        raise typer.Exit(2)
+
+
+@index_app.command("add")
+def add(
+    index: Path = typer.Argument(..., help="The index file (created if missing)."),
+    corpus: List[str] = typer.Argument(..., help="Folders of .txt files, or .jsonl[.gz] / .parquet / .csv files."),
+    id_field: str = typer.Option("id", help="Field holding the document id in tabular inputs."),
+    text_field: str = typer.Option("text", help="Field holding the text."),
+    source_field: str = typer.Option("source", help="Field holding the outlet / series."),
+    date_field: str = typer.Option("date", help="Field holding the date."),
+    min_words: int = typer.Option(20, help="Minimum matched words for a passage (fixed when the index is created)."),
+    max_df: int = typer.Option(100, help="Ignore n-grams in more documents than this (fixed when the index is created)."),
+    workers: int = typer.Option(0, help="Worker processes for alignment (0: one per CPU core)."),
+) -> None:
+    """Add documents to INDEX in one transaction. Known ids with the same text are left alone;
+    with another text the old version is replaced. Prints a JSON summary."""
+    import os
+
+    from reprints.config import ScanConfig
+
+    config = ScanConfig().replace(align={"min_words": min_words}, candidates={"max_df": max_df})
+    ix = _open(index, create=True, config=config)
+    try:
+        # Field names are per add: the stored configuration governs matching, not reading.
+        ix.config = ix.config.replace(read={"id_field": id_field, "text_field": text_field,
+                                            "source_field": source_field, "date_field": date_field})
+        result = ix.add(corpus, workers=workers or os.cpu_count() or 1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing of this add was written", err=True)
+        raise typer.Exit(130)
+    finally:
+        ix.close()
+    out = result.to_dict()
+    for doc_id in result.replaced:
+        typer.echo(f"replaced {doc_id}: its text changed; its pairs and passages were recomputed", err=True)
+    typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+@index_app.command("query")
+def query(
+    index: Path = typer.Argument(..., help="The index file."),
+    file: str = typer.Argument(..., help="A text file, or - for standard input."),
+    source: Optional[str] = typer.Option(None, help="Source of the text (boilerplate is per source)."),
+) -> None:
+    """Print as JSON the indexed documents sharing passages with the text, the passages with
+    offsets on both sides and their clusters. Nothing is added."""
+    if file == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(file).read_bytes()
+        except OSError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2)
+    text = data.decode("utf-8", errors="replace")
+    ix = _open(index, read_only=True)
+    try:
+        typer.echo(json.dumps(ix.query(text, source), indent=2, ensure_ascii=False))
+    finally:
+        ix.close()
+
+
+@index_app.command("stats")
+def stats(index: Path = typer.Argument(..., help="The index file.")) -> None:
+    """Summarise the index as JSON: documents, shingles, pairs, passages, clusters."""
+    ix = _open(index, read_only=True)
+    try:
+        typer.echo(json.dumps(ix.stats(), indent=2, ensure_ascii=False))
+    finally:
+        ix.close()
+
+
+def serve(
+    index: Path = typer.Argument(..., help="The index file (created if missing)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on; anything but loopback needs a token."),
+    port: int = typer.Option(8000, help="Port."),
+    token_file: Optional[Path] = typer.Option(None, help="File holding the bearer token (else env REPRINTS_TOKEN)."),
+    max_body_bytes: int = typer.Option(10_000_000, help="Largest request body."),
+    max_text_chars: int = typer.Option(1_000_000, help="Longest text of one document or query."),
+) -> None:
+    """Serve INDEX over HTTP: POST /documents, POST /query, GET /documents/{id},
+    GET /clusters/{id}, GET /health; OpenAPI at /openapi.json and /docs."""
+    try:
+        from reprints.service.app import Limits
+        from reprints.service.app import serve as run
+    except ImportError as error:
+        typer.echo(f"error: {error}; install the service extra: pip install 'reprints[service]'", err=True)
+        raise typer.Exit(2)
+    try:
+        run(str(index), host=host, port=port, token_file=str(token_file) if token_file else None,
+            limits=Limits(max_body_bytes=max_body_bytes, max_text_chars=max_text_chars))
+    except (PermissionError, ValueError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2)

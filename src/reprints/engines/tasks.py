@@ -1,0 +1,86 @@
+"""Per-batch work shared by every engine: plain functions over lists of texts and numpy
+arrays, no pool, no DuckDB, no Spark. ``engines/local.py`` calls them from its process pool,
+``engines/spark.py`` from ``mapInArrow`` / ``mapInPandas``; the logic itself lives in
+``stages``.
+
+Documents are named by their index in the collection (``int64``). Line keys and n-gram
+hashes are ``uint64`` here; an engine that has no unsigned type stores their bits as int64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reprints.config import ScanConfig
+from reprints.stages import align as align_stage
+from reprints.stages import boilerplate, shingle
+from reprints.stages.normalise import Tokens, tokenize
+
+
+def line_keys(texts: list[str], source_keys: np.ndarray, config: ScanConfig) -> np.ndarray:
+    """The boilerplate unit keys of a batch, once per document (for counting documents per key)."""
+    return boilerplate.line_keys(tokenize(texts), source_keys, config.boilerplate)
+
+
+def doc_line_keys(texts: list[str], source_keys: np.ndarray, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(document within batch, unit key) for every distinct key of every document: the same
+    keys as `line_keys`, with their documents, for engines that join instead of broadcasting."""
+    tokens = tokenize(texts)
+    docs, keys = [], []
+    for d in range(tokens.n_docs):
+        found = boilerplate.line_keys(tokens.doc(d), source_keys[d : d + 1], config.boilerplate)
+        docs.append(np.full(len(found), d, dtype=np.int64))
+        keys.append(found)
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    return np.concatenate(docs), np.concatenate(keys).astype(np.uint64)
+
+
+def shingles(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(document within batch, n-gram hash) of each distinct shingle, and per document its
+    fingerprint, word count and shingle count.
+
+    ``frequent``: sorted boilerplate line keys; any sorted set that holds every frequent key
+    found in these documents gives the same result.
+    """
+    tokens = tokenize(texts)
+    mask = boilerplate.boilerplate_mask(tokens, source_keys, frequent, config.boilerplate)
+    docs, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
+    n_grams = np.bincount(docs, minlength=len(texts))
+    return docs, grams, shingle.document_fingerprints(tokens), np.diff(tokens.doc_bounds), n_grams
+
+
+PASSAGE_COLUMNS = ("a", "b", "begin_a", "end_a", "begin_b", "end_b", "matched", "similarity", "kind")
+
+
+def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs: np.ndarray,
+                texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig) -> list[tuple]:
+    """Passages of candidate pairs, one tuple per passage in ``PASSAGE_COLUMNS`` order.
+
+    ``docs``: the sorted distinct document indices of the pairs, ``texts`` and
+    ``source_keys`` theirs; ``frequent`` as for `shingles`. Exact duplicate pairs get one
+    whole-document passage; the others are aligned as a scan does.
+    """
+    tokens: Tokens = tokenize(texts)
+    mask = boilerplate.boilerplate_mask(tokens, source_keys, frequent, config.boilerplate)
+    cache: dict[int, align_stage.DocWords] = {}
+
+    def words(d: int) -> align_stage.DocWords:
+        if d not in cache:
+            k = int(np.searchsorted(docs, d))
+            lo, hi = tokens.doc_bounds[k], tokens.doc_bounds[k + 1]
+            cache[d] = align_stage.DocWords(tokens.hashes[lo:hi], tokens.begins[lo:hi], tokens.ends[lo:hi],
+                                            mask[lo:hi], tokens.stems[lo:hi], tokens.sentence_end[lo:hi])
+        return cache[d]
+
+    rows = []
+    for a, b, is_exact in zip(pair_a.tolist(), pair_b.tolist(), exact.tolist()):
+        if is_exact:
+            match = align_stage.whole_document_match(words(a), words(b))
+            matches = [match] if match else []
+        else:
+            matches = align_stage.align_related(words(a), words(b), config.align)
+        rows.extend((a, b, m.a_begin, m.a_end, m.b_begin, m.b_end, m.matched_words,
+                     m.similarity, m.kind) for m in matches)
+    return rows

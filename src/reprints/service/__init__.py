@@ -1,0 +1,1 @@
+"""HTTP service over a reprints index."""
