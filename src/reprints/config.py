@@ -110,14 +110,6 @@ class AlignConfig:
     summary_min_parts: int = 3
     # ... and they span at least this many times more words of B than of A.
     summary_ratio: float = 2.0
-    # With the collection's word frequencies (a scan), an edited passage must be reuse and not
-    # formula text: its matched words carry at least this share of its rarity-weighted words
-    # (idf) ... (on hand-judged Reuters pairs every genuine reprint scored >= 0.71, formula
-    # pairs mostly 0.45-0.75)
-    min_rare_share: float = 0.7
-    # ... and no more than this share of the words that differ are figures (the same text with
-    # other figures is a template filled in twice), counted from three differing figures on.
-    max_figure_share: float = 0.25
     # Passages overlapping in A: "keep" every one (a scan reports each rendering), or
     # "best", only the one with most matched words (plagiarism detection's one source).
     overlaps: str = "keep"

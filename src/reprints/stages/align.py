@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -37,11 +36,10 @@ Seed = tuple[int, int, int, int, float]
 class DocWords:
     """The words of one document as alignment needs them."""
 
-    __slots__ = ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "numeric", "_seeds")
+    __slots__ = ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "_seeds")
 
     def __init__(self, hashes: np.ndarray, begins: np.ndarray, ends: np.ndarray, masked: np.ndarray,
-                 stems: np.ndarray | None = None, sentence_end: np.ndarray | None = None,
-                 numeric: np.ndarray | None = None):
+                 stems: np.ndarray | None = None, sentence_end: np.ndarray | None = None):
         self.hashes = hashes  # uint64, normalised word hashes
         self.begins = begins  # int64, code-point offsets into the text as given
         self.ends = ends
@@ -51,14 +49,12 @@ class DocWords:
             sentence_end = np.zeros(len(hashes), dtype=bool)
             sentence_end[-1:] = True
         self.sentence_end = sentence_end
-        self.numeric = np.zeros(len(hashes), dtype=bool) if numeric is None else numeric  # holds a digit
         self._seeds: dict[tuple[int, int], dict[int, list[int]]] = {}
 
     @classmethod
     def from_tokens(cls, tokens, masked: np.ndarray | None = None) -> "DocWords":
         mask = np.zeros(len(tokens.hashes), dtype=bool) if masked is None else masked
-        return cls(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems, tokens.sentence_end,
-                   tokens.numeric)
+        return cls(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems, tokens.sentence_end)
 
     def seed_index(self, n: int, max_repeats: int) -> dict[int, list[int]]:
         """n-gram hash → start words, for n-grams occurring at most ``max_repeats`` times.
@@ -87,60 +83,6 @@ class DocWords:
             last = np.append(last, len(self.hashes) - 1)
         first = np.concatenate([[0], last[:-1] + 1])
         return first, last
-
-
-class WordRarity:
-    """How distinctive each word is in the collection: inverse document frequency.
-
-    ``vocab`` holds the words seen in at least two documents (sorted) and ``df`` their
-    document counts; any other word is as rare as a word can be (df = 1).
-    """
-
-    def __init__(self, vocab: np.ndarray, df: np.ndarray, n_docs: int):
-        self.vocab, self.n_docs = vocab, max(n_docs, 1)
-        self.idf = np.log(self.n_docs / np.maximum(df, 1))
-
-    @classmethod
-    def from_words(cls, batches: list[np.ndarray], n_docs: int) -> "WordRarity":
-        """From `shingle.distinct_words` of every batch of the collection."""
-        if not batches:
-            return cls(np.zeros(0, np.uint64), np.zeros(0, np.int64), n_docs)
-        vocab, df = np.unique(np.concatenate(batches), return_counts=True)
-        shared = df > 1  # words of one document keep the default, the highest weight
-        return cls(vocab[shared], df[shared], n_docs)
-
-    def weights(self, hashes: np.ndarray) -> np.ndarray:
-        top = math.log(self.n_docs)
-        if len(self.vocab) == 0:
-            return np.full(len(hashes), top)
-        pos = np.minimum(np.searchsorted(self.vocab, hashes), len(self.vocab) - 1)
-        return np.where(self.vocab[pos] == hashes, self.idf[pos], top)
-
-
-def _distinctive(words_a: np.ndarray, words_b: np.ndarray, numeric_a: np.ndarray, numeric_b: np.ndarray,
-                 blocks, rarity: WordRarity, config: AlignConfig) -> bool:
-    """Whether an edited passage is reuse of a text rather than two uses of one formula.
-
-    Formula text ("is issuing a 100 mln dlr bond due 1992 ... lead manager X said") matches
-    on the words every such report has and differs on the ones that say what this report is
-    about; reuse matches on those too. Two tests: the matched words must carry
-    ``min_rare_share`` of the passage's weight when words are weighted by rarity (inverse
-    document frequency), and the words that differ must not be mostly figures
-    (``max_figure_share``, from three differing figures on): the same text with other
-    figures is a template filled in twice.
-    """
-    matched_a = np.zeros(len(words_a), dtype=bool)
-    matched_b = np.zeros(len(words_b), dtype=bool)
-    for block in blocks:
-        matched_a[block.a : block.a + block.size] = True
-        matched_b[block.b : block.b + block.size] = True
-    wa, wb = rarity.weights(words_a), rarity.weights(words_b)
-    total = wa.sum() + wb.sum()
-    if total > 0 and (wa[matched_a].sum() + wb[matched_b].sum()) / total < config.min_rare_share:
-        return False
-    differing = np.concatenate([numeric_a[~matched_a], numeric_b[~matched_b]])
-    figures = int(differing.sum())
-    return not (figures >= 3 and figures > config.max_figure_share * len(differing))
 
 
 @dataclass(frozen=True)
@@ -423,13 +365,10 @@ def _covered(seeds: list[Seed], side: int) -> int:
 
 # --- the aligner --------------------------------------------------------------------------
 
-def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool | None = None,
-               rarity: WordRarity | None = None) -> list[PassageMatch]:
+def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool | None = None) -> list[PassageMatch]:
     """Every passage shared by A and B, in order of A.
 
     ``paraphrase`` (default: whether ``config.paraphrase`` is "all") adds sentence seeds.
-    ``rarity`` (word document frequencies of the collection, as a scan has them) lets edited
-    passages be told from formula text (`_distinctive`).
     """
     n = config.seed_ngram
     # Seeds of n words each can cover min_words words only if there are enough of them.
@@ -451,10 +390,9 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
     summaries: list[list[Seed]] = []
     if paraphrase and config.summaries:
         groups, summaries = _gather_summaries(groups, config)
-    found = [p for p in (_passage(a, b, g, config, min_seeds, weights, rarity=rarity) for g in groups)
-             if p is not None]
-    found += [p for p in (_passage(a, b, g, config, min_seeds, weights, summary=True, rarity=rarity)
-                          for g in summaries) if p is not None]
+    found = [p for p in (_passage(a, b, g, config, min_seeds, weights) for g in groups) if p is not None]
+    found += [p for p in (_passage(a, b, g, config, min_seeds, weights, summary=True) for g in summaries)
+              if p is not None]
     found.sort(key=lambda p: (p.a_first, p.b_first))
     if config.overlaps == "best":
         found = _best_of_overlapping(found)
@@ -581,8 +519,7 @@ def _one_to_one(seeds: list[Seed]) -> list[Seed]:
 
 
 def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, min_seeds: int,
-             weights: StemWeights | None = None, summary: bool = False,
-             rarity: WordRarity | None = None) -> PassageMatch | None:
+             weights: StemWeights | None = None, summary: bool = False) -> PassageMatch | None:
     """The passage a group of seeds makes, or None if it is not one. A summary keeps the
     gaps of its longer side (they are what the summary left out)."""
     seeds = _one_to_one(seeds)
@@ -628,12 +565,7 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
             kind, similarity = "verbatim", 1.0
         else:  # share of words the two sides have in common, in order (2·matches / total)
             kind = "edited"
-            matcher = SequenceMatcher(None, words_a.tolist(), words_b.tolist(), autojunk=False)
-            similarity = matcher.ratio()
-            if rarity is not None and not _distinctive(
-                    words_a, words_b, a.numeric[a_first : a_last + 1], b.numeric[b_first : b_last + 1],
-                    matcher.get_matching_blocks(), rarity, config):
-                return None
+            similarity = SequenceMatcher(None, words_a.tolist(), words_b.tolist(), autojunk=False).ratio()
     return PassageMatch(
         a_first, a_last, b_first, b_last,
         int(a.begins[a_first]), int(a.ends[a_last]), int(b.begins[b_first]), int(b.ends[b_last]),
@@ -641,13 +573,12 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
     )
 
 
-def align_related(a: DocWords, b: DocWords, config: AlignConfig,
-                  rarity: WordRarity | None = None) -> list[PassageMatch]:
+def align_related(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
     """Align a candidate pair as a scan does: word seeds first; sentence seeds too when the
     pair is known to share text (``paraphrase="related"``) or always (``"all"``)."""
-    found = align_pair(a, b, config, paraphrase=config.paraphrase == "all", rarity=rarity)
+    found = align_pair(a, b, config, paraphrase=config.paraphrase == "all")
     if config.paraphrase == "related" and found:
-        found = align_pair(a, b, config, paraphrase=True, rarity=rarity)
+        found = align_pair(a, b, config, paraphrase=True)
     return found
 
 

@@ -51,9 +51,3 @@ def document_shingles(tokens: Tokens, n: int, mask: np.ndarray) -> tuple[np.ndar
 def document_fingerprints(tokens: Tokens) -> np.ndarray:
     """A hash of each document's whole normalised word sequence: equal for exact duplicates."""
     return sequence_hash(tokens.hashes, tokens.doc_bounds)
-
-
-def distinct_words(tokens: Tokens, mask: np.ndarray) -> np.ndarray:
-    """Each document's distinct (unmasked) word hashes, concatenated: counting them over the
-    collection gives every word's document frequency."""
-    return unique_pairs(tokens.doc_of_token()[~mask], tokens.hashes[~mask])[1]
