@@ -31,6 +31,10 @@ def scan(
     paraphrase: str = typer.Option("related", help="Sentence-level (re-worded) matching: off, related "
                                    "(pairs that already share a passage) or all (every candidate pair)."),
     workers: int = typer.Option(0, help="Worker processes (0: one per CPU core)."),
+    engine: str = typer.Option("local", help="local (this machine) or spark."),
+    master: str = typer.Option("local[*]", help="Spark master with --engine spark: local[4], spark://host:7077, yarn."),
+    workdir: Optional[Path] = typer.Option(None, help="With --engine spark: keep finished stages here; "
+                                           "rerunning with the same folder resumes."),
     overwrite: bool = typer.Option(False, help="Replace an existing run directory."),
     report: Optional[Path] = typer.Option(None, help="Also write the HTML report of the run to this file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the summary."),
@@ -56,9 +60,23 @@ def scan(
     if paraphrase not in ("off", "related", "all"):
         err.print(f"[red]error:[/red] --paraphrase must be off, related or all, not {paraphrase!r}")
         raise typer.Exit(2)
+    if engine not in ("local", "spark"):
+        err.print(f"[red]error:[/red] --engine must be local or spark, not {engine!r}")
+        raise typer.Exit(2)
     reporter = Reporter() if (quiet or json_summary) else RichReporter(err)
     try:
-        result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
+        if engine == "spark":
+            try:
+                import pyspark  # noqa: F401
+
+                from reprints import spark as spark_engine
+            except ImportError:
+                err.print("[red]error:[/red] --engine spark needs pyspark: pip install 'reprints[spark]'")
+                raise typer.Exit(2)
+            result = spark_engine.run(corpus, config=config, out=out, overwrite=overwrite, master=master,
+                                      workdir=workdir)
+        else:
+            result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
     except (api.NoDocumentsError, OutputExistsError) as error:
         _stop(reporter)
         err.print(f"[red]error:[/red] {error}", highlight=False)

@@ -1,0 +1,500 @@
+"""The Spark engine: the stages of the local engine, run as Spark jobs.
+
+Per-batch work (tokenising, boilerplate keys, shingles, alignment, span merging, the pair
+measures, snippets) calls the same functions as the local engine (``engines.tasks`` and
+``stages``) inside ``mapInArrow``; the candidate pairs are the very SQL text of
+``stages.candidates`` run as Spark SQL; connected components are iterative min-label
+propagation with pointer jumping, as joins. Nothing that grows with the collection is
+collected to the driver: only counts, and one count per partition to number rows densely.
+
+Hashes (uint64) travel as int64 with the same bits; equality and grouping are unaffected.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from reprints.config import ScanConfig
+from reprints.engines import tasks
+from reprints.io import readers
+from reprints.records import Document
+from reprints.stages import candidates, cluster, report_tables
+from reprints.stages.normalise import string_key
+
+# Prepared documents: ``doc`` numbers them 0..n-1 in read order, as the local engine does.
+DOCS_SCHEMA = ("doc long, doc_id string, text string, source string, date string, url string, "
+               "meta string, origin string, warning string")
+_PREPARED_SCHEMA = ("row long, ok boolean, doc_id string, text string, source string, date string, url string, "
+                    "meta string, origin string, warning string, skip_reason string")
+
+
+def _i64(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.uint64).view(np.int64)
+
+
+def _u64(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.int64).view(np.uint64)
+
+
+def _source_keys(sources: list[str | None]) -> np.ndarray:
+    cache: dict[str | None, int] = {}
+    return np.array([cache.setdefault(s, string_key(s)) for s in sources], dtype=np.uint64)
+
+
+def _frequent(lists: list[Any]) -> np.ndarray:
+    """Sorted boilerplate keys (uint64) of the documents of a batch: the union of their own."""
+    keys = [np.asarray(k, dtype=np.int64) for k in lists if k is not None and len(k)]
+    if not keys:
+        return np.zeros(0, dtype=np.uint64)
+    return np.unique(_u64(np.concatenate(keys)))
+
+
+def with_index(df, name: str):
+    """``df`` with a dense 0..n-1 column in its current order (one count per partition collected)."""
+    from pyspark.sql import functions as F
+
+    df = df.withColumn("_pid", F.spark_partition_id()).withColumn("_mid", F.monotonically_increasing_id())
+    df = df.localCheckpoint()
+    counts = dict(df.groupBy("_pid").count().collect())
+    offsets, total = {}, 0
+    for pid in sorted(counts):
+        offsets[pid] = total
+        total += counts[pid]
+    spark = df.sparkSession
+    offset_df = spark.createDataFrame([(p, o) for p, o in offsets.items()] or [(0, 0)], "_pid int, _off long")
+    low = F.col("_mid").bitwiseAND(F.lit((1 << 33) - 1))
+    out = (df.join(F.broadcast(offset_df), "_pid")
+           .withColumn(name, F.col("_off") + low)
+           .drop("_pid", "_mid", "_off"))
+    return out
+
+
+class StageStore:
+    """Where stage outputs live. Without a folder: ``localCheckpoint`` (lineage cut, nothing
+    kept). With one: each stage is written there as Parquet with a completion marker, and a
+    later run with the same folder and configuration reads finished stages back instead of
+    computing them again, so an interrupted run resumes from its last finished stage.
+    The folder must be on a file system the driver sees as local (a shared mount on a cluster).
+    """
+
+    MARKER = "_REPRINTS_COMPLETE"
+
+    def __init__(self, spark, folder=None, config: ScanConfig | None = None, inputs: Any = None):
+        from pathlib import Path
+
+        self.spark = spark
+        self.folder = None if folder is None else Path(folder)
+        self.key = json.dumps({"config": (config or ScanConfig()).to_dict(), "inputs": inputs},
+                              sort_keys=True, default=str)
+        self.reused: list[str] = []
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+
+    def done(self, name: str) -> bool:
+        if self.folder is None:
+            return False
+        marker = self.folder / name / self.MARKER
+        return marker.exists() and marker.read_text(encoding="utf-8") == self.key
+
+    def __call__(self, name: str, build):
+        if self.folder is None:
+            return build().localCheckpoint()
+        path = self.folder / name
+        if self.done(name):
+            self.reused.append(name)
+            return self.spark.read.parquet(str(path))
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+        build().write.mode("overwrite").parquet(str(path))
+        (path / self.MARKER).write_text(self.key, encoding="utf-8")
+        return self.spark.read.parquet(str(path))
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+def prepare(df, config: ScanConfig):
+    """Rows of any DataFrame → (documents with ``DOCS_SCHEMA``, skips (origin, reason, doc_id, row)).
+
+    Each row goes through the readers' own checks (``row_to_document``, surrogate repair,
+    empty, too long); a repeated id is skipped after its first reading, as the readers do.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    read = config.read
+    indexed = with_index(df, "_row")
+
+    def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            out = []
+            for row in batch.to_pylist():
+                number = row.pop("_row")
+                item = readers.row_to_document(row, f"row {number + 1}", read)
+                if isinstance(item, Document):
+                    item = readers._check(item, {}, read)
+                if isinstance(item, Document):
+                    out.append({"row": number, "ok": True, "doc_id": item.doc_id, "text": item.text,
+                                "source": item.source, "date": item.date, "url": item.url,
+                                "meta": json.dumps(item.meta, ensure_ascii=False) if item.meta else None,
+                                "origin": item.origin, "warning": item.warning, "skip_reason": None})
+                else:
+                    out.append({"row": number, "ok": False, "doc_id": item.doc_id, "text": None, "source": None,
+                                "date": None, "url": None, "meta": None, "origin": item.origin, "warning": None,
+                                "skip_reason": item.reason})
+            yield pa.RecordBatch.from_pylist(out, schema=_arrow_schema(_PREPARED_SCHEMA))
+
+    rows = indexed.mapInArrow(fn, _PREPARED_SCHEMA)
+    # Skipped rows do not claim their id (as in the readers): rank the good rows only.
+    first = Window.partitionBy("ok", "doc_id").orderBy("row")
+    rows = (rows.withColumn("_rank", F.when(F.col("ok"), F.row_number().over(first)))
+                .withColumn("_first", F.first("origin").over(first)))
+    rows = rows.localCheckpoint()
+    dup = F.col("ok") & (F.col("_rank") > 1)
+    skips = rows.filter(~F.col("ok") | dup).select(
+        "origin", F.when(dup, F.concat(F.lit("duplicate id (first read from "), F.col("_first"), F.lit(")")))
+        .otherwise(F.col("skip_reason")).alias("reason"), "doc_id", "row")
+    docs = with_index(rows.filter(F.col("ok") & (F.col("_rank") == 1)).orderBy("row"), "doc")
+    docs = docs.select(*[c.split()[0] for c in DOCS_SCHEMA.split(", ")]).localCheckpoint()
+    return docs, skips
+
+
+def _arrow_schema(ddl: str) -> pa.Schema:
+    types = {"long": pa.int64(), "string": pa.string(), "boolean": pa.bool_(), "double": pa.float64(),
+             "int": pa.int32(), "array<long>": pa.list_(pa.int64())}
+    return pa.schema([(name, types[kind]) for name, kind in (f.split(" ", 1) for f in ddl.split(", "))])
+
+
+# --- the stages -------------------------------------------------------------------------
+
+_LINE_KEYS = "doc long, key long"
+_SHINGLES = "doc long, length long, n_words long, n_grams long, fp long, hs array<long>"
+_PASSAGES = ("a long, b long, begin_a long, end_a long, begin_b long, end_b long, matched long, "
+             "similarity double, kind string, text_a string, text_b string")
+
+
+def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> dict[str, Any]:
+    """Boilerplate → shingles → candidates → passages over prepared documents (``DOCS_SCHEMA``).
+
+    Returns DataFrames by document index: ``docs`` (with ``bp``, ``length``, ``n_words``,
+    ``n_grams``), ``shared``, ``exact``, ``passages`` (``_PASSAGES`` plus ``pid``), and the
+    number of boilerplate keys.
+    """
+    from pyspark.sql import functions as F
+
+    spark = docs.sparkSession
+    store = store or StageStore(spark)
+
+    def line_keys_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            index = batch.column("doc").to_numpy()
+            d, keys = tasks.doc_line_keys(batch.column("text").to_pylist(),
+                                          _source_keys(batch.column("source").to_pylist()), config)
+            yield pa.RecordBatch.from_arrays([pa.array(index[d]), pa.array(_i64(keys))], names=["doc", "key"])
+
+    keys = docs.select("doc", "text", "source").mapInArrow(line_keys_fn, _LINE_KEYS)
+    doc_bp = store("boilerplate", lambda: keys.join(
+        keys.groupBy("key").count().filter(F.col("count") >= int(config.boilerplate.min_docs)).select("key"),
+        "key", "left_semi").groupBy("doc").agg(F.collect_list("key").alias("bp")))
+    docs = docs.join(doc_bp, "doc", "left")
+
+    def shingle_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            index = batch.column("doc").to_numpy()
+            texts = batch.column("text").to_pylist()
+            d, grams, fps, words, n_grams = tasks.shingles(
+                texts, _source_keys(batch.column("source").to_pylist()),
+                _frequent(batch.column("bp").to_pylist()), config)
+            bounds = np.searchsorted(d, np.arange(len(texts) + 1))  # d is sorted by document
+            hs = pa.ListArray.from_arrays(pa.array(bounds.astype(np.int32)), pa.array(_i64(grams)))
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(index), pa.array(np.array([len(t) for t in texts], np.int64)),
+                 pa.array(words.astype(np.int64)), pa.array(n_grams.astype(np.int64)), pa.array(_i64(fps)), hs],
+                names=["doc", "length", "n_words", "n_grams", "fp", "hs"])
+
+    shingled = store("shingle", lambda: docs.select("doc", "text", "source", "bp").mapInArrow(shingle_fn, _SHINGLES))
+    tag = uuid.uuid4().hex[:10]
+    shingles_view, fingerprints_view = f"reprints_shingles_{tag}", f"reprints_fingerprints_{tag}"
+    shingled.select("doc", F.explode("hs").alias("h")).createOrReplaceTempView(shingles_view)
+    shingled.select("doc", "fp", "n_words").createOrReplaceTempView(fingerprints_view)
+    shared = store("candidates_shared", lambda: spark.sql(
+        candidates.shared_ngram_pairs_sql(config.candidates, shingles=shingles_view)))
+    exact = store("candidates_exact", lambda: spark.sql(
+        candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram, fingerprints=fingerprints_view)))
+    docs = docs.join(shingled.select("doc", "length", "n_words", "n_grams"), "doc")
+
+    # Exact pairs are also shared-n-gram pairs; align each pair once, the exact way.
+    pairs = (shared.select("a", "b", F.lit(False).alias("exact"))
+             .unionByName(exact.select("a", "b", F.lit(True).alias("exact")))
+             .groupBy("a", "b").agg(F.max("exact").alias("exact")))
+    side = docs.select("doc", "text", "source", "bp")
+    pairs = (pairs.join(side.toDF("a", "text_a", "source_a", "bp_a"), "a")
+                  .join(side.toDF("b", "text_b", "source_b", "bp_b"), "b"))
+    batch_pairs = max(1, int(config.engine.batch_pairs))
+
+    def align_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        schema = _arrow_schema(_PASSAGES)
+        for whole in batches:
+            for lo in range(0, whole.num_rows, batch_pairs):
+                batch = whole.slice(lo, batch_pairs)
+                a, b = batch.column("a").to_numpy(), batch.column("b").to_numpy()
+                text, source, bp = {}, {}, {}
+                for col in ("a", "b"):
+                    for d, t, s, k in zip(batch.column(col).to_pylist(), batch.column(f"text_{col}").to_pylist(),
+                                          batch.column(f"source_{col}").to_pylist(),
+                                          batch.column(f"bp_{col}").to_pylist()):
+                        text[d], source[d], bp[d] = t, s, k
+                order = np.lexsort((b, a))
+                ids = np.array(sorted(text), dtype=np.int64)
+                rows = tasks.align_pairs(a[order], b[order], np.asarray(batch.column("exact").to_pylist(), bool)[order],
+                                         ids, [text[d] for d in ids.tolist()],
+                                         _source_keys([source[d] for d in ids.tolist()]),
+                                         _frequent([bp[d] for d in ids.tolist()]), config)
+                out = [dict(zip(tasks.PASSAGE_COLUMNS, r)) for r in rows]
+                for r in out:
+                    r["text_a"] = text[r["a"]][r["begin_a"]:r["end_a"]]
+                    r["text_b"] = text[r["b"]][r["begin_b"]:r["end_b"]]
+                yield pa.RecordBatch.from_pylist(out, schema=schema)
+
+    raw = pairs.mapInArrow(align_fn, _PASSAGES)
+    passages = store("align", lambda: with_index(raw.orderBy("a", "begin_a", "b", "begin_b"), "pid"))
+    boilerplate_lines = doc_bp.select(F.explode("bp").alias("key")).distinct().count()
+    return {"docs": docs, "shared": shared, "exact": exact, "passages": passages,
+            "boilerplate_lines": boilerplate_lines}
+
+
+def connected_components(edges, max_rounds: int = 200):
+    """(node, label): the smallest node of each node's component, for nodes in ``edges(u, v)``.
+
+    Min-label propagation with pointer jumping, as joins: every round each edge pulls both
+    ends to the smaller label, then every label jumps to its label's label. Only the number
+    of changed labels reaches the driver.
+    """
+    from pyspark.sql import functions as F
+
+    edges = edges.select("u", "v").localCheckpoint()
+    labels = (edges.select(F.col("u").alias("node")).union(edges.select(F.col("v").alias("node")))
+              .distinct().withColumn("label", F.col("node"))).localCheckpoint()
+    for _ in range(max_rounds):
+        lu = labels.toDF("u", "lu")
+        lv = labels.toDF("v", "lv")
+        low = edges.join(lu, "u").join(lv, "v").select("u", "v", F.least("lu", "lv").alias("m"))
+        pulled = (labels.union(low.select(F.col("u").alias("node"), F.col("m").alias("label")))
+                  .union(low.select(F.col("v").alias("node"), F.col("m").alias("label")))
+                  .groupBy("node").agg(F.min("label").alias("label")))
+        jumped = (pulled.alias("x").join(pulled.alias("y"), F.col("x.label") == F.col("y.node"))
+                  .select(F.col("x.node").alias("node"), F.least(F.col("x.label"), F.col("y.label")).alias("label")))
+        jumped = jumped.localCheckpoint()
+        changed = jumped.join(labels.toDF("node", "old"), "node").filter(F.col("label") != F.col("old")).count()
+        labels = jumped
+        if changed == 0:
+            return labels
+    raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
+
+
+def _dates(docs):
+    """(doc, date_key seconds or null, date_warning), with the local engine's date parser."""
+    def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            parsed, warnings = report_tables.parse_dates(batch.column("date").to_pylist())
+            seconds = parsed.astype(np.int64)
+            yield pa.RecordBatch.from_arrays(
+                [batch.column("doc"), pa.array(seconds, mask=np.isnat(parsed)), pa.array(warnings, pa.string())],
+                names=["doc", "date_key", "date_warning"])
+
+    return docs.select("doc", "date").mapInArrow(fn, "doc long, date_key long, date_warning string")
+
+
+def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
+    """The four user tables (as in ``records``) plus the ordering keys ``_a``/``_b``/``_order``."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    docs = matches["docs"].join(_dates(docs), "doc").localCheckpoint()
+    passages = matches["passages"]
+    ids = docs.select("doc", "doc_id")
+
+    # passages
+    passages_out = (passages.join(ids.toDF("a", "doc_a"), "a").join(ids.toDF("b", "doc_b"), "b")
+                    .select(F.col("pid").alias("passage_id"), "doc_a", "begin_a", "end_a", "doc_b", "begin_b",
+                            "end_b", F.col("matched").alias("matched_words"), "similarity", "kind",
+                            "text_a", "text_b"))
+
+    # pairs: the local pairs_table on batches of whole pairs, each with all its passages
+    cand = (matches["shared"].select("a", "b", "shared", F.lit(False).alias("exact"))
+            .unionByName(matches["exact"].select("a", "b", F.lit(0).cast("long").alias("shared"),
+                                                 F.lit(True).alias("exact")))
+            .groupBy("a", "b").agg(F.max("shared").alias("shared"), F.max("exact").alias("exact")))
+    spans = passages.groupBy("a", "b").agg(F.collect_list(F.struct("begin_a", "end_a", "begin_b", "end_b")).alias("spans"))
+    info = docs.select("doc", "doc_id", "length", "n_grams")
+    cand = (cand.join(spans, ["a", "b"], "left").join(info.toDF("a", "id_a", "length_a", "n_grams_a"), "a")
+            .join(info.toDF("b", "id_b", "length_b", "n_grams_b"), "b"))
+    pair_cols = [f.name for f in _PAIR_SCHEMA]
+
+    def pairs_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            n = batch.num_rows
+            col = {name: batch.column(name) for name in batch.schema.names}
+            ids_local = np.array(col["id_a"].to_pylist() + col["id_b"].to_pylist(), dtype=object)
+            lengths = np.concatenate([col["length_a"].to_numpy(), col["length_b"].to_numpy()]).astype(np.int64)
+            n_grams = np.concatenate([col["n_grams_a"].to_numpy(), col["n_grams_b"].to_numpy()]).astype(np.int64)
+            a_local, b_local = np.arange(n, dtype=np.int64), np.arange(n, 2 * n, dtype=np.int64)
+            exact = np.asarray(col["exact"].to_pylist(), dtype=bool)
+            span_lists = col["spans"].to_pylist()
+            counts = np.array([len(s or []) for s in span_lists], dtype=np.int64)
+            flat = [s for spans_ in span_lists for s in (spans_ or [])]
+            passages_local = {"a": np.repeat(a_local, counts), "b": np.repeat(b_local, counts)}
+            for key in ("begin_a", "end_a", "begin_b", "end_b"):
+                passages_local[key] = np.array([s[key] for s in flat], dtype=np.int64)
+            table = report_tables.pairs_table(
+                ids_local, lengths, n_grams, {"a": a_local, "b": b_local, "shared": col["shared"].to_numpy()},
+                {"a": a_local[exact], "b": b_local[exact]}, passages_local, config)
+            index = dict(zip(zip(col["id_a"].to_pylist(), col["id_b"].to_pylist()),
+                             zip(col["a"].to_pylist(), col["b"].to_pylist())))
+            keys = [index[k] for k in zip(table.column("doc_a").to_pylist(), table.column("doc_b").to_pylist())]
+            table = table.append_column("_a", pa.array([k[0] for k in keys], pa.int64()))
+            table = table.append_column("_b", pa.array([k[1] for k in keys], pa.int64()))
+            yield from table.to_batches()
+
+    pairs_out = cand.mapInArrow(pairs_fn, _ddl(_PAIR_SCHEMA) + ", _a long, _b long")
+
+    # clusters: merge spans per document, number segments, components, origins
+    sides = (passages.select("pid", F.lit(0).alias("side"), F.col("a").alias("doc"), F.col("begin_a").alias("begin"),
+                             F.col("end_a").alias("end"))
+             .union(passages.select("pid", F.lit(1).alias("side"), F.col("b").alias("doc"),
+                                    F.col("begin_b").alias("begin"), F.col("end_b").alias("end"))))
+
+    def merge_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        parts = [b for b in batches if b.num_rows]
+        if not parts:
+            return
+        table = pa.Table.from_batches(parts)
+        doc = table.column("doc").to_numpy()
+        segment, seg_doc, seg_begin, seg_end = cluster.merge_spans(doc, table.column("begin").to_numpy(),
+                                                                   table.column("end").to_numpy())
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(table.column("pid").to_numpy()), pa.array(table.column("side").to_numpy()), pa.array(doc),
+             pa.array(seg_begin[segment]), pa.array(seg_end[segment])],
+            names=["pid", "side", "doc", "seg_begin", "seg_end"])
+
+    merged = (sides.repartition("doc")
+              .mapInArrow(merge_fn, "pid long, side int, doc long, seg_begin long, seg_end long")).localCheckpoint()
+    segments = with_index(merged.select("doc", "seg_begin", "seg_end").distinct().orderBy("doc", "seg_begin"), "seg")
+    segments = segments.localCheckpoint()
+    span_seg = merged.join(segments.select("doc", "seg_begin", "seg"), ["doc", "seg_begin"])
+    edges = (span_seg.filter("side = 0").select("pid", F.col("seg").alias("u"))
+             .join(span_seg.filter("side = 1").select("pid", F.col("seg").alias("v")), "pid"))
+    labels = connected_components(edges)
+    members = (segments.join(labels.toDF("seg", "comp"), "seg")
+               .join(docs.select("doc", "doc_id", "source", "date", "date_key"), "doc"))
+    by_comp = Window.partitionBy("comp")
+    first = by_comp.orderBy(F.col("date_key").asc_nulls_last(), (F.col("seg_end") - F.col("seg_begin")).desc(),
+                            F.col("doc").asc(), F.col("seg").asc())
+    members = (members.withColumn("is_origin", F.row_number().over(first) == 1)
+               .withColumn("cluster_size", F.count(F.lit(1)).over(by_comp))
+               .withColumn("cluster_docs", F.size(F.collect_set("doc").over(by_comp)).cast("long"))
+               .withColumn("origin_doc_id", F.first(F.when(F.col("is_origin"), F.col("doc_id")), ignorenulls=True)
+                           .over(by_comp.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing))))
+    comps = members.select("comp", "cluster_size").distinct().orderBy(F.col("cluster_size").desc(), F.col("comp"))
+    comps = with_index(comps, "cluster_id").select("comp", "cluster_id")
+    members = members.join(comps, "comp").join(docs.select("doc", "text"), "doc")
+
+    def snippet_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            snippets = [report_tables.snippet(t[b:e]) for t, b, e in zip(
+                batch.column("text").to_pylist(), batch.column("seg_begin").to_pylist(),
+                batch.column("seg_end").to_pylist())]
+            batch = batch.drop_columns(["text"]) if hasattr(batch, "drop_columns") else pa.RecordBatch.from_arrays(
+                [batch.column(n) for n in batch.schema.names if n != "text"],
+                names=[n for n in batch.schema.names if n != "text"])
+            yield pa.RecordBatch.from_arrays(list(batch.columns) + [pa.array(snippets, pa.string())],
+                                             names=batch.schema.names + ["snippet"])
+
+    cols = ["cluster_id", "doc_id", "seg_begin", "seg_end", "source", "date", "is_origin", "origin_doc_id",
+            "cluster_size", "cluster_docs", "text"]
+    clusters_out = (members.select(*cols)
+                    .mapInArrow(snippet_fn, "cluster_id long, doc_id string, seg_begin long, seg_end long, "
+                                            "source string, date string, is_origin boolean, origin_doc_id string, "
+                                            "cluster_size long, cluster_docs long, snippet string")
+                    .withColumnRenamed("seg_begin", "begin").withColumnRenamed("seg_end", "end"))
+
+    # documents: the local documents_table on batches
+    def docs_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            rows = batch.to_pylist()
+            found = [Document(doc_id=r["doc_id"], text=r["text"], source=r["source"], date=r["date"], url=r["url"],
+                              meta=json.loads(r["meta"]) if r["meta"] else {}, origin=r["origin"],
+                              warning=r["warning"]) for r in rows]
+            table = report_tables.documents_table(found, [], np.array([r["n_words"] for r in rows], np.int64),
+                                                  [r["date_warning"] for r in rows])
+            table = table.append_column("_order", pa.array([r["doc"] for r in rows], pa.int64()))
+            yield from table.to_batches()
+
+    from reprints import records
+
+    documents_out = docs.mapInArrow(docs_fn, _ddl(records.DOCUMENTS) + ", _order long")
+    return {"documents": documents_out, "pairs": pairs_out, "passages": passages_out, "clusters": clusters_out}
+
+
+def _pair_schema() -> pa.Schema:
+    from reprints import records
+
+    return records.PAIRS
+
+
+_PAIR_SCHEMA = _pair_schema()
+
+
+def _ddl(schema: pa.Schema) -> str:
+    names = {pa.string(): "string", pa.int64(): "long", pa.float64(): "double", pa.bool_(): "boolean"}
+    return ", ".join(f"{f.name} {names[f.type]}" for f in schema)
+
+
+def skip_rows(skips, order_offset: int = 0):
+    """Skips (origin, reason, doc_id, row) as documents-table rows, after the documents."""
+    from pyspark.sql import functions as F
+
+    from reprints import records
+
+    nulls = {f.name: F.lit(None).cast({"string": "string", "long": "long"}[_ddl(pa.schema([f])).split()[1]])
+             for f in records.DOCUMENTS}
+    nulls.update({"doc_id": F.col("doc_id"), "input": F.col("origin"), "skip_reason": F.col("reason")})
+    return skips.select(*[nulls[f.name].alias(f.name) for f in records.DOCUMENTS],
+                        (F.lit(1 << 62) + F.col("row")).alias("_order"))
+
+
+def scan_documents(docs, skips, config: ScanConfig, store: StageStore | None = None) -> dict[str, Any]:
+    """Prepared documents and skips → the four tables (with ordering keys) and the counts."""
+    matches = find_matches(docs, config, store)
+    tables = report(docs, matches, config)
+    if skips is not None:
+        tables["documents"] = tables["documents"].unionByName(skip_rows(skips))
+    tables["_boilerplate_lines"] = matches["boilerplate_lines"]
+    tables["_candidate_pairs"] = matches["shared"].count() + matches["exact"].count()
+    return tables
+
+
+ORDER = {
+    "documents": ["_order"],
+    "pairs": ["_a", "_b"],
+    "passages": ["passage_id"],
+    "clusters": ["cluster_id", "_not_origin", "doc_id", "begin"],
+}
+
+
+def ordered(name: str, df):
+    """A user table in the local engine's row order, without the ordering columns."""
+    from pyspark.sql import functions as F
+
+    from reprints import records
+
+    if name == "clusters":
+        df = df.withColumn("_not_origin", ~F.col("is_origin"))
+    schema = {"documents": records.DOCUMENTS, "pairs": records.PAIRS, "passages": records.PASSAGES,
+              "clusters": records.CLUSTERS}[name]
+    return df.orderBy(*ORDER[name]).select(*schema.names)

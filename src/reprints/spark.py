@@ -1,0 +1,181 @@
+"""reprints on Apache Spark: ``reprints.spark.scan(dataframe, config) -> dict of DataFrames``.
+
+Use it inside an existing SparkSession::
+
+    import reprints.spark
+    tables = reprints.spark.scan(spark.read.parquet("corpus/"))    # columns id, text, source, date, ...
+    tables["passages"].write.parquet("passages/")
+
+The stages are those of the local engine (see ``reprints.engines.spark``); the results are
+the same rows. ``run`` is the command-line entry: it reads inputs, scans them on Spark and
+writes the same run directory as the local engine.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from reprints.config import ScanConfig
+
+TABLES = ("documents", "pairs", "passages", "clusters")
+
+
+def scan(dataframe, config: ScanConfig | None = None) -> dict[str, Any]:
+    """The four tables of a scan of ``dataframe`` (one row per document, fields per
+    ``config.read``: ``id``, ``text``, ``source``, ``date`` by default; other columns are kept
+    as metadata), as Spark DataFrames with the local engine's columns and row order."""
+    from reprints.engines import spark as engine
+
+    config = config or ScanConfig()
+    docs, skips = engine.prepare(dataframe, config)
+    tables = engine.scan_documents(docs, skips, config)
+    return {name: engine.ordered(name, tables[name]) for name in TABLES}
+
+
+def session(master: str = "local[*]", app_name: str = "reprints", conf: dict[str, str] | None = None):
+    """A SparkSession for ``master`` whose Python workers run this interpreter."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master).appName(app_name)
+    for key, value in {"spark.ui.enabled": "false", "spark.sql.execution.arrow.pyspark.enabled": "true",
+                       **(conf or {})}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def _documents_frame(spark, inputs: Any, config: ScanConfig):
+    """Inputs → (prepared documents, skips). Parquet files and folders of Parquet are read by
+    Spark; everything else by ``reprints.io.readers`` on the driver."""
+    from reprints.engines import spark as engine
+    from reprints.io import readers
+    from reprints.records import Document
+
+    paths = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    if paths and all(isinstance(p, (str, Path)) and str(p).endswith(".parquet") for p in paths):
+        return engine.prepare(spark.read.parquet(*[str(p) for p in paths]), config)
+    rows, skips = [], []
+    for number, item in enumerate(readers.read_documents(inputs, config.read)):
+        if isinstance(item, Document):
+            import json
+
+            rows.append((len(rows), item.doc_id, item.text, item.source, item.date, item.url,
+                         json.dumps(item.meta, ensure_ascii=False) if item.meta else None, item.origin, item.warning))
+        else:
+            skips.append((item.origin, item.reason, item.doc_id, number))
+    docs = spark.createDataFrame(rows, engine.DOCS_SCHEMA)
+    skip_df = spark.createDataFrame(skips, "origin string, reason string, doc_id string, row long")
+    return docs, skip_df
+
+
+def _to_arrow(df):
+    import pyarrow as pa
+
+    if hasattr(df, "toArrow"):
+        return df.toArrow()
+    return pa.Table.from_pandas(df.toPandas(), preserve_index=False)
+
+
+def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = None, overwrite: bool = False,
+        master: str = "local[*]", spark=None, workdir: str | Path | None = None):
+    """Scan ``inputs`` on Spark and (with ``out``) write the run directory; returns a
+    ``reprints.api.Result`` (Arrow tables, summary, run directory) as ``reprints.scan`` does. The output tables are gathered on the driver to be written as the
+    local engine writes them; for collections whose output does not fit there, use `scan` and
+    write its DataFrames with Spark.
+
+    ``workdir``: keep each finished stage there (Parquet + completion marker); running again
+    with the same ``workdir`` and configuration resumes from the last finished stage.
+    """
+    import numpy as np
+
+    from reprints import __version__
+    from reprints.engines import spark as engine
+    from reprints.io import writers
+    from reprints.records import CLUSTERS, DOCUMENTS, PAIRS, PASSAGES
+
+    config = config or ScanConfig()
+    started = time.perf_counter()
+    if out is not None:
+        writers.check_target(Path(out), overwrite)
+    spark = spark or session(master)
+    store = engine.StageStore(spark, workdir, config, [str(p) for p in inputs] if isinstance(inputs, (list, tuple))
+                              else str(inputs))
+    frames: list = []
+
+    def read(k: int):
+        if not frames:
+            frames.extend(_documents_frame(spark, inputs, config))
+        return frames[k]
+
+    docs = store("documents", lambda: read(0))
+    skips = store("skips", lambda: read(1))
+    if docs.limit(1).count() == 0:
+        from reprints.api import NoDocumentsError
+        from reprints.records import Skip
+
+        first = skips.orderBy("row").limit(20).collect()
+        raise NoDocumentsError([Skip(r["origin"], r["reason"], r["doc_id"]) for r in first])
+    tables = engine.scan_documents(docs, skips, config, store)
+    schemas = {"documents": DOCUMENTS, "pairs": PAIRS, "passages": PASSAGES, "clusters": CLUSTERS}
+    arrow = {name: _to_arrow(engine.ordered(name, tables[name])).cast(schemas[name]) for name in TABLES}
+    documents = arrow["documents"]
+    skipped = documents.filter(documents.column("skip_reason").is_valid())
+    reasons: dict[str, int] = {}
+    for reason in skipped.column("skip_reason").to_pylist():
+        key = reason.split(" (first read")[0]
+        reasons[key] = reasons.get(key, 0) + 1
+    kinds: dict[str, int] = {}
+    for k in arrow["passages"].column("kind").to_pylist():
+        kinds[k] = kinds.get(k, 0) + 1
+    sizes = np.bincount(arrow["clusters"].column("cluster_id").to_numpy()).tolist() if arrow["clusters"].num_rows else []
+    clusters = arrow["clusters"]
+    top = [{"cluster_id": r["cluster_id"], "members": r["cluster_size"], "documents": r["cluster_docs"],
+            "origin": r["origin_doc_id"], "date": r["date"], "snippet": r["snippet"]}
+           for r in clusters.filter(clusters.column("is_origin")).slice(0, 5).to_pylist()] if clusters.num_rows else []
+    summary = {
+        "documents_read": documents.num_rows - skipped.num_rows,
+        "documents_skipped": skipped.num_rows,
+        "skip_reasons": reasons,
+        "skipped": [{"input": r["input"], "doc_id": r["doc_id"], "reason": r["skip_reason"]}
+                    for r in skipped.slice(0, 20).to_pylist()],
+        "documents_with_warnings": sum(1 for w in documents.column("warning").to_pylist() if w),
+        "characters": int(sum(x for x in documents.column("length").to_pylist() if x)),
+        "boilerplate_lines": tables["_boilerplate_lines"],
+        "candidate_pairs": tables["_candidate_pairs"],
+        "document_pairs": arrow["pairs"].num_rows,
+        "exact_duplicate_pairs": int(sum(arrow["pairs"].column("exact_duplicate").to_pylist())),
+        "passages": arrow["passages"].num_rows,
+        "passage_kinds": kinds,
+        "clusters": len(sizes),
+        "cluster_sizes": sizes,
+        "largest_clusters": top,
+        "seconds_per_stage": {"spark": round(time.perf_counter() - started, 3)},
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    from reprints.api import Result
+
+    result = Result(arrow["documents"], arrow["pairs"], arrow["passages"], arrow["clusters"], summary)
+    result.summary["resumed_stages"] = list(store.reused)
+    if out is not None:
+        import pyspark
+
+        run_info = {
+            "reprints_version": __version__,
+            "engine": "spark",
+            "spark_master": spark.sparkContext.master,
+            "config": config.to_dict(),
+            "inputs": [str(p) for p in inputs] if isinstance(inputs, (list, tuple)) else str(inputs),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "versions": {"pyspark": pyspark.__version__, "spark": spark.version},
+            "summary": summary,
+            "complete": True,
+        }
+        result.out = writers.write_run(Path(out), arrow, run_info, overwrite=overwrite)
+    return result
