@@ -93,8 +93,6 @@ class AlignConfig:
     sentence_dice: float = 0.4
     # ... and they share at least this many content-word stems.
     sentence_min_shared: int = 2
-    # A passage built with sentence seeds must reach this weighted cosine as a whole.
-    passage_cosine: float = 0.0
     # A passage made of one similar sentence pair and nothing else needs this cosine: one
     # sentence on a shared topic is weak evidence; several in a row are strong.
     single_sentence_cosine: float = 0.5

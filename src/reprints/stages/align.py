@@ -158,24 +158,7 @@ def _sentence_stems(words: DocWords) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return sent, stems, first, last
 
 
-class StemWeights:
-    """Stem → weight (inverse sentence frequency over a pair of documents)."""
-
-    def __init__(self, vocab: np.ndarray, weight: np.ndarray):
-        self.vocab, self.weight = vocab, weight
-
-    def cosine(self, stems_a: np.ndarray, stems_b: np.ndarray) -> float:
-        """Weighted cosine of two bags (sets) of stems."""
-        ua, ub = np.unique(stems_a), np.unique(stems_b)
-        wa = self.weight[np.searchsorted(self.vocab, ua)]
-        wb = self.weight[np.searchsorted(self.vocab, ub)]
-        common = np.intersect1d(ua, ub, assume_unique=True)
-        wc = self.weight[np.searchsorted(self.vocab, common)]
-        norm = np.sqrt((wa * wa).sum() * (wb * wb).sum())
-        return float((wc * wc).sum() / norm) if norm > 0 else 0.0
-
-
-def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[list[Seed], StemWeights | None]:
+def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
     """Sentence pairs similar enough to be reuse: weighted cosine and Dice of their stems.
 
     Stem weights are inverse sentence frequencies over both documents, so that function words
@@ -183,7 +166,7 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[list[
     in more than a quarter of all sentences are ignored outright.
     """
     if len(a.hashes) == 0 or len(b.hashes) == 0:
-        return [], None
+        return []
     sa, stem_a, first_a, last_a = _sentence_stems(a)
     sb, stem_b, first_b, last_b = _sentence_stems(b)
     n_sent = len(first_a) + len(first_b)
@@ -191,7 +174,6 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[list[
     sent_freq = np.bincount(inverse, minlength=len(vocab))
     weight = np.log(n_sent / sent_freq)
     weight[sent_freq > max(2, 0.25 * n_sent)] = 0.0
-    weights = StemWeights(vocab, weight)
     ia, ib = inverse[: len(stem_a)], inverse[len(stem_a):]
     wa, wb = weight[ia], weight[ib]
     keep_a, keep_b = wa > 0, wb > 0
@@ -210,7 +192,7 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[list[
     hi = np.searchsorted(ib_sorted, ia, side="right")
     counts = hi - lo
     if counts.sum() == 0:
-        return [], weights
+        return []
     rep = np.repeat(np.arange(len(ia)), counts)
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     pair_a = sa[rep]
@@ -220,13 +202,13 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> tuple[list[
     shared = np.bincount(key, minlength=na * nb)
     cand = np.flatnonzero(shared >= config.sentence_min_shared)
     if len(cand) == 0:
-        return [], weights
+        return []
     x, y = cand // nb, cand % nb
     cosine = dot[cand] / np.maximum(norm_a[x] * norm_b[y], 1e-12)
     dice = 2 * shared[cand] / (size_a[x] + size_b[y])
     ok = (cosine >= config.sentence_cosine) & (dice >= config.sentence_dice)
     return [(int(first_a[p]), int(last_a[p]), int(first_b[q]), int(last_b[q]), max(c, 1e-6))
-            for p, q, c in zip(x[ok].tolist(), y[ok].tolist(), cosine[ok].tolist())], weights
+            for p, q, c in zip(x[ok].tolist(), y[ok].tolist(), cosine[ok].tolist())]
 
 
 def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: DocWords, b: DocWords,
@@ -378,9 +360,8 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
     if paraphrase is None:
         paraphrase = config.paraphrase == "all"
     groups: list[list[Seed]] = []
-    weights = None
     if paraphrase:
-        candidates, weights = sentence_seeds(a, b, config)
+        candidates = sentence_seeds(a, b, config)
         primary, secondary = _split_sentence_seeds(seeds, candidates, a, b, config)
         seeds.extend(primary)
         groups = [[secondary[m] for m in g] for g in group_seeds(secondary, config)]
@@ -390,8 +371,8 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
     summaries: list[list[Seed]] = []
     if paraphrase and config.summaries:
         groups, summaries = _gather_summaries(groups, config)
-    found = [p for p in (_passage(a, b, g, config, min_seeds, weights) for g in groups) if p is not None]
-    found += [p for p in (_passage(a, b, g, config, min_seeds, weights, summary=True) for g in summaries)
+    found = [p for p in (_passage(a, b, g, config, min_seeds) for g in groups) if p is not None]
+    found += [p for p in (_passage(a, b, g, config, min_seeds, summary=True) for g in summaries)
               if p is not None]
     found.sort(key=lambda p: (p.a_first, p.b_first))
     if config.overlaps == "best":
@@ -519,7 +500,7 @@ def _one_to_one(seeds: list[Seed]) -> list[Seed]:
 
 
 def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, min_seeds: int,
-             weights: StemWeights | None = None, summary: bool = False) -> PassageMatch | None:
+             summary: bool = False) -> PassageMatch | None:
     """The passage a group of seeds makes, or None if it is not one. A summary keeps the
     gaps of its longer side (they are what the summary left out)."""
     seeds = _one_to_one(seeds)
@@ -549,11 +530,6 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
         if max(cov_a / len_a, cov_b / len_b) < config.min_density:
             return None
         if not words and len(sentences) == 1 and sentences[0] < config.single_sentence_cosine:
-            return None
-        # The passage as a whole must be similar too, not just some of its sentences.
-        if weights is not None and weights.cosine(
-                a.stems[a_first : a_last + 1][~a.masked[a_first : a_last + 1]],
-                b.stems[b_first : b_last + 1][~b.masked[b_first : b_last + 1]]) < config.passage_cosine:
             return None
     elif matched < config.min_density * max(len_a, len_b):
         return None
