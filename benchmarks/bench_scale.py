@@ -63,6 +63,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _common  # noqa: E402
+from reprints.evaluate.pan import union_length  # noqa: E402
 
 REUTERS = "/work/shared/data/reuters21578/reuters21578.jsonl"
 PAN_SRC = "/work/shared/data/pan13-train/src"
@@ -336,20 +337,8 @@ def _overlap(b1: int, e1: int, b2: int, e2: int) -> int:
 
 
 def _union_cover(spans: list[tuple[int, int]], b: int, e: int) -> int:
-    covered, cur_b, cur_e = 0, None, None
-    for sb, se in sorted(spans):
-        sb, se = max(sb, b), min(se, e)
-        if se <= sb:
-            continue
-        if cur_e is None or sb > cur_e:
-            if cur_e is not None:
-                covered += cur_e - cur_b
-            cur_b, cur_e = sb, se
-        else:
-            cur_e = max(cur_e, se)
-    if cur_e is not None:
-        covered += cur_e - cur_b
-    return covered
+    """Characters of [b, e) covered by the union of half-open spans."""
+    return union_length((max(sb, b), min(se, e)) for sb, se in spans)
 
 
 def score(n: int, out: Path, fp_examples: int = 30) -> dict:
