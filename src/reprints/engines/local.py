@@ -129,10 +129,7 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
             con.execute(f"SET threads = {max(1, workers)}")
             con.execute(f"SET temp_directory = '{workdir / 'duckdb-tmp'}'")
             con.execute("SET preserve_insertion_order = false")
-            if tasks:
-                con.execute(f"CREATE VIEW shingles AS SELECT * FROM read_parquet('{shingle_dir}/*.parquet')")
-            else:
-                con.execute("CREATE TABLE shingles (doc BIGINT, h UBIGINT)")
+            con.execute(f"CREATE VIEW shingles AS SELECT * FROM read_parquet('{shingle_dir}/*.parquet')")
             fp_table = pa.table({"doc": pa.array(np.arange(n), pa.int64()),
                                  "fp": pa.array(fingerprints, pa.uint64()),
                                  "n_words": pa.array(words, pa.int64())})
@@ -170,12 +167,4 @@ def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: 
         for task, found in zip(tasks, _imap(_align_task, tasks, workers)):
             rows.extend(found)
             r.advance(len(task[0]))
-    names = batch_tasks.PASSAGE_COLUMNS
-    if not rows:
-        return {k: np.zeros(0, dtype=object if k == "kind" else np.float64 if k == "similarity" else np.int64)
-                for k in names}
-    columns = list(zip(*rows))
-    out = {k: np.array(col, dtype=np.int64) for k, col in zip(names[:7], columns[:7])}
-    out["similarity"] = np.array(columns[7], dtype=np.float64)
-    out["kind"] = np.array(columns[8], dtype=object)
-    return out
+    return batch_tasks.passage_columns(rows)

@@ -334,7 +334,6 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
     info = docs.select("doc", "doc_id", "length", "n_grams")
     cand = (cand.join(spans, ["a", "b"], "left").join(info.toDF("a", "id_a", "length_a", "n_grams_a"), "a")
             .join(info.toDF("b", "id_b", "length_b", "n_grams_b"), "b"))
-    pair_cols = [f.name for f in _PAIR_SCHEMA]
 
     def pairs_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:

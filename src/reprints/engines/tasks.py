@@ -54,6 +54,19 @@ def shingles(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, co
 PASSAGE_COLUMNS = ("a", "b", "begin_a", "end_a", "begin_b", "end_b", "matched", "similarity", "kind")
 
 
+def passage_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
+    """Passage tuples (as `align_pairs` returns them) as typed column arrays."""
+    names = PASSAGE_COLUMNS
+    if not rows:
+        return {k: np.zeros(0, dtype=object if k == "kind" else np.float64 if k == "similarity" else np.int64)
+                for k in names}
+    columns = list(zip(*rows))
+    out = {k: np.array(col, dtype=np.int64) for k, col in zip(names[:7], columns[:7])}
+    out["similarity"] = np.array(columns[7], dtype=np.float64)
+    out["kind"] = np.array(columns[8], dtype=object)
+    return out
+
+
 def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs: np.ndarray,
                 texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig) -> list[tuple]:
     """Passages of candidate pairs, one tuple per passage in ``PASSAGE_COLUMNS`` order.

@@ -72,7 +72,6 @@ _SCHEMA = [
         cluster_docs BIGINT, snippet VARCHAR)""",
 ]
 
-_PASSAGE_COLS = ("a", "b", "begin_a", "end_a", "begin_b", "end_b", "matched", "similarity", "kind")
 
 
 class IndexError_(Exception):
@@ -98,11 +97,6 @@ class AddResult:
             "aligned_pairs": self.aligned_pairs, "documents": self.documents, "passages": self.passages,
             "clusters": self.clusters,
         }
-
-
-def _empty_passages() -> dict[str, np.ndarray]:
-    return {k: np.zeros(0, dtype=object if k == "kind" else np.float64 if k == "similarity" else np.int64)
-            for k in _PASSAGE_COLS}
 
 
 class Index:
@@ -345,7 +339,7 @@ class Index:
         result.aligned_pairs = len(todo)
         if len(found["a"]):
             con.register("new_p", pa.table({k: (pa.array(found[k].tolist(), pa.string()) if k == "kind" else found[k])
-                                            for k in _PASSAGE_COLS}))
+                                            for k in tasks.PASSAGE_COLUMNS}))
             con.execute("INSERT INTO passages SELECT a, b, begin_a, end_a, begin_b, end_b, matched, similarity, kind FROM new_p")
             con.unregister("new_p")
 
@@ -391,8 +385,8 @@ class Index:
     def _passages(self, con) -> dict[str, np.ndarray]:
         df = con.execute("SELECT * FROM passages ORDER BY a, b, begin_a, begin_b").df()
         if df.empty:
-            return _empty_passages()
-        out = {k: df[k].to_numpy(np.int64) for k in _PASSAGE_COLS[:7]}
+            return tasks.passage_columns([])
+        out = {k: df[k].to_numpy(np.int64) for k in tasks.PASSAGE_COLUMNS[:7]}
         out["similarity"] = df["similarity"].to_numpy(np.float64)
         out["kind"] = df["kind"].to_numpy(object)
         return out
@@ -647,7 +641,7 @@ def _align_pairs(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray
     """Align pairs in (a, b) order with the engines' own alignment task; with ``workers`` > 1 in
     forked processes (the command line), otherwise in this thread (the server)."""
     if todo.empty:
-        return _empty_passages()
+        return tasks.passage_columns([])
     todo = todo.sort_values(["a", "b"])
     a = todo["a"].to_numpy(np.int64)
     b = todo["b"].to_numpy(np.int64)
@@ -670,13 +664,7 @@ def _align_pairs(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray
                     r.advance(len(chunk[0]))
     finally:
         _ALIGN_STATE.clear()
-    if not rows:
-        return _empty_passages()
-    columns = list(zip(*rows))
-    out = {k: np.array(col, dtype=np.int64) for k, col in zip(_PASSAGE_COLS[:7], columns[:7])}
-    out["similarity"] = np.array(columns[7], dtype=np.float64)
-    out["kind"] = np.array(columns[8], dtype=object)
-    return out
+    return tasks.passage_columns(rows)
 
 
 def open_index(path: str | Path, config: ScanConfig | None = None, read_only: bool = False) -> Index:

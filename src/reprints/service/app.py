@@ -8,7 +8,6 @@ are answered while an add runs. A rejected request writes nothing.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import secrets
 from dataclasses import dataclass
