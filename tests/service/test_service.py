@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from conftest import TOKEN, LiveServer
+from servicekit import TOKEN, LiveServer
 from reprints.index import Index
 from reprints.service.app import Limits, create_app, is_loopback, read_token, serve
 
