@@ -32,6 +32,7 @@ import json
 import multiprocessing as mp
 import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -113,9 +114,9 @@ class Index:
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.lock = threading.Lock()
         self._writer = None  # the one cursor that writes (under the lock)
-        self._version = 0  # bumped after every committed add: the postings cache below is then stale
-        self._postings: tuple[int, np.ndarray, np.ndarray] | None = None
-        self._postings_lock = threading.Lock()
+        self._version = 0  # bumped after every committed add: the query snapshot below is then stale
+        self._snap: _Snapshot | None = None  # what queries read, built on the first query
+        self._snap_lock = threading.Lock()  # one snapshot build at a time
         if not read_only:
             self.con.execute("BEGIN")
             for stmt in _SCHEMA:
@@ -188,6 +189,14 @@ class Index:
                 except Exception:
                     pass
                 raise
+            if self._snap is not None:
+                # Where queries are being answered (the server), build their new snapshot now,
+                # still under the write lock (so it is exactly this version); queries meanwhile
+                # read the previous one. If this fails, the next query builds it.
+                try:
+                    self._snapshot(wait=True)
+                except Exception:
+                    pass
         return result
 
     def _add(self, con, docs: list[Document], skips: list[Skip], workers: int, reporter: Reporter) -> AddResult:
@@ -509,18 +518,37 @@ class Index:
             con.close()
         return rows or None
 
-    def _shared_with(self, con, grams: np.ndarray) -> list[tuple[int, int]]:
+    # --- querying ----------------------------------------------------------------------
+
+    def _snapshot(self, wait: bool = False) -> "_Snapshot":
+        """What queries read, as of the last committed add (held in memory, rebuilt after each
+        add). While another thread builds the next one, a query reads the previous one: the
+        state before the add that is just being made visible."""
+        snap = self._snap
+        if snap is not None and snap.version == self._version:
+            return snap
+        if not self._snap_lock.acquire(blocking=wait or snap is None):
+            return snap  # type: ignore[return-value]  (snap is not None here)
+        try:
+            snap = self._snap
+            if snap is None or snap.version != self._version:
+                version = self._version  # read before the data: a newer commit only makes it rebuild again
+                con = self.reader()
+                try:
+                    snap = _Snapshot.load(con, version, self.config, previous=snap)
+                finally:
+                    con.close()
+                self._snap = snap
+            return snap
+        finally:
+            self._snap_lock.release()
+
+    def _shared_with(self, snap: "_Snapshot", grams: np.ndarray) -> list[tuple[int, int]]:
         """(document, shared n-grams) for indexed documents sharing at least ``min_shared`` of
         ``grams`` that occur in at most ``max_df`` documents counting the query: the scan's
         candidate rule. Postings are held in memory sorted by hash (one binary search per
-        n-gram) and reloaded after an add."""
-        with self._postings_lock:
-            if self._postings is None or self._postings[0] != self._version:
-                version = self._version
-                table = _arrow(con.execute("SELECT h, doc FROM shingles ORDER BY h, doc"))
-                self._postings = (version, table.column("h").to_numpy().astype(np.uint64),
-                                  table.column("doc").to_numpy().astype(np.int64))
-            _, hashes, docs = self._postings
+        n-gram)."""
+        hashes, docs = snap.hashes, snap.docs
         config = self.config.candidates
         lo = np.searchsorted(hashes, grams, "left")
         hi = np.searchsorted(hashes, grams, "right")
@@ -540,57 +568,130 @@ class Index:
         The text is matched as if it were the newest document of the index: same tokens,
         boilerplate mask (with the index's frequent lines and the given source), shingles,
         candidate rule (n-grams in at most ``max_df`` documents counting the query,
-        ``min_shared`` shared) and aligner; it is side B of every passage."""
+        ``min_shared`` shared) and aligner; it is side B of every passage.
+
+        Everything but the query's own text comes from the in-memory snapshot of the last
+        committed add (no database round trip), and the candidates' words (tokens, boilerplate
+        mask, seed index) are cached there, so only the query text is tokenised."""
         config = self.config
-        con = self.reader()
-        try:
-            frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key").to_numpy().astype(np.uint64))
-            skey = np.array([string_key(source)], dtype=np.uint64)
-            tokens = tokenize([text])
-            mask = boilerplate.boilerplate_mask(tokens, skey, frequent, config.boilerplate)
-            _, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
+        snap = self._snapshot()
+        skey = np.array([string_key(source)], dtype=np.uint64)
+        tokens = tokenize([text])
+        mask = boilerplate.boilerplate_mask(tokens, skey, snap.frequent, config.boilerplate)
+        _, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
+        n_words = len(tokens.hashes)
+        shared = self._shared_with(snap, np.unique(grams))
+        exact: set[int] = set()
+        if n_words >= config.shingle.ngram:
             fp = int(shingle.document_fingerprints(tokens)[0])
-            n_words = len(tokens.hashes)
-            shared = self._shared_with(con, np.unique(grams))
-            exact = set()
-            if n_words >= config.shingle.ngram:
-                exact = {r[0] for r in con.execute("SELECT doc FROM documents WHERE fp = ? AND n_words >= ?",
-                                                   [fp, config.shingle.ngram]).fetchall()}
-            cand = sorted({d for d, _ in shared} | exact)
-            shared_n = dict(shared)
-            rows = []
-            if cand:
-                con.register("cand", pa.table({"doc": pa.array(cand, pa.int64())}))
-                rows = con.execute("""SELECT doc, doc_id, text, source_key, source, date FROM documents
-                                      WHERE doc IN (SELECT doc FROM cand) ORDER BY doc""").fetchall()
-                con.unregister("cand")
-            q_words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
-                                           tokens.sentence_end)
-            matches = []
-            for doc, doc_id, dtext, dkey, dsource, ddate in rows:
-                dt = tokenize([dtext])
-                dmask = boilerplate.boilerplate_mask(dt, np.array([dkey], np.uint64), frequent, config.boilerplate)
-                d_words = align_stage.DocWords(dt.hashes, dt.begins, dt.ends, dmask, dt.stems, dt.sentence_end)
-                if doc in exact:
-                    m = align_stage.whole_document_match(d_words, q_words)
-                    found = [m] if m else []
-                else:
-                    found = align_stage.align_related(d_words, q_words, config.align)
-                if not found:
-                    continue
-                clusters = con.execute("""SELECT cluster_id, "begin", "end" FROM clusters WHERE doc_id = ?""",
-                                       [doc_id]).df()
-                passages = [{
-                    "begin": m.b_begin, "end": m.b_end, "doc_begin": m.a_begin, "doc_end": m.a_end,
-                    "matched_words": m.matched_words, "similarity": m.similarity, "kind": m.kind,
-                    "text": text[m.b_begin:m.b_end], "cluster_id": _cluster_at(clusters, m.a_begin, m.a_end),
-                } for m in found]
-                matches.append({"doc_id": doc_id, "source": dsource, "date": ddate,
-                                "shared_ngrams": int(shared_n.get(doc, 0)), "exact_duplicate": doc in exact,
-                                "passages": passages})
-        finally:
-            con.close()
+            exact = set(snap.by_fingerprint.get(fp, ()))
+        shared_n = dict(shared)
+        q_words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
+                                       tokens.sentence_end)
+        matches = []
+        for doc in sorted(set(shared_n) | exact):
+            d_words = snap.words(doc)
+            if doc in exact:
+                m = align_stage.whole_document_match(d_words, q_words)
+                found = [m] if m else []
+            else:
+                found = align_stage.align_related(d_words, q_words, config.align)
+            if not found:
+                continue
+            doc_id, dsource, ddate = snap.doc_ids[doc], snap.sources[doc], snap.dates[doc]
+            spans = snap.clusters.get(doc_id)
+            passages = [{
+                "begin": m.b_begin, "end": m.b_end, "doc_begin": m.a_begin, "doc_end": m.a_end,
+                "matched_words": m.matched_words, "similarity": m.similarity, "kind": m.kind,
+                "text": text[m.b_begin:m.b_end],
+                "cluster_id": _cluster_at_spans(spans, m.a_begin, m.a_end) if spans is not None else None,
+            } for m in found]
+            matches.append({"doc_id": doc_id, "source": dsource, "date": ddate,
+                            "shared_ngrams": int(shared_n.get(doc, 0)), "exact_duplicate": doc in exact,
+                            "passages": passages})
         return {"length": len(text), "words": n_words, "documents": len(matches), "matches": matches}
+
+
+class _Snapshot:
+    """What a query reads, loaded in one read transaction after an add: the boilerplate keys,
+    the postings (n-gram hash → documents, sorted by hash), fingerprints, each document's id,
+    source, date, source key and text, and the cluster member spans by document. Candidates'
+    ``DocWords`` (tokens, boilerplate mask, and the seed index the aligner caches on them) are
+    built on first use and kept in a bounded LRU; a new snapshot with the same boilerplate
+    keys takes over those whose document is unchanged."""
+
+    WORDS_CACHE = 20_000  # documents; about 20 kB each for a 500-word article
+
+    def __init__(self, version: int, config: ScanConfig):
+        self.version = version
+        self.config = config
+        self._words: OrderedDict[int, align_stage.DocWords] = OrderedDict()
+        self._words_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, con, version: int, config: ScanConfig, previous: "_Snapshot | None" = None) -> "_Snapshot":
+        snap = cls(version, config)
+        con.execute("BEGIN TRANSACTION")  # one consistent view over all the reads below
+        try:
+            snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
+                                    .to_numpy().astype(np.uint64))
+            table = _arrow(con.execute("SELECT h, doc FROM shingles ORDER BY h, doc"))
+            snap.hashes = table.column("h").to_numpy().astype(np.uint64)
+            snap.docs = table.column("doc").to_numpy().astype(np.int64)
+            del table
+            docs = _arrow(con.execute(
+                "SELECT doc, doc_id, source, date, source_key, text, fp, n_words FROM documents ORDER BY doc"))
+            clusters = _arrow(con.execute('SELECT doc_id, cluster_id, "begin", "end" FROM clusters'))
+        finally:
+            con.execute("COMMIT")
+        numbers = docs.column("doc").to_pylist()
+        n = numbers[-1] + 1 if numbers else 0
+        snap.doc_ids = [None] * n
+        snap.sources = [None] * n
+        snap.dates = [None] * n
+        snap.texts = [None] * n
+        snap.source_keys = np.zeros(n, dtype=np.uint64)
+        for name, target in (("doc_id", snap.doc_ids), ("source", snap.sources), ("date", snap.dates),
+                             ("text", snap.texts)):
+            for d, v in zip(numbers, docs.column(name).to_pylist()):
+                target[d] = v
+        snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
+        # Exact duplicates: documents of at least one shingle's words, by fingerprint.
+        snap.by_fingerprint = {}
+        ngram = config.shingle.ngram
+        for d, fp, nw in zip(numbers, docs.column("fp").to_pylist(), docs.column("n_words").to_pylist()):
+            if nw >= ngram:
+                snap.by_fingerprint.setdefault(fp, []).append(d)
+        # Cluster member spans by document, in the table's order (ties go to the first, as before).
+        snap.clusters = {}
+        for doc_id, cid, b, e in zip(*(clusters.column(k).to_pylist() for k in ("doc_id", "cluster_id", "begin", "end"))):
+            snap.clusters.setdefault(doc_id, []).append((b, e, cid))
+        if previous is not None and np.array_equal(previous.frequent, snap.frequent):
+            with previous._words_lock:
+                kept = list(previous._words.items())
+            for d, words in kept:
+                if (d < n and snap.texts[d] is not None and snap.texts[d] == previous.texts[d]
+                        and snap.source_keys[d] == previous.source_keys[d]):
+                    snap._words[d] = words
+        return snap
+
+    def words(self, doc: int) -> align_stage.DocWords:
+        """A document's words as the aligner needs them, masked as a scan masks them."""
+        with self._words_lock:
+            words = self._words.get(doc)
+            if words is not None:
+                self._words.move_to_end(doc)
+                return words
+        tokens = tokenize([self.texts[doc]])
+        mask = boilerplate.boilerplate_mask(tokens, self.source_keys[doc:doc + 1], self.frequent,
+                                            self.config.boilerplate)
+        words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
+                                     tokens.sentence_end)
+        with self._words_lock:
+            self._words[doc] = words
+            while len(self._words) > self.WORDS_CACHE:
+                self._words.popitem(last=False)
+        return words
 
 
 def _arrow(cursor) -> pa.Table:
@@ -614,6 +715,16 @@ def _cluster_at(clusters: pd.DataFrame, begin: int, end: int) -> int | None:
     overlap = np.minimum(e, end) - np.maximum(b, begin)
     k = int(np.argmax(overlap))
     return int(clusters["cluster_id"].iloc[k]) if overlap[k] > 0 else None
+
+
+def _cluster_at_spans(spans: list[tuple[int, int, int]], begin: int, end: int) -> int | None:
+    """The same over (begin, end, cluster_id) spans: the first of those overlapping most."""
+    best, best_overlap = None, 0
+    for b, e, cid in spans:
+        overlap = min(e, end) - max(b, begin)
+        if overlap > best_overlap:
+            best, best_overlap = cid, overlap
+    return int(best) if best is not None else None
 
 
 def _effective(shared: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
