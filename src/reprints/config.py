@@ -108,6 +108,12 @@ class AlignConfig:
     summary_min_parts: int = 3
     # ... and they span at least this many times more words of B than of A.
     summary_ratio: float = 2.0
+    # Grow passages (paraphrase mode) by whole neighbouring sentences, one in A and one in B
+    # at a time, while the two are this alike (stem cosine; 0 = off). Next to a passage, a
+    # sentence pair far below seed similarity is still the same reuse: the boundary
+    # sentences of a translated or obfuscated passage. Off in a scan; 0.15 in the
+    # plagiarism profile.
+    extend_cosine: float = 0.0
     # Passages overlapping in A: "keep" every one (a scan reports each rendering), or
     # "best", only the one with most matched words (plagiarism detection's one source).
     overlaps: str = "keep"
@@ -123,7 +129,8 @@ def plagiarism_profile(base: AlignConfig | None = None) -> AlignConfig:
     summary passage, and each suspicious passage is credited to one source passage.
     """
     return dataclasses.replace(base or AlignConfig(), paraphrase="all", sentence_cosine=0.33,
-                               sentence_dice=0.33, overlaps="best", summaries=True)
+                               sentence_dice=0.33, overlaps="best", summaries=True,
+                               extend_cosine=0.15)
 
 
 @dataclass(frozen=True)

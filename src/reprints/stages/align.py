@@ -158,15 +158,34 @@ def _sentence_stems(words: DocWords) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return sent, stems, first, last
 
 
-def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
-    """Sentence pairs similar enough to be reuse: weighted cosine and Dice of their stems.
+class SentencePairs:
+    """Every sentence pair of A and B that shares a content-word stem, with its weighted
+    cosine and Dice (pairs sharing nothing have similarity 0)."""
+
+    __slots__ = ("first_a", "last_a", "first_b", "last_b", "x", "y", "cosine", "dice", "shared", "_lookup")
+
+    def __init__(self, first_a, last_a, first_b, last_b, x, y, cosine, dice, shared):
+        self.first_a, self.last_a, self.first_b, self.last_b = first_a, last_a, first_b, last_b
+        self.x, self.y, self.cosine, self.dice, self.shared = x, y, cosine, dice, shared
+        self._lookup: dict[tuple[int, int], tuple[float, float, int]] | None = None
+
+    def get(self, sa: int, sb: int) -> tuple[float, float, int]:
+        """(cosine, dice, shared stems) of sentence ``sa`` of A and ``sb`` of B."""
+        if self._lookup is None:
+            self._lookup = dict(zip(zip(self.x.tolist(), self.y.tolist()),
+                                    zip(self.cosine.tolist(), self.dice.tolist(), self.shared.tolist())))
+        return self._lookup.get((sa, sb), (0.0, 0.0, 0))
+
+
+def sentence_pairs(a: DocWords, b: DocWords) -> SentencePairs | None:
+    """Weighted cosine and Dice of the content-word stems of every sentence pair sharing one.
 
     Stem weights are inverse sentence frequencies over both documents, so that function words
     ("the", "und", "les") weigh nothing in any language and topical words weigh most; stems
     in more than a quarter of all sentences are ignored outright.
     """
     if len(a.hashes) == 0 or len(b.hashes) == 0:
-        return []
+        return None
     sa, stem_a, first_a, last_a = _sentence_stems(a)
     sb, stem_b, first_b, last_b = _sentence_stems(b)
     n_sent = len(first_a) + len(first_b)
@@ -192,7 +211,7 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
     hi = np.searchsorted(ib_sorted, ia, side="right")
     counts = hi - lo
     if counts.sum() == 0:
-        return []
+        return None
     rep = np.repeat(np.arange(len(ia)), counts)
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     pair_a = sa[rep]
@@ -200,15 +219,25 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
     key = pair_a * nb + pair_b
     dot = np.bincount(key, weights=wa[rep] ** 2, minlength=na * nb)
     shared = np.bincount(key, minlength=na * nb)
-    cand = np.flatnonzero(shared >= config.sentence_min_shared)
-    if len(cand) == 0:
-        return []
+    cand = np.flatnonzero(shared)
     x, y = cand // nb, cand % nb
     cosine = dot[cand] / np.maximum(norm_a[x] * norm_b[y], 1e-12)
     dice = 2 * shared[cand] / (size_a[x] + size_b[y])
-    ok = (cosine >= config.sentence_cosine) & (dice >= config.sentence_dice)
+    return SentencePairs(first_a, last_a, first_b, last_b, x, y, cosine, dice, shared[cand])
+
+
+def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig,
+                   pairs: SentencePairs | None = None) -> list[Seed]:
+    """Sentence pairs similar enough to be reuse: weighted cosine and Dice of their stems
+    (``sentence_pairs``) reach ``sentence_cosine`` and ``sentence_dice``."""
+    sp = sentence_pairs(a, b) if pairs is None else pairs
+    if sp is None:
+        return []
+    ok = (sp.shared >= config.sentence_min_shared) & (sp.cosine >= config.sentence_cosine) \
+        & (sp.dice >= config.sentence_dice)
+    first_a, last_a, first_b, last_b = sp.first_a, sp.last_a, sp.first_b, sp.last_b
     return [(int(first_a[p]), int(last_a[p]), int(first_b[q]), int(last_b[q]), max(c, 1e-6))
-            for p, q, c in zip(x[ok].tolist(), y[ok].tolist(), cosine[ok].tolist())]
+            for p, q, c in zip(sp.x[ok].tolist(), sp.y[ok].tolist(), sp.cosine[ok].tolist())]
 
 
 def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: DocWords, b: DocWords,
@@ -360,8 +389,10 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
     if paraphrase is None:
         paraphrase = config.paraphrase == "all"
     groups: list[list[Seed]] = []
+    sp = None
     if paraphrase:
-        candidates = sentence_seeds(a, b, config)
+        sp = sentence_pairs(a, b)
+        candidates = sentence_seeds(a, b, config, sp)
         primary, secondary = _split_sentence_seeds(seeds, candidates, a, b, config)
         seeds.extend(primary)
         groups = [[secondary[m] for m in g] for g in group_seeds(secondary, config)]
@@ -374,10 +405,72 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
     found = [p for p in (_passage(a, b, g, config, min_seeds) for g in groups) if p is not None]
     found += [p for p in (_passage(a, b, g, config, min_seeds, summary=True) for g in summaries)
               if p is not None]
+    if sp is not None and config.extend_cosine > 0 and found:
+        found = _extend(found, a, b, sp, config)
     found.sort(key=lambda p: (p.a_first, p.b_first))
     if config.overlaps == "best":
         found = _best_of_overlapping(found)
     return found
+
+
+def _extend(found: list[PassageMatch], a: DocWords, b: DocWords, sp: SentencePairs,
+            config: AlignConfig) -> list[PassageMatch]:
+    """Grow each passage by whole sentences while the sentence before it (after it) in A and
+    the one before it (after it) in B are alike (cosine of their stems at least
+    ``extend_cosine``): next to a passage, a sentence pair far less similar than a seed is
+    still the same reuse (a translation's or an obfuscation's boundary sentences), while
+    verbatim reuse ends where the next sentences differ outright. Passages that then overlap
+    on both sides become one."""
+    first_a, last_a, first_b, last_b = sp.first_a, sp.last_a, sp.first_b, sp.last_b
+    na, nb = len(first_a), len(first_b)
+
+    def alike(x: int, y: int) -> bool:
+        if not (0 <= x < na and 0 <= y < nb):
+            return False
+        cosine, _, shared = sp.get(x, y)
+        return cosine >= config.extend_cosine and shared >= config.sentence_min_shared
+
+    grown = []
+    for m in found:
+        a0, a1, b0, b1 = m.a_first, m.a_last, m.b_first, m.b_last
+        if m.kind != "paraphrase" and m.similarity >= 0.9:  # a copy ends where copying ends
+            grown.append([a0, a1, b0, b1, m])
+            continue
+        while True:
+            x = int(np.searchsorted(first_a, a0, side="right")) - 2
+            y = int(np.searchsorted(first_b, b0, side="right")) - 2
+            if not alike(x, y):
+                break
+            a0, b0 = int(first_a[x]), int(first_b[y])
+        while True:
+            x = int(np.searchsorted(first_a, a1, side="right"))
+            y = int(np.searchsorted(first_b, b1, side="right"))
+            if not alike(x, y):
+                break
+            a1, b1 = int(last_a[x]), int(last_b[y])
+        grown.append([a0, a1, b0, b1, m])
+    # Passages overlapping in A and in B after growing are one passage.
+    grown.sort(key=lambda g: (g[0], g[2]))
+    merged: list[list] = []
+    for g in grown:
+        for h in merged:
+            if g[0] <= h[1] + 1 and h[0] <= g[1] + 1 and g[2] <= h[3] + 1 and h[2] <= g[3] + 1:
+                h[0], h[1], h[2], h[3] = min(h[0], g[0]), max(h[1], g[1]), min(h[2], g[2]), max(h[3], g[3])
+                h.append(g[4])
+                break
+        else:
+            merged.append(g)
+    out = []
+    for a0, a1, b0, b1, *parts in merged:
+        m = parts[0]
+        if len(parts) == 1 and (a0, a1, b0, b1) == (m.a_first, m.a_last, m.b_first, m.b_last):
+            out.append(m)
+            continue
+        best = max(parts, key=lambda p: p.matched_words)
+        out.append(PassageMatch(
+            a0, a1, b0, b1, int(a.begins[a0]), int(a.ends[a1]), int(b.begins[b0]), int(b.ends[b1]),
+            sum(p.matched_words for p in parts), best.similarity, best.kind))
+    return out
 
 
 def _best_of_overlapping(found: list[PassageMatch]) -> list[PassageMatch]:
