@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -409,7 +410,7 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
         found = _extend(found, a, b, sp, config)
     found.sort(key=lambda p: (p.a_first, p.b_first))
     if config.overlaps == "best":
-        found = _best_of_overlapping(found)
+        found = _best_of_overlapping(found, b)
     return found
 
 
@@ -473,13 +474,34 @@ def _extend(found: list[PassageMatch], a: DocWords, b: DocWords, sp: SentencePai
     return out
 
 
-def _best_of_overlapping(found: list[PassageMatch]) -> list[PassageMatch]:
-    """Of passages overlapping in A, keep the one with most matched words (one source per
-    passage of A, as plagiarism detection asks; a scan keeps every rendering)."""
+def _best_of_overlapping(found: list[PassageMatch], b: DocWords) -> list[PassageMatch]:
+    """One source per passage of A, and each stretch of B credited once, as plagiarism
+    detection asks (a scan keeps every rendering).
+
+    Most matched words first: a passage overlapping a kept one in A is dropped; one
+    overlapping kept passages in B loses that part of B if what is left is one stretch at
+    its start or end (a boundary pushed into a neighbour's source), and is dropped otherwise
+    (a second rendering of source text already credited: a repeated quote or footer).
+    """
     kept: list[PassageMatch] = []
     for p in sorted(found, key=lambda p: (-p.matched_words, p.a_first)):
-        if all(p.a_end <= q.a_begin or q.a_end <= p.a_begin for q in kept):
-            kept.append(p)
+        if any(p.a_begin < q.a_end and q.a_begin < p.a_end for q in kept):
+            continue
+        taken = [(q.b_first, q.b_last) for q in kept if q.b_first <= p.b_last and p.b_first <= q.b_last]
+        if taken:
+            lo = min(t[0] for t in taken)
+            hi = max(t[1] for t in taken)
+            if lo > p.b_first and hi >= p.b_last:
+                b_first, b_last = p.b_first, lo - 1
+            elif hi < p.b_last and lo <= p.b_first:
+                b_first, b_last = hi + 1, p.b_last
+            else:
+                continue
+            if 2 * (b_last - b_first + 1) < p.b_last - p.b_first + 1:
+                continue
+            p = dataclasses.replace(p, b_first=b_first, b_last=b_last, b_begin=int(b.begins[b_first]),
+                                    b_end=int(b.ends[b_last]))
+        kept.append(p)
     return sorted(kept, key=lambda p: (p.a_first, p.b_first))
 
 
