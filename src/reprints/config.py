@@ -108,6 +108,11 @@ class AlignConfig:
     summary_min_parts: int = 3
     # ... and they span at least this many times more words of B than of A.
     summary_ratio: float = 2.0
+    # A summary condenses its whole source: a passage whose B side is at least
+    # ``summary_length_ratio`` times as long as its A side (in words) and spans at least this
+    # share of B's words has all of B as its source. 0 = off (a scan); on in the plagiarism profile.
+    summary_source: float = 0.0
+    summary_length_ratio: float = 3.0
     # Grow passages (paraphrase mode) by whole neighbouring sentences, one in A and one in B
     # at a time, while the two are this alike (stem cosine; 0 = off). Next to a passage, a
     # sentence pair far below seed similarity is still the same reuse: the boundary
@@ -130,7 +135,7 @@ def plagiarism_profile(base: AlignConfig | None = None) -> AlignConfig:
     """
     return dataclasses.replace(base or AlignConfig(), paraphrase="all", sentence_cosine=0.33,
                                sentence_dice=0.33, overlaps="best", summaries=True,
-                               extend_cosine=0.15)
+                               extend_cosine=0.15, summary_source=0.4)
 
 
 @dataclass(frozen=True)

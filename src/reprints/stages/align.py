@@ -101,6 +101,7 @@ class PassageMatch:
     matched_words: int
     similarity: float
     kind: str
+    summary: bool = False  # gathered from re-worded pieces spread over B (``summaries``)
 
 
 # --- word seeds -------------------------------------------------------------------------
@@ -408,6 +409,8 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
               if p is not None]
     if sp is not None and config.extend_cosine > 0 and found:
         found = _extend(found, a, b, sp, config)
+    if config.summary_source > 0 and found:
+        found = [_whole_source(p, b, config) for p in found]
     found.sort(key=lambda p: (p.a_first, p.b_first))
     if config.overlaps == "best":
         found = _best_of_overlapping(found, b)
@@ -470,21 +473,34 @@ def _extend(found: list[PassageMatch], a: DocWords, b: DocWords, sp: SentencePai
         best = max(parts, key=lambda p: p.matched_words)
         out.append(PassageMatch(
             a0, a1, b0, b1, int(a.begins[a0]), int(a.ends[a1]), int(b.begins[b0]), int(b.ends[b1]),
-            sum(p.matched_words for p in parts), best.similarity, best.kind))
+            sum(p.matched_words for p in parts), best.similarity, best.kind, all(p.summary for p in parts)))
     return out
+
+
+def _whole_source(p: PassageMatch, b: DocWords, config: AlignConfig) -> PassageMatch:
+    """A summary condenses its whole source: a passage whose B side is at least
+    ``summary_length_ratio`` times longer than its A side and spans at least
+    ``summary_source`` of B's words has all of B as its source (the rest is what the summary
+    left out)."""
+    len_a, len_b = p.a_last - p.a_first + 1, p.b_last - p.b_first + 1
+    n = len(b.hashes)
+    if len_b < config.summary_length_ratio * len_a or len_b < config.summary_source * n:
+        return p
+    return dataclasses.replace(p, b_first=0, b_last=n - 1, b_begin=int(b.begins[0]), b_end=int(b.ends[n - 1]))
 
 
 def _best_of_overlapping(found: list[PassageMatch], b: DocWords) -> list[PassageMatch]:
     """One source per passage of A, and each stretch of B credited once, as plagiarism
     detection asks (a scan keeps every rendering).
 
-    Most matched words first: a passage overlapping a kept one in A is dropped; one
+    Most matched words first, gathered summaries after every other passage (their parts are
+    loose sentence matches, weaker evidence than any one passage): a passage overlapping a kept one in A is dropped; one
     overlapping kept passages in B loses that part of B if what is left is one stretch at
     its start or end (a boundary pushed into a neighbour's source), and is dropped otherwise
     (a second rendering of source text already credited: a repeated quote or footer).
     """
     kept: list[PassageMatch] = []
-    for p in sorted(found, key=lambda p: (-p.matched_words, p.a_first)):
+    for p in sorted(found, key=lambda p: (p.summary, -p.matched_words, p.a_first)):
         if any(p.a_begin < q.a_end and q.a_begin < p.a_end for q in kept):
             continue
         taken = [(q.b_first, q.b_last) for q in kept if q.b_first <= p.b_last and p.b_first <= q.b_last]
@@ -561,10 +577,12 @@ def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[li
         seeds = [s for g in run for s in g]
         span_a = max(s[1] for s in seeds) - min(s[0] for s in seeds) + 1
         span_b = max(s[3] for s in seeds) - min(s[2] for s in seeds) + 1
-        # A passage copied word for word, with a few stray matches around it, is no summary.
+        # A passage copied word for word, with a few stray matches around it, is no summary;
+        # nor are passages copied word for word from different places, one after another.
         main = max(run, key=lambda g: max(s[1] for s in g) - min(s[0] for s in g))
         main_span = max(s[1] for s in main) - min(s[0] for s in main) + 1
-        copied = main_span >= 0.6 * span_a and _covered([s for s in main if not s[4]], 0) >= 0.8 * main_span
+        copied = (main_span >= 0.6 * span_a and _covered([s for s in main if not s[4]], 0) >= 0.8 * main_span) \
+            or _covered([s for s in seeds if not s[4]], 0) >= 0.8 * span_a
         if len(run) >= config.summary_min_parts and span_b >= config.summary_ratio * span_a and not copied:
             summaries.append(seeds)
         else:
@@ -660,7 +678,7 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
     return PassageMatch(
         a_first, a_last, b_first, b_last,
         int(a.begins[a_first]), int(a.ends[a_last]), int(b.begins[b_first]), int(b.ends[b_last]),
-        matched, round(similarity, 4), kind,
+        matched, round(similarity, 4), kind, summary,
     )
 
 
