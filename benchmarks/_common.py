@@ -87,8 +87,11 @@ def code_state() -> dict[str, Any]:
 
 
 def run_measured(cmd: list[str], log_path: Path | None = None, poll_s: float = 0.05,
-                 timeout_s: float | None = None) -> dict[str, Any]:
-    """Run ``cmd`` as a subprocess; return wall seconds, peak tree RSS, ru_maxrss, exit code."""
+                 timeout_s: float | None = None, series: list | None = None) -> dict[str, Any]:
+    """Run ``cmd`` as a subprocess; return wall seconds, peak tree RSS, ru_maxrss, exit code.
+
+    ``series``: if given, every sample is appended to it as (epoch seconds, tree RSS bytes).
+    """
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -114,6 +117,8 @@ def run_measured(cmd: list[str], log_path: Path | None = None, poll_s: float = 0
                     pass
             peak[0] = max(peak[0], total)
             samples[0] += 1
+            if series is not None:
+                series.append((time.time(), total))
             stop.wait(poll_s)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -170,3 +175,9 @@ def write_json(path: Path, data: Any) -> None:
 
 def python() -> str:
     return sys.executable
+
+
+def peak_mb_between(series: list, begin: float, end: float) -> float | None:
+    """Largest tree RSS (MB) sampled in the epoch interval [begin, end] of a ``run_measured`` series."""
+    inside = [rss for t, rss in series if begin <= t <= end]
+    return round(max(inside) / 2**20, 1) if inside else None

@@ -2,6 +2,7 @@
 """Scaling of reprints.scan on synthetic corpora of N documents with planted reprints.
 
     python benchmarks/bench_scale.py --sizes 10000 50000 200000 --out benchmarks/out/
+    python benchmarks/bench_scale.py --sizes 10000 100000 1000000 --engines local spark --results scale_curve.json
 
 Corpus construction (deterministic given --seed):
 
@@ -313,21 +314,71 @@ def build_corpus(n: int, pool: dict, seed: int, out: Path) -> dict:
 
 # --- scan worker -------------------------------------------------------------------------
 
-def worker(n: int, out: Path) -> None:
+def _stage_clock():
+    """A reprints Reporter that also keeps each stage's epoch start and end (for per-stage memory)."""
+    from reprints.progress import Reporter
+
+    class StageClock(Reporter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.spans: list[tuple[str, float, float]] = []
+
+        def _open(self, name, total, unit) -> None:
+            self._began = time.time()
+
+        def _close(self, name) -> None:
+            self.spans.append((name, self._began, time.time()))
+
+    return StageClock()
+
+
+def corpus_parquet(n: int, out: Path) -> Path:
+    """The corpus of size n as Parquet (what a Spark user reads), written once from its JSONL."""
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    path = out / f"scale_{n}.parquet"
+    if not path.exists():
+        table = pj.read_json(out / f"scale_{n}.jsonl", read_options=pj.ReadOptions(block_size=64 << 20))
+        pq.write_table(table, path.with_suffix(".tmp"), row_group_size=20_000)
+        path.with_suffix(".tmp").rename(path)
+    return path
+
+
+def worker(n: int, out: Path, engine: str, master: str, spark_memory: str, partitions: int) -> None:
     import pyarrow.parquet as pq
 
     import reprints
 
+    clock = _stage_clock()
+    tag = _tag(n, engine)
     t = time.perf_counter()
-    result = reprints.scan(str(out / f"scale_{n}.jsonl"))
+    if engine == "spark":
+        import reprints.spark as reprints_spark
+
+        spark = reprints_spark.session(master, conf={"spark.driver.memory": spark_memory,
+                                                     "spark.sql.shuffle.partitions": str(partitions),
+                                                     "spark.ui.showConsoleProgress": "false"})
+        spark.sparkContext.setLogLevel("ERROR")
+        session_s = time.perf_counter() - t
+        t = time.perf_counter()
+        result = reprints_spark.run(str(corpus_parquet(n, out)), spark=spark, reporter=clock)
+    else:
+        session_s = 0.0
+        result = reprints.scan(str(out / f"scale_{n}.jsonl"), reporter=clock)
     wall = time.perf_counter() - t
-    pq.write_table(result.passages, out / f"scale_{n}_passages.parquet")
-    pq.write_table(result.pairs, out / f"scale_{n}_pairs.parquet")
-    info = {"tool_wall_s": round(wall, 3),
+    pq.write_table(result.passages, out / f"{tag}_passages.parquet")
+    pq.write_table(result.pairs, out / f"{tag}_pairs.parquet")
+    info = {"tool_wall_s": round(wall, 3), "engine": engine, "spark_session_s": round(session_s, 3),
+            "stage_spans": clock.spans,
             "summary": {k: v for k, v in result.summary.items()
                         if k not in ("largest_clusters", "cluster_sizes", "skipped")},
             "main_peak_mb": _common.vm_hwm_mb()}
-    _common.write_json(out / f"scale_{n}_run.json", info)
+    _common.write_json(out / f"{tag}_run.json", info)
+
+
+def _tag(n: int, engine: str) -> str:
+    return f"scale_{n}" if engine == "local" else f"scale_{n}_{engine}"
 
 
 # --- scoring -----------------------------------------------------------------------------
@@ -341,10 +392,11 @@ def _union_cover(spans: list[tuple[int, int]], b: int, e: int) -> int:
     return union_length((max(sb, b), min(se, e)) for sb, se in spans)
 
 
-def score(n: int, out: Path, fp_examples: int = 30) -> dict:
+def score(n: int, out: Path, engine: str = "local", fp_examples: int = 30) -> dict:
     import pyarrow.parquet as pq
 
-    passages = pq.read_table(out / f"scale_{n}_passages.parquet").to_pandas()
+    tag = _tag(n, engine)
+    passages = pq.read_table(out / f"{tag}_passages.parquet").to_pandas()
     truth = [json.loads(line) for line in open(out / f"scale_{n}_truth.jsonl", encoding="utf-8")]
     texts: dict[str, str] = {}
     needed = set(passages.doc_a) | set(passages.doc_b) | {t["source"] for t in truth} | {t["target"] for t in truth}
@@ -419,7 +471,7 @@ def score(n: int, out: Path, fp_examples: int = 30) -> dict:
         "median_boundary_error_chars": float(np.median(boundary)) if boundary else None,
         "misses_examples": misses[:10],
     }
-    with open(out / f"scale_{n}_fp.txt", "w", encoding="utf-8") as fh:
+    with open(out / f"{tag}_fp.txt", "w", encoding="utf-8") as fh:
         for r in fps[:fp_examples]:
             fh.write(f"=== {r.doc_a}[{r.begin_a}:{r.end_a}] / {r.doc_b}[{r.begin_b}:{r.end_b}] "
                      f"words={r.matched_words} sim={r.similarity:.2f} {r.kind}\n{r.text_a}\n---\n{r.text_b}\n\n")
@@ -434,9 +486,45 @@ def score(n: int, out: Path, fp_examples: int = 30) -> dict:
 
 # --- main --------------------------------------------------------------------------------
 
+def measure(n: int, engine: str, args, out: Path) -> dict:
+    """Scan corpus n with engine (--repeat times, fastest kept); time and memory per stage."""
+    attempts = []
+    for rep in range(args.repeat):
+        load_before = os.getloadavg()[0]
+        series: list = []
+        tag = _tag(n, engine)
+        m = _common.run_measured([_common.python(), __file__, "--_worker", str(n), "--_engine", engine,
+                                  "--out", str(out), "--master", args.master, "--spark-memory", args.spark_memory,
+                                  "--partitions", str(args.partitions)],
+                                 log_path=out / f"{tag}.log", timeout_s=args.timeout, series=series)
+        m["loadavg_1min_before"] = round(load_before, 2)
+        if m["returncode"] != 0 or m["timed_out"]:
+            attempts.append(m)
+            break
+        m.update(json.loads((out / f"{tag}_run.json").read_text()))
+        m["stages"] = {name: {"seconds": round(end - begin, 2),
+                              "peak_rss_tree_mb": _common.peak_mb_between(series, begin, end)}
+                       for name, begin, end in m.pop("stage_spans")}
+        attempts.append(m)
+        print(f"  {engine} run {rep + 1}/{args.repeat}: scan {m['tool_wall_s']} s, 1-min load before "
+              f"{m['loadavg_1min_before']}", flush=True)
+    m = attempts[-1]
+    if m["returncode"] != 0 or m["timed_out"]:
+        return {"engine": engine, "run": m}
+    best = min(attempts, key=lambda a: a["tool_wall_s"])
+    run = {**best, "repeats": len(attempts), "tool_wall_all_s": [a["tool_wall_s"] for a in attempts],
+           "peak_rss_tree_all_mb": [a["peak_rss_tree_mb"] for a in attempts],
+           "loadavg_1min_before_all": [a["loadavg_1min_before"] for a in attempts]}
+    return {"engine": engine, "run": run, "score": score(n, out, engine)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000, 200000])
+    ap.add_argument("--engines", nargs="+", default=["local"], choices=["local", "spark"])
+    ap.add_argument("--master", default="local[2]", help="Spark master for --engines spark")
+    ap.add_argument("--spark-memory", default="12g", help="spark.driver.memory (local mode: the whole JVM)")
+    ap.add_argument("--partitions", type=int, default=32, help="spark.sql.shuffle.partitions")
     ap.add_argument("--out", default=str(HERE / "out"))
     ap.add_argument("--reuters", default=REUTERS)
     ap.add_argument("--pan", default=PAN_SRC, help="folder of PAN-13 source .txt files ('' to skip)")
@@ -444,79 +532,75 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=None, help="seconds allowed per scan (killed beyond)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="scan every corpus this many times; the fastest run's time and memory are reported")
+    ap.add_argument("--results", default="scale_results.json", help="file name of the results under --out")
     ap.add_argument("--_worker", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--_engine", default="local", help=argparse.SUPPRESS)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args._worker:
-        worker(args._worker, out)
+        worker(args._worker, out, args._engine, args.master, args.spark_memory, args.partitions)
         return
     machine = _common.machine_info()
     print(json.dumps({"machine": machine}, indent=1), flush=True)
     pool = build_pool(args.reuters, args.pan or None, out / "scale_pool.pkl")
     print("sentence pool:", json.dumps(pool["stats"]), flush=True)
     rows = []
+
+    def save() -> None:
+        _common.write_json(out / args.results, {"machine": machine, "pool": pool["stats"], "rows": rows,
+                                                "command": " ".join(sys.argv)})
+
     for n in args.sizes:
         meta = build_corpus(n, pool, args.seed, out)
         print(f"\nN={n}: corpus {meta['words']:,} words, {meta['corpus_mb']} MB, {meta['planted']} plants, "
               f"{meta['mutated_sentence_uses']:,}/{meta['sentence_uses']:,} sentence uses mutated "
               f"(built in {meta['seconds']} s)", flush=True)
-        attempts = []
-        for rep in range(args.repeat):
-            load_before = os.getloadavg()[0]
-            m = _common.run_measured([_common.python(), __file__, "--_worker", str(n), "--out", str(out)],
-                                     log_path=out / f"scale_{n}.log", timeout_s=args.timeout)
-            m["loadavg_1min_before"] = round(load_before, 2)
-            if m["returncode"] != 0 or m["timed_out"]:
-                attempts.append(m)
-                break
-            m.update(json.loads((out / f"scale_{n}_run.json").read_text()))
-            attempts.append(m)
-            print(f"  run {rep + 1}/{args.repeat}: scan {m['tool_wall_s']} s, 1-min load before "
-                  f"{m['loadavg_1min_before']}", flush=True)
-        m = attempts[-1]
-        row = {"n": n, "corpus": meta, "run": m}
-        if m["returncode"] != 0 or m["timed_out"]:
-            print(f"  scan failed or timed out: {m}", flush=True)
+        for engine in args.engines:
+            row = {"n": n, "corpus": meta, **measure(n, engine, args, out)}
             rows.append(row)
-            continue
-        best = min(attempts, key=lambda a: a["tool_wall_s"])
-        row["run"] = {**best, "repeats": len(attempts), "tool_wall_all_s": [a["tool_wall_s"] for a in attempts],
-                      "peak_rss_tree_all_mb": [a["peak_rss_tree_mb"] for a in attempts],
-                      "loadavg_1min_before_all": [a["loadavg_1min_before"] for a in attempts]}
-        run = row["run"]
-        row["score"] = score(n, out)
-        rows.append(row)
-        s = row["score"]
-        print(f"  fastest scan {run['tool_wall_s']} s of {run['tool_wall_all_s']} (process {run['process_wall_s']} s), "
-              f"peak tree RSS {run['peak_rss_tree_mb']} MB, main process peak {run['main_peak_mb']} MB", flush=True)
-        print(f"  stages: {run['summary']['seconds_per_stage']}", flush=True)
-        print(f"  candidate pairs {run['summary']['candidate_pairs']:,}, passages {s['reported_passages']:,}; "
-              f"recall {s['recall']} (verbatim {s['recall_verbatim']}, edited {s['recall_edited']}, union "
-              f"{s['recall_union']}), precision {s['precision']} ({s['false_positive_passages']} FP, "
-              f"{s['known_related_passages']} known-related excluded), bad offsets {s['bad_offsets']}", flush=True)
-        _common.write_json(out / "scale_results.json", {"machine": machine, "pool": pool["stats"], "rows": rows,
-                                                         "command": " ".join(sys.argv)})
+            save()
+            run = row["run"]
+            if "score" not in row:
+                print(f"  {engine}: scan failed or timed out: {run}", flush=True)
+                continue
+            s = row["score"]
+            print(f"  {engine}: fastest scan {run['tool_wall_s']} s of {run['tool_wall_all_s']} "
+                  f"(process {run['process_wall_s']} s), peak tree RSS {run['peak_rss_tree_mb']} MB, "
+                  f"main process peak {run['main_peak_mb']} MB", flush=True)
+            print(f"  stages: {run['stages']}", flush=True)
+            print(f"  candidate pairs {run['summary']['candidate_pairs']:,}, passages {s['reported_passages']:,}; "
+                  f"recall {s['recall']} (verbatim {s['recall_verbatim']}, edited {s['recall_edited']}, union "
+                  f"{s['recall_union']}), precision {s['precision']} ({s['false_positive_passages']} FP, "
+                  f"{s['known_related_passages']} known-related excluded), bad offsets {s['bad_offsets']}", flush=True)
+    print_tables(rows)
+
+
+def print_tables(rows: list[dict]) -> None:
     ok = [r for r in rows if "score" in r]
-    print("\n| N | words | wall s | peak RSS tree MB | main proc peak MB | RSS MB per 1k docs | "
-          "candidates | passages | recall | recall edited | precision |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| engine | N | words | wall s | peak RSS tree MB | main proc peak MB | "
+          "candidates | passages | recall | recall edited | precision | bad offsets |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in ok:
         m, s, c = r["run"], r["score"], r["corpus"]
-        print(f"| {r['n']:,} | {c['words']:,} | {m['tool_wall_s']} | {m['peak_rss_tree_mb']} | {m['main_peak_mb']} | "
-              f"{m['peak_rss_tree_mb'] / (r['n'] / 1000):.1f} | {m['summary']['candidate_pairs']:,} | "
-              f"{s['reported_passages']:,} | {s['recall']} | {s['recall_edited']} | {s['precision']} |")
-    if len(ok) >= 2:
-        a, b = ok[0], ok[-1]
-        exp_mem = math.log(b["run"]["peak_rss_tree_mb"] / a["run"]["peak_rss_tree_mb"]) / math.log(b["n"] / a["n"])
-        exp_time = math.log(b["run"]["tool_wall_s"] / a["run"]["tool_wall_s"]) / math.log(b["n"] / a["n"])
-        print(f"\ngrowth exponents from N={a['n']} to N={b['n']}: peak memory ~ N^{exp_mem:.2f}, "
-              f"wall time ~ N^{exp_time:.2f} (2.0 would be quadratic)")
+        print(f"| {r['engine']} | {r['n']:,} | {c['words']:,} | {m['tool_wall_s']} | {m['peak_rss_tree_mb']} | "
+              f"{m['main_peak_mb']} | {m['summary']['candidate_pairs']:,} | {s['reported_passages']:,} | "
+              f"{s['recall']} | {s['recall_edited']} | {s['precision']} | {s['bad_offsets']} |")
+    print("\nper stage: seconds / peak tree RSS MB")
+    for r in ok:
+        stages = ", ".join(f"{k} {v['seconds']} s / {v['peak_rss_tree_mb']} MB" for k, v in r["run"]["stages"].items())
+        print(f"- {r['engine']} N={r['n']:,}: {stages}")
+    for engine in sorted({r["engine"] for r in ok}):
+        mine = [r for r in ok if r["engine"] == engine]
+        if len(mine) >= 2:
+            a, b = mine[0], mine[-1]
+            exp_mem = math.log(b["run"]["peak_rss_tree_mb"] / a["run"]["peak_rss_tree_mb"]) / math.log(b["n"] / a["n"])
+            exp_time = math.log(b["run"]["tool_wall_s"] / a["run"]["tool_wall_s"]) / math.log(b["n"] / a["n"])
+            print(f"\n{engine}: growth from N={a['n']} to N={b['n']}: peak memory ~ N^{exp_mem:.2f}, "
+                  f"wall time ~ N^{exp_time:.2f} (2.0 would be quadratic)")
     for r in rows:
         if "score" not in r:
-            print(f"N={r['n']}: no result ({'timed out' if r['run'].get('timed_out') else 'failed'})")
-    _common.write_json(out / "scale_results.json", {"machine": machine, "pool": pool["stats"], "rows": rows,
-                                                     "command": " ".join(sys.argv)})
+            print(f"{r['engine']} N={r['n']}: no result ({'timed out' if r['run'].get('timed_out') else 'failed'})")
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def scan(
                 err.print("[red]error:[/red] --engine spark needs pyspark: pip install 'reprints[spark]'")
                 raise typer.Exit(2)
             result = spark_engine.run(corpus, config=config, out=out, overwrite=overwrite, master=master,
-                                      workdir=workdir)
+                                      workdir=workdir, reporter=reporter)
         else:
             result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
     except (api.NoDocumentsError, OutputExistsError) as error:

@@ -45,6 +45,7 @@ def session(master: str = "local[*]", app_name: str = "reprints", conf: dict[str
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in {"spark.ui.enabled": "false", "spark.sql.execution.arrow.pyspark.enabled": "true",
+                       "spark.ui.showConsoleProgress": "false",  # reprints shows its own stages
                        **(conf or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
@@ -83,7 +84,7 @@ def _to_arrow(df):
 
 
 def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = None, overwrite: bool = False,
-        master: str = "local[*]", spark=None, workdir: str | Path | None = None):
+        master: str = "local[*]", spark=None, workdir: str | Path | None = None, reporter=None):
     """Scan ``inputs`` on Spark and (with ``out``) write the run directory; returns a
     ``reprints.api.Result`` (Arrow tables, summary, run directory) as ``reprints.scan`` does. The output tables are gathered on the driver to be written as the
     local engine writes them; for collections whose output does not fit there, use `scan` and
@@ -91,21 +92,25 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
 
     ``workdir``: keep each finished stage there (Parquet + completion marker); running again
     with the same ``workdir`` and configuration resumes from the last finished stage.
+    ``reporter`` (a ``reprints.progress.Reporter``) sees each stage start and end; the
+    summary's ``seconds_per_stage`` comes from it.
     """
     import numpy as np
 
     from reprints import __version__
     from reprints.engines import spark as engine
     from reprints.io import writers
+    from reprints.progress import Reporter
     from reprints.records import CLUSTERS, DOCUMENTS, PAIRS, PASSAGES
 
     config = config or ScanConfig()
+    reporter = reporter or Reporter()
     started = time.perf_counter()
     if out is not None:
         writers.check_target(Path(out), overwrite)
     spark = spark or session(master)
     store = engine.StageStore(spark, workdir, config, [str(p) for p in inputs] if isinstance(inputs, (list, tuple))
-                              else str(inputs))
+                              else str(inputs), reporter)
     frames: list = []
 
     def read(k: int):
@@ -123,7 +128,8 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
         raise NoDocumentsError([Skip(r["origin"], r["reason"], r["doc_id"]) for r in first])
     tables = engine.scan_documents(docs, skips, config, store)
     schemas = {"documents": DOCUMENTS, "pairs": PAIRS, "passages": PASSAGES, "clusters": CLUSTERS}
-    arrow = {name: _to_arrow(engine.ordered(name, tables[name])).cast(schemas[name]) for name in TABLES}
+    with reporter.stage("report", total=None, unit=""):  # pairs, clusters, ordering, gathered to the driver
+        arrow = {name: _to_arrow(engine.ordered(name, tables[name])).cast(schemas[name]) for name in TABLES}
     documents = arrow["documents"]
     skipped = documents.filter(documents.column("skip_reason").is_valid())
     reasons: dict[str, int] = {}
@@ -155,7 +161,7 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
         "clusters": len(sizes),
         "cluster_sizes": sizes,
         "largest_clusters": top,
-        "seconds_per_stage": {"spark": round(time.perf_counter() - started, 3)},
+        "seconds_per_stage": {k: round(v, 3) for k, v in reporter.timings.items()},
         "seconds": round(time.perf_counter() - started, 3),
     }
     from reprints.api import Result

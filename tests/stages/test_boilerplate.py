@@ -121,3 +121,20 @@ def test_templated_sentences_with_other_figures_are_boilerplate():
         masked = [w for w, m in zip(words, mask[lo:hi]) if m]
         assert "concession" in masked and "underwriting" in masked
         assert not {"story", "number", "talks", "matters"} & set(masked)
+
+
+def test_batch_unit_keys_are_those_of_each_document_alone():
+    """The vectorised (document, key) pairs of a batch equal each document keyed on its own
+    (the Spark engine and the index count keys per document this way)."""
+    from reprints.stages.boilerplate import doc_line_keys
+
+    texts = [f"{b}\n{FOOTER}. Prices rose 5 pct to 12 dlrs a share in the quarter" for b in BODIES[:5]]
+    texts += ["one line only", "", "Single-line document with no break"]
+    sources = ["Daily", "Daily", "Wire", None, "Wire", "Daily", "Wire", None]
+    src = np.array([string_key(s) for s in sources], dtype=np.uint64)
+    config = BoilerplateConfig()
+    docs, keys = doc_line_keys(tokenize(texts), src, config)
+    for d, text in enumerate(texts):
+        alone = line_keys(tokenize([text]), src[d:d + 1], config)
+        assert sorted(keys[docs == d].tolist()) == sorted(alone.tolist())
+    assert len(keys) > len(texts)

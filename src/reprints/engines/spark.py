@@ -22,6 +22,7 @@ import pyarrow as pa
 from reprints.config import ScanConfig
 from reprints.engines import tasks
 from reprints.io import readers
+from reprints.progress import Reporter
 from reprints.records import Document
 from reprints.stages import candidates, cluster, report_tables
 from reprints.stages.normalise import string_key
@@ -84,10 +85,12 @@ class StageStore:
 
     MARKER = "_REPRINTS_COMPLETE"
 
-    def __init__(self, spark, folder=None, config: ScanConfig | None = None, inputs: Any = None):
+    def __init__(self, spark, folder=None, config: ScanConfig | None = None, inputs: Any = None,
+                 reporter: Reporter | None = None):
         from pathlib import Path
 
         self.spark = spark
+        self.reporter = reporter or Reporter()
         self.folder = None if folder is None else Path(folder)
         self.key = json.dumps({"config": (config or ScanConfig()).to_dict(), "inputs": inputs},
                               sort_keys=True, default=str)
@@ -102,18 +105,20 @@ class StageStore:
         return marker.exists() and marker.read_text(encoding="utf-8") == self.key
 
     def __call__(self, name: str, build):
-        if self.folder is None:
-            return build().localCheckpoint()
-        path = self.folder / name
-        if self.done(name):
-            self.reused.append(name)
-            return self.spark.read.parquet(str(path))
-        import shutil
+        """The stage ``name``, computed now (its time is the reporter's stage ``name``)."""
+        with self.reporter.stage(name, total=None, unit=""):
+            if self.folder is None:
+                return build().localCheckpoint()
+            path = self.folder / name
+            if self.done(name):
+                self.reused.append(name)
+                return self.spark.read.parquet(str(path))
+            import shutil
 
-        shutil.rmtree(path, ignore_errors=True)
-        build().write.mode("overwrite").parquet(str(path))
-        (path / self.MARKER).write_text(self.key, encoding="utf-8")
-        return self.spark.read.parquet(str(path))
+            shutil.rmtree(path, ignore_errors=True)
+            build().write.mode("overwrite").parquet(str(path))
+            (path / self.MARKER).write_text(self.key, encoding="utf-8")
+            return self.spark.read.parquet(str(path))
 
 
 # --- inputs -----------------------------------------------------------------------------

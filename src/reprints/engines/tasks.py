@@ -25,15 +25,8 @@ def line_keys(texts: list[str], source_keys: np.ndarray, config: ScanConfig) -> 
 def doc_line_keys(texts: list[str], source_keys: np.ndarray, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
     """(document within batch, unit key) for every distinct key of every document: the same
     keys as `line_keys`, with their documents, for engines that join instead of broadcasting."""
-    tokens = tokenize(texts)
-    docs, keys = [], []
-    for d in range(tokens.n_docs):
-        found = boilerplate.line_keys(tokens.doc(d), source_keys[d : d + 1], config.boilerplate)
-        docs.append(np.full(len(found), d, dtype=np.int64))
-        keys.append(found)
-    if not keys:
-        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
-    return np.concatenate(docs), np.concatenate(keys).astype(np.uint64)
+    docs, keys = boilerplate.doc_line_keys(tokenize(texts), source_keys, config.boilerplate)
+    return docs.astype(np.int64), keys.astype(np.uint64)
 
 
 def shingles(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig

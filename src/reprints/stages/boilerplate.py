@@ -71,14 +71,20 @@ def _countable(line_words: np.ndarray, sentence_words: np.ndarray,
         sentence_words <= config.max_sentence_words)
 
 
-def line_keys(tokens: Tokens, source_keys: np.ndarray, config: BoilerplateConfig) -> np.ndarray:
-    """The distinct unit keys (lines and sentences) of each document of a batch."""
+def doc_line_keys(tokens: Tokens, source_keys: np.ndarray, config: BoilerplateConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(document within batch, unit key) for the distinct unit keys (lines and sentences) of
+    each document of a batch, sorted by document."""
     lk, lw, sk, sw = token_unit_keys(tokens, source_keys)
     use_line, use_sentence = _countable(lw, sw, config)
     doc = tokens.doc_of_token()
     docs = np.concatenate([doc[use_line], doc[use_sentence]])
     keys = np.concatenate([lk[use_line], sk[use_sentence]])
-    return unique_pairs(docs, keys)[1]
+    return unique_pairs(docs, keys)
+
+
+def line_keys(tokens: Tokens, source_keys: np.ndarray, config: BoilerplateConfig) -> np.ndarray:
+    """The distinct unit keys of each document of a batch (a key once per document)."""
+    return doc_line_keys(tokens, source_keys, config)[1]
 
 
 def frequent_keys(batches: list[np.ndarray], config: BoilerplateConfig) -> np.ndarray:
