@@ -577,12 +577,15 @@ def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[li
         seeds = [s for g in run for s in g]
         span_a = max(s[1] for s in seeds) - min(s[0] for s in seeds) + 1
         span_b = max(s[3] for s in seeds) - min(s[2] for s in seeds) + 1
-        # A passage copied word for word, with a few stray matches around it, is no summary;
-        # nor are passages copied word for word from different places, one after another.
+        # A passage copied word for word, with a few stray matches around it, is no summary.
         main = max(run, key=lambda g: max(s[1] for s in g) - min(s[0] for s in g))
         main_span = max(s[1] for s in main) - min(s[0] for s in main) + 1
-        copied = (main_span >= 0.6 * span_a and _covered([s for s in main if not s[4]], 0) >= 0.8 * main_span) \
-            or _covered([s for s in seeds if not s[4]], 0) >= 0.8 * span_a
+        copied = main_span >= 0.6 * span_a and _covered([s for s in main if not s[4]], 0) >= 0.8 * main_span
+        # Nor are fewer than ``summary_min_parts`` passages copied word for word one after
+        # another, with stray matches (groups of less than half a passage) between them.
+        large = [g for g in run if 2 * _covered(g, 0) >= config.min_words]
+        copied = copied or (len(large) < config.summary_min_parts and all(
+            _covered([s for s in g if not s[4]], 0) >= 0.8 * _covered(g, 0) for g in large))
         if len(run) >= config.summary_min_parts and span_b >= config.summary_ratio * span_a and not copied:
             summaries.append(seeds)
         else:
