@@ -106,6 +106,9 @@ def serve(
     token_file: Optional[Path] = typer.Option(None, help="File holding the bearer token (else env REPRINTS_TOKEN)."),
     max_body_bytes: int = typer.Option(10_000_000, help="Largest request body."),
     max_text_chars: int = typer.Option(1_000_000, help="Longest text of one document or query."),
+    log_level: str = typer.Option("info", help="uvicorn log level (warning: no line per request)."),
+    workers: int = typer.Option(0, help="Processes answering POST /query, forked with the index's query snapshot "
+                                        "(0: all in the server process). About one per CPU core."),
 ) -> None:
     """Serve INDEX over HTTP: POST /documents, POST /query, GET /documents/{id},
     GET /clusters/{id}, GET /health; OpenAPI at /openapi.json and /docs."""
@@ -117,7 +120,8 @@ def serve(
         raise typer.Exit(2)
     try:
         run(str(index), host=host, port=port, token_file=str(token_file) if token_file else None,
-            limits=Limits(max_body_bytes=max_body_bytes, max_text_chars=max_text_chars))
+            limits=Limits(max_body_bytes=max_body_bytes, max_text_chars=max_text_chars), log_level=log_level,
+            workers=workers)
     except (PermissionError, ValueError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2)

@@ -543,25 +543,6 @@ class Index:
         finally:
             self._snap_lock.release()
 
-    def _shared_with(self, snap: "_Snapshot", grams: np.ndarray) -> list[tuple[int, int]]:
-        """(document, shared n-grams) for indexed documents sharing at least ``min_shared`` of
-        ``grams`` that occur in at most ``max_df`` documents counting the query: the scan's
-        candidate rule. Postings are held in memory sorted by hash (one binary search per
-        n-gram)."""
-        hashes, docs = snap.hashes, snap.docs
-        config = self.config.candidates
-        lo = np.searchsorted(hashes, grams, "left")
-        hi = np.searchsorted(hashes, grams, "right")
-        keep = (hi > lo) & (hi - lo + 1 <= config.max_df)
-        lo, hi = lo[keep], hi[keep]
-        if len(lo) == 0:
-            return []
-        sizes = hi - lo
-        idx = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
-        found, counts = np.unique(docs[idx], return_counts=True)
-        ok = counts >= config.min_shared
-        return list(zip(found[ok].tolist(), counts[ok].tolist()))
-
     def query(self, text: str, source: str | None = None) -> dict[str, Any]:
         """The indexed documents sharing passages with ``text``, without adding it.
 
@@ -573,43 +554,12 @@ class Index:
         Everything but the query's own text comes from the in-memory snapshot of the last
         committed add (no database round trip), and the candidates' words (tokens, boilerplate
         mask, seed index) are cached there, so only the query text is tokenised."""
-        config = self.config
-        snap = self._snapshot()
-        skey = np.array([string_key(source)], dtype=np.uint64)
-        tokens = tokenize([text])
-        mask = boilerplate.boilerplate_mask(tokens, skey, snap.frequent, config.boilerplate)
-        _, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
-        n_words = len(tokens.hashes)
-        shared = self._shared_with(snap, np.unique(grams))
-        exact: set[int] = set()
-        if n_words >= config.shingle.ngram:
-            fp = int(shingle.document_fingerprints(tokens)[0])
-            exact = set(snap.by_fingerprint.get(fp, ()))
-        shared_n = dict(shared)
-        q_words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
-                                       tokens.sentence_end)
-        matches = []
-        for doc in sorted(set(shared_n) | exact):
-            d_words = snap.words(doc)
-            if doc in exact:
-                m = align_stage.whole_document_match(d_words, q_words)
-                found = [m] if m else []
-            else:
-                found = align_stage.align_related(d_words, q_words, config.align)
-            if not found:
-                continue
-            doc_id, dsource, ddate = snap.doc_ids[doc], snap.sources[doc], snap.dates[doc]
-            spans = snap.clusters.get(doc_id)
-            passages = [{
-                "begin": m.b_begin, "end": m.b_end, "doc_begin": m.a_begin, "doc_end": m.a_end,
-                "matched_words": m.matched_words, "similarity": m.similarity, "kind": m.kind,
-                "text": text[m.b_begin:m.b_end],
-                "cluster_id": _cluster_at_spans(spans, m.a_begin, m.a_end) if spans is not None else None,
-            } for m in found]
-            matches.append({"doc_id": doc_id, "source": dsource, "date": ddate,
-                            "shared_ngrams": int(shared_n.get(doc, 0)), "exact_duplicate": doc in exact,
-                            "passages": passages})
-        return {"length": len(text), "words": n_words, "documents": len(matches), "matches": matches}
+        return self._snapshot().query(text, source)
+
+    def query_snapshot(self) -> "_Snapshot":
+        """The current query snapshot (``.query(text, source)``; ``.version``), for answering
+        queries in forked processes (the server's ``--workers``)."""
+        return self._snapshot()
 
 
 class _Snapshot:
@@ -636,9 +586,14 @@ class _Snapshot:
             snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
                                     .to_numpy().astype(np.uint64))
             table = _arrow(con.execute("SELECT h, doc FROM shingles ORDER BY h, doc"))
-            snap.hashes = table.column("h").to_numpy().astype(np.uint64)
+            hashes = table.column("h").to_numpy().astype(np.uint64)
             snap.docs = table.column("doc").to_numpy().astype(np.int64)
             del table
+            # Postings: the distinct hashes, and where each one's documents start in ``docs``.
+            starts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1 if len(hashes) else np.zeros(0, np.int64)
+            snap.keys = hashes[np.concatenate([[0], starts])] if len(hashes) else hashes
+            snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int64)
+            del hashes
             docs = _arrow(con.execute(
                 "SELECT doc, doc_id, source, date, source_key, text, fp, n_words FROM documents ORDER BY doc"))
             clusters = _arrow(con.execute('SELECT doc_id, cluster_id, "begin", "end" FROM clusters'))
@@ -692,6 +647,70 @@ class _Snapshot:
             while len(self._words) > self.WORDS_CACHE:
                 self._words.popitem(last=False)
         return words
+
+    def _shared_with(self, grams: np.ndarray) -> list[tuple[int, int]]:
+        """(document, shared n-grams) for indexed documents sharing at least ``min_shared`` of
+        ``grams`` that occur in at most ``max_df`` documents counting the query: the scan's
+        candidate rule. Postings are held in memory: the distinct hashes sorted (one binary
+        search per n-gram) and each one's documents."""
+        keys, starts, docs = self.keys, self.starts, self.docs
+        config = self.config.candidates
+        if len(keys) == 0:
+            return []
+        at = np.searchsorted(keys, grams)
+        known = at < len(keys)
+        known[known] = keys[at[known]] == grams[known]
+        at = at[known]
+        lo, hi = starts[at], starts[at + 1]
+        keep = hi - lo + 1 <= config.max_df
+        lo, hi = lo[keep], hi[keep]
+        if len(lo) == 0:
+            return []
+        sizes = hi - lo
+        idx = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
+        found, counts = np.unique(docs[idx], return_counts=True)
+        ok = counts >= config.min_shared
+        return list(zip(found[ok].tolist(), counts[ok].tolist()))
+
+    def query(self, text: str, source: str | None = None) -> dict[str, Any]:
+        """``Index.query`` on this snapshot."""
+        config = self.config
+        snap = self
+        skey = np.array([string_key(source)], dtype=np.uint64)
+        tokens = tokenize([text])
+        mask = boilerplate.boilerplate_mask(tokens, skey, snap.frequent, config.boilerplate)
+        _, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
+        n_words = len(tokens.hashes)
+        shared = self._shared_with(np.unique(grams))
+        exact: set[int] = set()
+        if n_words >= config.shingle.ngram:
+            fp = int(shingle.document_fingerprints(tokens)[0])
+            exact = set(snap.by_fingerprint.get(fp, ()))
+        shared_n = dict(shared)
+        q_words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
+                                       tokens.sentence_end)
+        matches = []
+        for doc in sorted(set(shared_n) | exact):
+            d_words = snap.words(doc)
+            if doc in exact:
+                m = align_stage.whole_document_match(d_words, q_words)
+                found = [m] if m else []
+            else:
+                found = align_stage.align_related(d_words, q_words, config.align)
+            if not found:
+                continue
+            doc_id, dsource, ddate = snap.doc_ids[doc], snap.sources[doc], snap.dates[doc]
+            spans = snap.clusters.get(doc_id)
+            passages = [{
+                "begin": m.b_begin, "end": m.b_end, "doc_begin": m.a_begin, "doc_end": m.a_end,
+                "matched_words": m.matched_words, "similarity": m.similarity, "kind": m.kind,
+                "text": text[m.b_begin:m.b_end],
+                "cluster_id": _cluster_at_spans(spans, m.a_begin, m.a_end) if spans is not None else None,
+            } for m in found]
+            matches.append({"doc_id": doc_id, "source": dsource, "date": ddate,
+                            "shared_ngrams": int(shared_n.get(doc, 0)), "exact_duplicate": doc in exact,
+                            "passages": passages})
+        return {"length": len(text), "words": n_words, "documents": len(matches), "matches": matches}
 
 
 def _arrow(cursor) -> pa.Table:

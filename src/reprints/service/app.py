@@ -15,12 +15,13 @@ from typing import Any, Optional
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from reprints import __version__
 from reprints.index.store import Index, documents_from_dicts
+from reprints.service.workers import QueryWorkers
 
 TOKEN_ENV = "REPRINTS_TOKEN"
 
@@ -87,8 +88,11 @@ def _error(status: int, error: str, detail: Any = None) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": error, "detail": detail})
 
 
-class BodyLimit:
-    """ASGI middleware: bodies larger than the limit get 413 before any endpoint runs."""
+class BodyCheck:
+    """ASGI middleware, before any endpoint runs: a body larger than the limit gets 413 (on
+    Content-Length, and while reading a chunked body); a POST/PUT/PATCH body that is not UTF-8
+    gets 400, one that is not JSON 415. The body is read once and handed on. (Plain ASGI, not
+    Starlette's ``BaseHTTPMiddleware``, which costs about a millisecond a request.)"""
 
     def __init__(self, app, max_bytes: int):
         self.app = app
@@ -97,6 +101,7 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        ctype = ""
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -106,6 +111,47 @@ class BodyLimit:
                 if size > self.max_bytes:
                     return await _error(413, "request body too large",
                                         f"{size} bytes; the limit is {self.max_bytes}")(scope, receive, send)
+            elif name == b"content-type":
+                ctype = value.decode("latin-1")
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
+            try:
+                return await self.app(scope, self._limited(receive), send)
+            except _TooLarge:
+                return await _error(413, "request body too large",
+                                    f"the limit is {self.max_bytes} bytes")(scope, receive, send)
+        chunks, seen = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                return await _error(413, "request body too large",
+                                    f"the limit is {self.max_bytes} bytes")(scope, receive, send)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            return await _error(400, "request body is not valid UTF-8",
+                                f"invalid byte at position {err.start}")(scope, receive, send)
+        if body and "json" not in ctype.lower():
+            return await _error(415, "send JSON (Content-Type: application/json)")(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    def _limited(self, receive):
         seen = 0
 
         async def limited():
@@ -117,23 +163,23 @@ class BodyLimit:
                     raise _TooLarge()
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _error(413, "request body too large", f"the limit is {self.max_bytes} bytes")(scope, receive, send)
+        return limited
 
 
 class _TooLarge(Exception):
     pass
 
 
-def create_app(index: Index, token: str | None = None, limits: Limits | None = None) -> FastAPI:
+def create_app(index: Index, token: str | None = None, limits: Limits | None = None,
+               workers: "QueryWorkers | None" = None) -> FastAPI:
+    """The app. With ``workers`` (forked query processes, ``reprints serve --workers N``) POST
+    /query is answered by them; everything else runs in this process."""
     limits = limits or Limits()
     app = FastAPI(title="reprints", version=__version__,
                   description="Find reprinted passages: add documents to an index, query text against it.")
     bearer = HTTPBearer(auto_error=False)
 
-    def auth(credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer)) -> None:
+    async def auth(credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer)) -> None:
         if token is None:
             return
         if credentials is None or credentials.scheme.lower() != "bearer" or not secrets.compare_digest(
@@ -156,20 +202,7 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
             response.headers[k] = v
         return response
 
-    @app.middleware("http")
-    async def utf8_check(request: Request, call_next):
-        if request.method in ("POST", "PUT", "PATCH"):
-            body = await request.body()
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError as err:
-                return _error(400, "request body is not valid UTF-8", f"invalid byte at position {err.start}")
-            ctype = request.headers.get("content-type", "")
-            if body and "json" not in ctype.lower():
-                return _error(415, "send JSON (Content-Type: application/json)")
-        return await call_next(request)
-
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyCheck, max_bytes=limits.max_body_bytes)
 
     responses = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut},
                  422: {"model": ErrorOut}}
@@ -202,15 +235,25 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
             return _error(422, "unusable documents; nothing was added",
                           [{"doc_id": s.doc_id, "reason": s.reason} for s in skips])
         result = index.add_documents(docs, [], workers=1)
+        if workers is not None:
+            workers.refresh()  # new query processes with the new snapshot, before answering
         out = result.to_dict()
         out["added_ids"] = result.added
         return out
 
-    @app.post("/query", dependencies=[Depends(auth)], responses=responses)
-    def query(request: QueryRequest) -> dict[str, Any]:
-        """Indexed documents sharing passages with the text, without adding it."""
-        check_text(request.text, "text")
-        return index.query(request.text, request.source)
+    if workers is None:
+        @app.post("/query", dependencies=[Depends(auth)], responses=responses)
+        def query(request: QueryRequest) -> dict[str, Any]:
+            """Indexed documents sharing passages with the text, without adding it."""
+            check_text(request.text, "text")
+            # Plain JSON types already: sent as they are, without FastAPI's per-value encoding pass.
+            return JSONResponse(index.query(request.text, request.source))
+    else:
+        @app.post("/query", dependencies=[Depends(auth)], responses=responses)
+        async def query(request: QueryRequest) -> dict[str, Any]:
+            """Indexed documents sharing passages with the text, without adding it."""
+            check_text(request.text, "text")
+            return Response(await workers.query(request.text, request.source), media_type="application/json")
 
     @app.get("/documents/{doc_id:path}", dependencies=[Depends(auth)], responses={404: {"model": ErrorOut}, 401: {"model": ErrorOut}})
     def get_document(doc_id: str, text: bool = True) -> dict[str, Any]:
@@ -232,8 +275,9 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
 
 
 def serve(index_path: str, host: str = "127.0.0.1", port: int = 8000, token_file: str | None = None,
-          limits: Limits | None = None, log_level: str = "info") -> None:
-    """Open the index and serve it until interrupted."""
+          limits: Limits | None = None, log_level: str = "info", workers: int = 0) -> None:
+    """Open the index and serve it until interrupted. ``workers`` > 0: that many forked
+    processes answer queries (see ``reprints.service.workers``); 0: all in this process."""
     import uvicorn
 
     token = read_token(token_file)
@@ -241,7 +285,13 @@ def serve(index_path: str, host: str = "127.0.0.1", port: int = 8000, token_file
         raise PermissionError(f"refusing to listen on {host} without a token: set {TOKEN_ENV} or --token-file "
                               "(without one only loopback addresses are allowed)")
     index = Index(index_path)
+    pool = None
     try:
-        uvicorn.run(create_app(index, token, limits), host=host, port=port, log_level=log_level)
+        if workers > 0:
+            pool = QueryWorkers(index, workers)
+            pool.refresh()  # builds the query snapshot and forks the workers before serving
+        uvicorn.run(create_app(index, token, limits, pool), host=host, port=port, log_level=log_level)
     finally:
+        if pool is not None:
+            pool.close()
         index.close()

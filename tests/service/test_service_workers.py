@@ -1,0 +1,156 @@
+"""``reprints serve --workers N``: queries answered by forked processes holding the index's
+query snapshot; adds, auth and lookups stay in the server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from servicekit import TOKEN, LiveServer, free_port
+from reprints.index import Index
+from reprints.service.app import Limits, create_app
+from reprints.service.workers import QueryWorkers
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="query workers are forked")
+
+
+def _children(pid: int) -> set[int]:
+    psutil = pytest.importorskip("psutil")
+    return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+
+
+def test_workers_answer_as_the_index_does_and_see_adds(tmp_path, wire_rows):
+    index = Index(tmp_path / "ix.duckdb")
+    index.add(wire_rows[1:])
+    workers = QueryWorkers(index, 2)
+    workers.refresh()
+    try:
+        with LiveServer(create_app(index, TOKEN, Limits(), workers)) as server:
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
+                assert len(workers.pids()) == 2
+                for row in wire_rows[:8]:
+                    r = client.post("/query", json={"text": row["text"], "source": row.get("source")})
+                    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+                    assert r.json() == index.query(row["text"], row.get("source"))
+                assert httpx.post(server.url + "/query", json={"text": "x"}).status_code == 401
+                assert client.post("/query", json={"text": 5}).status_code == 422
+                text = wire_rows[0]["text"]
+                assert wire_rows[0]["id"] not in {m["doc_id"] for m in client.post("/query", json={"text": text}).json()["matches"]}
+                # an add forks new workers with the new snapshot before it answers
+                assert client.post("/documents", json={"documents": wire_rows[:1]}).status_code == 200
+                after = client.post("/query", json={"text": text}).json()
+                assert after == index.query(text)
+                exact = next(m for m in after["matches"] if m["doc_id"] == wire_rows[0]["id"])
+                assert exact["exact_duplicate"]
+                # a worker that dies breaks only its set: the query is answered, new workers forked
+                for pid in workers.pids():
+                    os.kill(pid, signal.SIGKILL)
+                r = client.post("/query", json={"text": text})
+                assert r.status_code == 200 and r.json() == after
+                assert client.post("/query", json={"text": text}).json() == after
+    finally:
+        workers.close()
+        index.close()
+
+
+def test_queries_answered_by_workers_while_an_add_runs(tmp_path, wire_rows):
+    sys.path.insert(0, str(os.path.join(os.path.dirname(__file__), "..", "index")))
+    from test_index_kill import _variants
+
+    index = Index(tmp_path / "ix.duckdb")
+    index.add(wire_rows)
+    batch = _variants(wire_rows, per_story=4)
+    source = next(r for r in wire_rows if r["id"] == "nw-port-strike")
+    workers = QueryWorkers(index, 2)
+    workers.refresh()
+    try:
+        with LiveServer(create_app(index, TOKEN, Limits(max_batch=1000), workers)) as server:
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            done = {}
+
+            def add():
+                done["response"] = httpx.post(server.url + "/documents", json={"documents": batch},
+                                              headers=headers, timeout=300)
+
+            writer = threading.Thread(target=add)
+            writer.start()
+            answered_during = 0
+            with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
+                time.sleep(0.2)
+                while writer.is_alive():
+                    r = client.post("/query", json={"text": source["text"]})
+                    assert r.status_code == 200
+                    assert "nw-port-strike" in {m["doc_id"] for m in r.json()["matches"]}
+                    answered_during += writer.is_alive()
+                writer.join()
+                assert done["response"].status_code == 200, done["response"].text
+                assert answered_during >= 2
+                # the new reprints are seen by the (new) workers
+                found = {m["doc_id"] for m in client.post("/query", json={"text": source["text"]}).json()["matches"]}
+                assert found == {m["doc_id"] for m in index.query(source["text"])["matches"]}
+                assert len(found) > 1 + 4 - 1
+    finally:
+        workers.close()
+        index.close()
+
+
+def test_killed_server_leaves_no_workers_and_a_consistent_index(tmp_path, wire_rows):
+    psutil = pytest.importorskip("psutil")
+    path = tmp_path / "ix.duckdb"
+    with Index(path) as index:
+        index.add(wire_rows[:10])
+    port = free_port()
+    exe = os.path.join(os.path.dirname(sys.executable), "reprints")
+    server = subprocess.Popen([exe, "serve", str(path), "--port", str(port), "--workers", "2", "--log-level", "warning"],
+                              env=dict(os.environ, REPRINTS_TOKEN=TOKEN))
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline and server.poll() is None, "server did not start"
+            time.sleep(0.1)
+        assert httpx.post(url + "/query", json={"text": wire_rows[0]["text"]}, headers=headers).status_code == 200
+        workers = _children(server.pid)
+        assert len(workers) >= 2
+        # killed in the middle of an add
+        adding = threading.Thread(target=lambda: _quietly(lambda: httpx.post(
+            url + "/documents", json={"documents": wire_rows[10:]}, headers=headers, timeout=60)))
+        adding.start()
+        time.sleep(0.3)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        adding.join(timeout=60)
+        deadline = time.time() + 10
+        while any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers):
+            assert time.time() < deadline, "query workers outlived the killed server"
+            time.sleep(0.1)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    with Index(path) as index:  # all of the add or none of it
+        n = index.stats()["documents"]
+        assert n in (10, len(wire_rows))
+        index.add(wire_rows)
+        assert index.stats()["documents"] == len(wire_rows)
+
+
+def _quietly(call):
+    try:
+        call()
+    except httpx.HTTPError:
+        pass
