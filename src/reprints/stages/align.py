@@ -581,6 +581,11 @@ def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[li
         main = max(run, key=lambda g: max(s[1] for s in g) - min(s[0] for s in g))
         main_span = max(s[1] for s in main) - min(s[0] for s in main) + 1
         copied = main_span >= 0.6 * span_a and _covered([s for s in main if not s[4]], 0) >= 0.8 * main_span
+        # One passage spanning the whole stretch of A, not itself summary-shaped, with matches
+        # elsewhere in B inside it, is that passage (a translation with stray sentence
+        # matches), not a summary.
+        main_b = max(s[3] for s in main) - min(s[2] for s in main) + 1
+        copied = copied or (main_span >= span_a and main_b < config.summary_ratio * main_span)
         # Nor are fewer than ``summary_min_parts`` passages copied word for word one after
         # another, with stray matches (groups of less than half a passage) between them.
         large = [g for g in run if 2 * _covered(g, 0) >= config.min_words]
