@@ -108,6 +108,10 @@ def test_errors_are_clear_json_and_write_nothing(live):
     assert r.status_code == 404 and "no document" in r.json()["error"]
     assert client.get("/clusters/99999").status_code == 404
     assert client.get("/clusters/not-a-number").status_code == 422
+    # unknown paths and methods: the same JSON error shape (found by schemathesis: "/clusters/")
+    for method, path, status in (("GET", "/clusters/", 404), ("GET", "/no-such-path", 404), ("DELETE", "/query", 405)):
+        r = client.request(method, path)
+        assert r.status_code == status and r.json()["error"], (method, path, r.text)
 
 
 def test_queries_are_answered_while_an_add_runs(tmp_path, wire_rows):

@@ -19,12 +19,30 @@ from reprints.index import Index
 from reprints.service.app import Limits, create_app
 from reprints.service.workers import QueryWorkers
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="query workers are forked")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked query workers; /proc")
 
 
 def _children(pid: int) -> set[int]:
-    psutil = pytest.importorskip("psutil")
-    return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    """Live (not zombie) child processes of ``pid``, from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_workers_answer_as_the_index_does_and_see_adds(tmp_path, wire_rows):
@@ -104,7 +122,6 @@ def test_queries_answered_by_workers_while_an_add_runs(tmp_path, wire_rows):
 
 
 def test_killed_server_leaves_no_workers_and_a_consistent_index(tmp_path, wire_rows):
-    psutil = pytest.importorskip("psutil")
     path = tmp_path / "ix.duckdb"
     with Index(path) as index:
         index.add(wire_rows[:10])
@@ -136,7 +153,7 @@ def test_killed_server_leaves_no_workers_and_a_consistent_index(tmp_path, wire_r
         server.wait(timeout=10)
         adding.join(timeout=60)
         deadline = time.time() + 10
-        while any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers):
+        while any(_alive(p) for p in workers):
             assert time.time() < deadline, "query workers outlived the killed server"
             time.sleep(0.1)
     finally:
