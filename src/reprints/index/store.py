@@ -587,13 +587,17 @@ class _Snapshot:
                                     .to_numpy().astype(np.uint64))
             table = _arrow(con.execute("SELECT h, doc FROM shingles ORDER BY h, doc"))
             hashes = table.column("h").to_numpy().astype(np.uint64)
-            snap.docs = table.column("doc").to_numpy().astype(np.int64)
+            docs_ = table.column("doc").to_numpy()
             del table
-            # Postings: the distinct hashes, and where each one's documents start in ``docs``.
+            # Postings: the distinct hashes, where each one's documents start in ``docs``, and
+            # the documents (32-bit numbers while they fit: about 16 bytes per distinct hash).
+            small = len(hashes) < 2**31 and (len(docs_) == 0 or int(docs_.max()) < 2**31)
+            snap.docs = docs_.astype(np.int32 if small else np.int64)
+            del docs_
             starts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1 if len(hashes) else np.zeros(0, np.int64)
-            snap.keys = hashes[np.concatenate([[0], starts])] if len(hashes) else hashes
-            snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int64)
-            del hashes
+            snap.keys = hashes[np.concatenate([[0], starts]).astype(np.int64)] if len(hashes) else hashes
+            snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int32 if small else np.int64)
+            del hashes, starts
             docs = _arrow(con.execute(
                 "SELECT doc, doc_id, source, date, source_key, text, fp, n_words FROM documents ORDER BY doc"))
             clusters = _arrow(con.execute('SELECT doc_id, cluster_id, "begin", "end" FROM clusters'))
