@@ -431,8 +431,8 @@ def _extend(found: list[PassageMatch], a: DocWords, b: DocWords, sp: SentencePai
     def alike(x: int, y: int) -> bool:
         if not (0 <= x < na and 0 <= y < nb):
             return False
-        cosine, _, shared = sp.get(x, y)
-        return cosine >= config.extend_cosine and shared >= config.sentence_min_shared
+        cosine = sp.get(x, y)[0]
+        return cosine >= config.extend_cosine
 
     grown = []
     for m in found:
