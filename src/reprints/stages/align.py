@@ -440,18 +440,20 @@ def _extend(found: list[PassageMatch], a: DocWords, b: DocWords, sp: SentencePai
         if m.kind != "paraphrase" and m.similarity >= 0.9:  # a copy ends where copying ends
             grown.append([a0, a1, b0, b1, m])
             continue
-        while True:
+        while True:  # backwards; a sentence split in two on one side is skipped over
             x = int(np.searchsorted(first_a, a0, side="right")) - 2
             y = int(np.searchsorted(first_b, b0, side="right")) - 2
-            if not alike(x, y):
+            step = next(((x - i, y - j) for i, j in ((0, 0), (1, 0), (0, 1)) if alike(x - i, y - j)), None)
+            if step is None:
                 break
-            a0, b0 = int(first_a[x]), int(first_b[y])
+            a0, b0 = int(first_a[step[0]]), int(first_b[step[1]])
         while True:
             x = int(np.searchsorted(first_a, a1, side="right"))
             y = int(np.searchsorted(first_b, b1, side="right"))
-            if not alike(x, y):
+            step = next(((x + i, y + j) for i, j in ((0, 0), (1, 0), (0, 1)) if alike(x + i, y + j)), None)
+            if step is None:
                 break
-            a1, b1 = int(last_a[x]), int(last_b[y])
+            a1, b1 = int(last_a[step[0]]), int(last_b[step[1]])
         grown.append([a0, a1, b0, b1, m])
     # Passages overlapping in A and in B after growing are one passage.
     grown.sort(key=lambda g: (g[0], g[2]))
