@@ -417,6 +417,13 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
     return found
 
 
+SNAP_WORDS = 6
+
+
+def _sentence_of(first: np.ndarray, word: int) -> int:
+    return int(np.searchsorted(first, word, side="right")) - 1
+
+
 def _extend(found: list[PassageMatch], a: DocWords, b: DocWords, sp: SentencePairs,
             config: AlignConfig) -> list[PassageMatch]:
     """Grow each passage by whole sentences while the sentence before it (after it) in A and
@@ -440,6 +447,18 @@ def _extend(found: list[PassageMatch], a: DocWords, b: DocWords, sp: SentencePai
         if m.kind != "paraphrase" and m.similarity >= 0.9:  # a copy ends where copying ends
             grown.append([a0, a1, b0, b1, m])
             continue
+        # A re-worded passage that starts or ends within a few words of a sentence boundary
+        # takes the whole sentence (its first or last words were re-worded away).
+        sa0, sa1 = _sentence_of(first_a, a0), _sentence_of(first_a, a1)
+        sb0, sb1 = _sentence_of(first_b, b0), _sentence_of(first_b, b1)
+        if a0 - first_a[sa0] <= SNAP_WORDS:
+            a0 = int(first_a[sa0])
+        if last_a[sa1] - a1 <= SNAP_WORDS:
+            a1 = int(last_a[sa1])
+        if b0 - first_b[sb0] <= SNAP_WORDS:
+            b0 = int(first_b[sb0])
+        if last_b[sb1] - b1 <= SNAP_WORDS:
+            b1 = int(last_b[sb1])
         while True:  # backwards; a sentence split in two on one side is skipped over
             x = int(np.searchsorted(first_a, a0, side="right")) - 2
             y = int(np.searchsorted(first_b, b0, side="right")) - 2
