@@ -370,6 +370,7 @@ def worker(n: int, out: Path, engine: str, master: str, spark_memory: str, parti
     pq.write_table(result.passages, out / f"{tag}_passages.parquet")
     pq.write_table(result.pairs, out / f"{tag}_pairs.parquet")
     info = {"tool_wall_s": round(wall, 3), "engine": engine, "spark_session_s": round(session_s, 3),
+            "master": master if engine == "spark" else None,
             "stage_spans": clock.spans,
             "summary": {k: v for k, v in result.summary.items()
                         if k not in ("largest_clusters", "cluster_sizes", "skipped")},
