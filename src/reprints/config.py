@@ -119,6 +119,11 @@ class AlignConfig:
     # sentences of a translated or obfuscated passage. Off in a scan; 0.15 in the
     # plagiarism profile.
     extend_cosine: float = 0.0
+    # Keep a stray-looking end run of a re-worded passage (one not copied word for word)
+    # when it holds a sentence seed: a similar sentence just past a gap is the passage's own
+    # first or last sentence, re-worded, more often than a chance match. Off in a scan, where
+    # trimming keeps topical sentences from stretching a passage; on in the plagiarism profile.
+    keep_sentence_ends: bool = False
     # Passages overlapping in A: "keep" every one (a scan reports each rendering), or
     # "best", only the one with most matched words (plagiarism detection's one source).
     overlaps: str = "keep"
@@ -135,7 +140,8 @@ def plagiarism_profile(base: AlignConfig | None = None) -> AlignConfig:
     """
     return dataclasses.replace(base or AlignConfig(), paraphrase="all", sentence_cosine=0.33,
                                sentence_dice=0.33, overlaps="best", summaries=True,
-                               extend_cosine=0.15, summary_source=0.4)
+                               extend_cosine=0.15, summary_source=0.4,
+                               keep_sentence_ends=True)
 
 
 @dataclass(frozen=True)

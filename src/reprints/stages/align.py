@@ -333,13 +333,13 @@ def group_seeds(seeds: list[Seed], config: AlignConfig) -> list[list[int]]:
     return done
 
 
-def _trim_ends(members: list[int], seeds: list[Seed], side: int) -> list[int]:
+def _trim_ends(members: list[int], seeds: list[Seed], side: int, keep_sentences: bool = False) -> list[int]:
     """Drop stray runs of seeds at both ends of a passage, along one document.
 
     Sorted along the document, seeds form runs of unbroken coverage (one unmatched word
     allowed). An end run that covers no more words than the gap separating it from the next
     run is a chance match next to the passage ("…Putin said. [18 new words] in Syria's
-    Idlib"), not part of it.
+    Idlib"), not part of it; with ``keep_sentences``, an end run holding a sentence seed is kept.
     """
     runs = _split_by_gaps(members, seeds, side, 1)
     if len(runs) < 2:
@@ -350,8 +350,8 @@ def _trim_ends(members: list[int], seeds: list[Seed], side: int) -> list[int]:
     lo, hi = 0, len(runs)
     while hi - lo >= 2:
         size_lo, size_hi = last[lo] - first[lo], last[hi - 1] - first[hi - 1]
-        stray_lo = size_lo <= first[lo + 1] - last[lo]
-        stray_hi = size_hi <= first[hi - 1] - last[hi - 2]
+        stray_lo = size_lo <= first[lo + 1] - last[lo] and not (keep_sentences and any(seeds[m][4] for m in runs[lo]))
+        stray_hi = size_hi <= first[hi - 1] - last[hi - 2] and not (keep_sentences and any(seeds[m][4] for m in runs[hi - 1]))
         if stray_lo and (not stray_hi or size_lo <= size_hi):  # the smaller stray end first
             lo += 1
         elif stray_hi:
@@ -669,11 +669,16 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
     members = list(range(len(seeds)))
     if len(members) < min_seeds and not any(s[4] for s in seeds):
         return None
+    # A sentence seed at the end of a re-worded passage is evidence, not a stray match
+    # (``keep_sentence_ends``); a word-for-word copy ends where its word matches end.
+    words = [s for s in seeds if not s[4]]
+    keep = config.keep_sentence_ends and bool(words) \
+        and _covered(words, 0) < 0.8 * (max(s[1] for s in words) - min(s[0] for s in words) + 1)
     for _ in range(4):  # trimming along one side can expose a stray end on the other
         before = len(members)
-        members = _trim_ends(members, seeds, 0)
+        members = _trim_ends(members, seeds, 0, keep)
         if not summary:
-            members = _trim_ends(members, seeds, 1)
+            members = _trim_ends(members, seeds, 1, keep)
         if len(members) == before:
             break
     group = [seeds[m] for m in members]
