@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -63,10 +64,27 @@ def test_workers_answer_as_the_index_does_and_see_adds(tmp_path, wire_rows):
                 assert client.post("/query", json={"text": 5}).status_code == 422
                 text = wire_rows[0]["text"]
                 assert wire_rows[0]["id"] not in {m["doc_id"] for m in client.post("/query", json={"text": text}).json()["matches"]}
+                # a keep-alive connection open while the add forks new workers
+                raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert b" 200 " in raw.recv(65536)
                 # an add forks new workers with the new snapshot before it answers
                 assert client.post("/documents", json={"documents": wire_rows[:1]}).status_code == 200
                 after = client.post("/query", json={"text": text}).json()
                 assert after == index.query(text)
+                # workers forked while serving hold none of the server's descriptors (listening
+                # socket, client connections, DuckDB file): only stdio and their own socket
+                deadline = time.time() + 10
+                while any(len(os.listdir(f"/proc/{pid}/fd")) > 4 for pid in workers.pids()):
+                    assert time.time() < deadline, [os.listdir(f"/proc/{pid}/fd") for pid in workers.pids()]
+                    time.sleep(0.05)
+                # so a connection the server closes is closed for the client at once
+                with raw:
+                    raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    got = b""
+                    while chunk := raw.recv(65536):
+                        got += chunk
+                    assert b" 200 " in got
                 exact = next(m for m in after["matches"] if m["doc_id"] == wire_rows[0]["id"])
                 assert exact["exact_duplicate"]
                 # a worker that dies breaks only its set: the query is answered, new workers forked
