@@ -246,6 +246,8 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=None,
                         help="reprints serve --workers (default: the server's default).")
     parser.add_argument("--workers", type=int, default=0, help="Worker processes for the index build.")
+    parser.add_argument("--reprints", default=str(Path(sys.executable).with_name("reprints")),
+                        help="The reprints command that serves (to compare versions).")
     parser.add_argument("--out", default=None, help="Write the result as JSON here.")
     args = parser.parse_args()
 
@@ -270,7 +272,7 @@ def main() -> None:
     token = secrets.token_urlsafe(24)
     port = free_port()
     env = dict(os.environ, REPRINTS_TOKEN=token)
-    cmd = [str(Path(sys.executable).with_name("reprints")), "serve", str(index_path), "--port", str(port), "--log-level", "warning"]
+    cmd = [args.reprints, "serve", str(index_path), "--port", str(port), "--log-level", "warning"]
     if args.server_workers is not None:
         cmd += ["--workers", str(args.server_workers)]
     server = subprocess.Popen(cmd, env=env)
