@@ -79,6 +79,24 @@ def test_reuters_sample_identical_via_dataframe(spark):
     _same(got, local)
 
 
+def test_many_repeated_ids_take_the_shuffle_path_and_keep_read_order(spark, monkeypatch):
+    """Past the broadcast limit, repeated ids are dropped by a shuffle join and the documents
+    re-sorted by read order: same tables as the local engine."""
+    from reprints.engines import spark as spark_engine
+
+    monkeypatch.setattr(spark_engine, "_BROADCAST_REPEATS", 0)
+    rows = [json.loads(line) for line in STORIES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    repeats = [dict(r, text=r["text"] + " (again)") for r in rows[::3]]
+    rows = rows[:4] + repeats + rows[4:]
+    local = reprints.scan(pa.Table.from_pylist(rows))
+    assert local.summary["documents_skipped"] == len(repeats) >= 3  # some repeats precede their first reading
+    table = pa.Table.from_pylist(rows)
+    tables = reprints_spark.scan(spark.createDataFrame(table.to_pandas(), ", ".join(
+        f"{name} string" for name in table.column_names)))
+    got = {name: reprints_spark._to_arrow(tables[name]).cast(getattr(local, name).schema) for name in TABLES}
+    _same(got, local)
+
+
 _CHILD = """
 import sys
 import reprints.spark as rs

@@ -123,6 +123,11 @@ class StageStore:
 
 # --- inputs -----------------------------------------------------------------------------
 
+# Up to this many repeated ids are dropped by a broadcast join (row numbers only, 8 bytes each);
+# more (a collection that is mostly repeats) take a shuffle join and a sort by read order.
+_BROADCAST_REPEATS = 2_000_000
+
+
 def prepare(df, config: ScanConfig):
     """Rows of any DataFrame → (documents with ``DOCS_SCHEMA``, skips (origin, reason, doc_id, row)).
 
@@ -154,17 +159,25 @@ def prepare(df, config: ScanConfig):
                                 "skip_reason": item.reason})
             yield pa.RecordBatch.from_pylist(out, schema=_arrow_schema(_PREPARED_SCHEMA))
 
-    rows = indexed.mapInArrow(fn, _PREPARED_SCHEMA)
-    # Skipped rows do not claim their id (as in the readers): rank the good rows only.
-    first = Window.partitionBy("ok", "doc_id").orderBy("row")
-    rows = (rows.withColumn("_rank", F.when(F.col("ok"), F.row_number().over(first)))
-                .withColumn("_first", F.first("origin").over(first)))
-    rows = rows.localCheckpoint()
-    dup = F.col("ok") & (F.col("_rank") > 1)
-    skips = rows.filter(~F.col("ok") | dup).select(
-        "origin", F.when(dup, F.concat(F.lit("duplicate id (first read from "), F.col("_first"), F.lit(")")))
-        .otherwise(F.col("skip_reason")).alias("reason"), "doc_id", "row")
-    docs = with_index(rows.filter(F.col("ok") & (F.col("_rank") == 1)).orderBy("row"), "doc")
+    # Rows stay in read order inside each partition from here on; texts are never shuffled.
+    rows = indexed.mapInArrow(fn, _PREPARED_SCHEMA).localCheckpoint()
+    # A repeated id is skipped after its first good reading (skipped rows claim no id): ranked
+    # on the ids and row numbers alone.
+    first = Window.partitionBy("doc_id").orderBy("row")
+    repeats = (rows.filter("ok").select("row", "doc_id", "origin")
+               .withColumn("_rank", F.row_number().over(first))
+               .withColumn("_first", F.first("origin").over(first))
+               .filter("_rank > 1")).localCheckpoint()
+    n_repeats = repeats.count()
+    skips = rows.filter(~F.col("ok")).select("origin", F.col("skip_reason").alias("reason"), "doc_id", "row").unionByName(
+        repeats.select("origin", F.concat(F.lit("duplicate id (first read from "), F.col("_first"), F.lit(")"))
+                       .alias("reason"), "doc_id", "row"))
+    good = rows.filter("ok")
+    if n_repeats and n_repeats <= _BROADCAST_REPEATS:  # a broadcast anti-join keeps the read order
+        good = good.join(F.broadcast(repeats.select("row")), "row", "left_anti")
+    elif n_repeats:
+        good = good.join(repeats.select("row"), "row", "left_anti").orderBy("row")
+    docs = with_index(good, "doc")
     docs = docs.select(*[c.split()[0] for c in DOCS_SCHEMA.split(", ")]).localCheckpoint()
     return docs, skips
 
