@@ -131,3 +131,7 @@ def test_query_after_add_sees_new_document(tmp_path, wire_rows):
         index.add(wire_rows[:1])
         assert index._snap is not snapshot and index._snap.version == index._version
         assert wire_rows[0]["id"] in {m["doc_id"] for m in index.query(text)["matches"]}
+        # re-adding known documents unchanged writes nothing: the snapshot stays
+        snapshot = index._snap
+        assert index.add(wire_rows[:3]).unchanged == [r["id"] for r in wire_rows[:3]]
+        assert index._snap is snapshot and index.query(text) == reference_query(index, text)

@@ -182,14 +182,15 @@ class Index:
             try:
                 result = self._add(con, docs, skips or [], workers, reporter or Reporter())
                 con.execute("COMMIT")
-                self._version += 1
+                if result.added or result.replaced:  # else nothing was written: the snapshot stays
+                    self._version += 1
             except BaseException:
                 try:
                     con.execute("ROLLBACK")
                 except Exception:
                     pass
                 raise
-            if self._snap is not None:
+            if self._snap is not None and self._snap.version != self._version:
                 # Where queries are being answered (the server), build their new snapshot now,
                 # still under the write lock (so it is exactly this version); queries meanwhile
                 # read the previous one. If this fails, the next query builds it.
