@@ -39,7 +39,13 @@ def _align_config(overrides: list[str]) -> AlignConfig:
         key, _, value = item.partition("=")
         if key not in fields:
             raise SystemExit(f"unknown AlignConfig field {key!r} (have {', '.join(sorted(fields))})")
-        values[key] = type(getattr(base, key))(value)
+        kind = type(getattr(base, key))
+        if kind is bool:  # bool("False") is True
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise SystemExit(f"{key} takes true or false, not {value!r}")
+            values[key] = value.lower() in ("true", "1")
+        else:
+            values[key] = kind(value)
     return dataclasses.replace(base, **values)
 
 

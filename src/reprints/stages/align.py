@@ -671,9 +671,10 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
         return None
     # A sentence seed at the end of a re-worded passage is evidence, not a stray match
     # (``keep_sentence_ends``); a word-for-word copy ends where its word matches end.
-    words = [s for s in seeds if not s[4]]
-    keep = config.keep_sentence_ends and bool(words) \
-        and _covered(words, 0) < 0.8 * (max(s[1] for s in words) - min(s[0] for s in words) + 1)
+    keep = False
+    if config.keep_sentence_ends:
+        words = [s for s in seeds if not s[4]]
+        keep = bool(words) and _covered(words, 0) < 0.8 * (max(s[1] for s in words) - min(s[0] for s in words) + 1)
     for _ in range(4):  # trimming along one side can expose a stray end on the other
         before = len(members)
         members = _trim_ends(members, seeds, 0, keep)
