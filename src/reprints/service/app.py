@@ -1,8 +1,10 @@
 """The HTTP service over an index: FastAPI, run by uvicorn (``reprints serve INDEX``).
 
 Writes (POST /documents) are serialised by the index's lock and run in one DuckDB
-transaction each; reads use their own cursors and see the last committed state, so queries
-are answered while an add runs. A rejected request writes nothing.
+transaction each; lookups use their own cursors and queries the index's in-memory snapshot,
+both of the last committed state, so queries are answered while an add runs. A rejected
+request writes nothing. With ``--workers N`` queries are answered by forked processes
+(``reprints.service.workers``); everything else stays in this process.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class BodyCheck:
                 if size > self.max_bytes:
                     return await _error(413, "request body too large",
                                         f"{size} bytes; the limit is {self.max_bytes}")(scope, receive, send)
-            elif name == b"content-type":
+            elif name == b"content-type" and not ctype:  # the first one, as Starlette reads it
                 ctype = value.decode("latin-1")
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             try:
