@@ -400,11 +400,13 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
         groups = [[secondary[m] for m in g] for g in group_seeds(secondary, config)]
     elif len(seeds) < min_seeds:
         return []
+    second = {id(g) for g in groups}  # second renderings: their sentence seeds stay trimmable
     groups.extend([seeds[m] for m in g] for g in group_seeds(seeds, config))
     summaries: list[list[Seed]] = []
     if paraphrase and config.summaries:
         groups, summaries = _gather_summaries(groups, config)
-    found = [p for p in (_passage(a, b, g, config, min_seeds) for g in groups) if p is not None]
+    found = [p for p in (_passage(a, b, g, config, min_seeds, second=id(g) in second) for g in groups)
+             if p is not None]
     found += [p for p in (_passage(a, b, g, config, min_seeds, summary=True) for g in summaries)
               if p is not None]
     if sp is not None and config.extend_cosine > 0 and found:
@@ -662,7 +664,7 @@ def _one_to_one(seeds: list[Seed]) -> list[Seed]:
 
 
 def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, min_seeds: int,
-             summary: bool = False) -> PassageMatch | None:
+             summary: bool = False, second: bool = False) -> PassageMatch | None:
     """The passage a group of seeds makes, or None if it is not one. A summary keeps the
     gaps of its longer side (they are what the summary left out)."""
     seeds = _one_to_one(seeds)
@@ -672,9 +674,9 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
     # A sentence seed at the end of a re-worded passage is evidence, not a stray match
     # (``keep_sentence_ends``); a word-for-word copy ends where its word matches end.
     keep = False
-    if config.keep_sentence_ends:
+    if config.keep_sentence_ends and not second:
         words = [s for s in seeds if not s[4]]
-        keep = bool(words) and _covered(words, 0) < 0.8 * (max(s[1] for s in words) - min(s[0] for s in words) + 1)
+        keep = not words or _covered(words, 0) < 0.8 * (max(s[1] for s in words) - min(s[0] for s in words) + 1)
     for _ in range(4):  # trimming along one side can expose a stray end on the other
         before = len(members)
         members = _trim_ends(members, seeds, 0, keep)
