@@ -15,6 +15,10 @@
 4. Each group whose seeds cover at least ``min_words`` words on both sides, densely, is a
    passage from its first to its last seeded word: boundaries are words, mapped back to
    code-point offsets in the texts as given.
+5. Plagiarism profile only (each off in a scan): summaries gathered from re-worded pieces
+   spread over B, with all of B as their source when they span most of it; re-worded passages
+   grown by loosely similar neighbouring sentences; each passage of A credited to one passage
+   of B and each stretch of B credited once (``overlaps="best"``).
 """
 
 from __future__ import annotations
