@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Project a Spark scan of a large collection onto a cluster from the measured scaling curve.
 
-    .venv/bin/python benchmarks/project_scale.py --results benchmarks/out/scale_curve.json \\
+    .venv/bin/python benchmarks/project_scale.py --results benchmarks/out/scale_curve*.json \\
         --documents 100000000 --executors 10 50 200 --cores 4
 
 Input: the JSON written by ``bench_scale.py --engines spark`` (per-stage seconds at each N on
@@ -43,14 +43,15 @@ def stage_costs(rows: list[dict]) -> tuple[int, int, dict[str, tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--results", default=str(Path(__file__).parent / "out" / "scale_curve.json"))
+    ap.add_argument("--results", nargs="+", default=[str(Path(__file__).parent / "out" / "scale_curve.json")],
+                    help="bench_scale.py result files (rows are pooled)")
     ap.add_argument("--documents", type=int, default=100_000_000)
     ap.add_argument("--executors", type=int, nargs="+", default=[10, 50, 200])
     ap.add_argument("--cores", type=int, default=4, help="cores per executor")
     ap.add_argument("--efficiency", type=float, default=0.6, help="parallel efficiency on a cluster")
     args = ap.parse_args()
-    data = json.loads(Path(args.results).read_text())
-    cores, largest, costs = stage_costs(data["rows"])
+    rows = [row for path in args.results for row in json.loads(Path(path).read_text())["rows"]]
+    cores, largest, costs = stage_costs(rows)
     print(f"measured on local[{cores}] up to {largest:,} documents; projecting {args.documents:,} documents\n")
     print("| stage | fixed s | core-s per 1k docs | " + " | ".join(f"{e} x {args.cores} cores" for e in args.executors) + " |")
     print("|---|---|---|" + "---|" * len(args.executors))
