@@ -165,8 +165,8 @@ def _sentence_stems(words: DocWords) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 class SentencePairs:
-    """Every sentence pair of A and B that shares a content-word stem, with its weighted
-    cosine and Dice (pairs sharing nothing have similarity 0)."""
+    """Sentence pairs of A and B sharing content-word stems (as many as ``sentence_pairs`` was
+    asked for), with their weighted cosine and Dice; any other pair has similarity 0."""
 
     __slots__ = ("first_a", "last_a", "first_b", "last_b", "x", "y", "cosine", "dice", "shared", "_lookup")
 
@@ -183,8 +183,9 @@ class SentencePairs:
         return self._lookup.get((sa, sb), (0.0, 0.0, 0))
 
 
-def sentence_pairs(a: DocWords, b: DocWords) -> SentencePairs | None:
-    """Weighted cosine and Dice of the content-word stems of every sentence pair sharing one.
+def sentence_pairs(a: DocWords, b: DocWords, min_shared: int = 1) -> SentencePairs | None:
+    """Weighted cosine and Dice of the content-word stems of every sentence pair sharing at
+    least ``min_shared`` of them.
 
     Stem weights are inverse sentence frequencies over both documents, so that function words
     ("the", "und", "les") weigh nothing in any language and topical words weigh most; stems
@@ -225,7 +226,7 @@ def sentence_pairs(a: DocWords, b: DocWords) -> SentencePairs | None:
     key = pair_a * nb + pair_b
     dot = np.bincount(key, weights=wa[rep] ** 2, minlength=na * nb)
     shared = np.bincount(key, minlength=na * nb)
-    cand = np.flatnonzero(shared)
+    cand = np.flatnonzero(shared >= max(1, min_shared))
     x, y = cand // nb, cand % nb
     cosine = dot[cand] / np.maximum(norm_a[x] * norm_b[y], 1e-12)
     dice = 2 * shared[cand] / (size_a[x] + size_b[y])
@@ -236,7 +237,7 @@ def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig,
                    pairs: SentencePairs | None = None) -> list[Seed]:
     """Sentence pairs similar enough to be reuse: weighted cosine and Dice of their stems
     (``sentence_pairs``) reach ``sentence_cosine`` and ``sentence_dice``."""
-    sp = sentence_pairs(a, b) if pairs is None else pairs
+    sp = sentence_pairs(a, b, config.sentence_min_shared) if pairs is None else pairs
     if sp is None:
         return []
     ok = (sp.shared >= config.sentence_min_shared) & (sp.cosine >= config.sentence_cosine) \
@@ -397,7 +398,8 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
     groups: list[list[Seed]] = []
     sp = None
     if paraphrase:
-        sp = sentence_pairs(a, b)
+        # Extension looks at sentence pairs sharing one stem; seeds need sentence_min_shared.
+        sp = sentence_pairs(a, b, 1 if config.extend_cosine > 0 else config.sentence_min_shared)
         candidates = sentence_seeds(a, b, config, sp)
         primary, secondary = _split_sentence_seeds(seeds, candidates, a, b, config)
         seeds.extend(primary)
