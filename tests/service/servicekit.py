@@ -45,3 +45,35 @@ class LiveServer:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def queries_during_add(url: str, headers: dict, batch: list[dict], text: str, expect_doc: str,
+                       check=None) -> tuple[object, int, float]:
+    """POST ``batch`` to /documents in a thread and keep querying ``text`` until it is answered;
+    every query must succeed and match ``expect_doc``; ``check(client)`` runs after each query
+    answered while the add was still running. Returns (add response, queries answered during
+    the add, add seconds)."""
+    import httpx
+
+    done = {}
+
+    def add():
+        started = time.perf_counter()
+        done["response"] = httpx.post(url + "/documents", json={"documents": batch}, headers=headers, timeout=300)
+        done["seconds"] = time.perf_counter() - started
+
+    writer = threading.Thread(target=add)
+    writer.start()
+    answered_during = 0
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        time.sleep(0.2)
+        while writer.is_alive():
+            r = client.post("/query", json={"text": text})
+            assert r.status_code == 200
+            assert expect_doc in {m["doc_id"] for m in r.json()["matches"]}
+            if writer.is_alive():
+                answered_during += 1
+                if check is not None:
+                    check(client)
+    writer.join()
+    return done["response"], answered_during, done["seconds"]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import httpx
 import pytest
 
-from servicekit import TOKEN, LiveServer
+from servicekit import TOKEN, LiveServer, queries_during_add
 from reprints.index import Index
 from reprints.service.app import Limits, create_app, is_loopback, read_token, serve
 
@@ -127,30 +125,14 @@ def test_queries_are_answered_while_an_add_runs(tmp_path, wire_rows):
     source = next(r for r in wire_rows if r["id"] == "nw-port-strike")
     with LiveServer(create_app(index, TOKEN, Limits(max_batch=1000))) as server:
         headers = {"Authorization": f"Bearer {TOKEN}"}
-        done = {}
 
-        def add():
-            started = time.perf_counter()
-            done["response"] = httpx.post(server.url + "/documents", json={"documents": batch}, headers=headers,
-                                          timeout=300)
-            done["seconds"] = time.perf_counter() - started
+        def never_half_visible(client):  # reads see the last committed state
+            assert client.get("/health").json()["documents"] in (len(wire_rows), len(wire_rows) + len(batch))
 
-        writer = threading.Thread(target=add)
-        writer.start()
-        answered_during = 0
-        with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
-            time.sleep(0.2)
-            while writer.is_alive():
-                r = client.post("/query", json={"text": source["text"]})
-                assert r.status_code == 200
-                assert "nw-port-strike" in {m["doc_id"] for m in r.json()["matches"]}
-                if writer.is_alive():
-                    answered_during += 1
-                    # reads see the last committed state: the batch is never half-visible
-                    assert client.get("/health").json()["documents"] in (len(wire_rows), len(wire_rows) + len(batch))
-        writer.join()
-        assert done["response"].status_code == 200, done["response"].text
-        assert answered_during >= 2, f"only {answered_during} queries during a {done['seconds']:.1f} s add"
+        response, answered_during, seconds = queries_during_add(server.url, headers, batch, source["text"],
+                                                                "nw-port-strike", never_half_visible)
+        assert response.status_code == 200, response.text
+        assert answered_during >= 2, f"only {answered_during} queries during a {seconds:.1f} s add"
         assert httpx.get(server.url + "/health").json()["documents"] == len(wire_rows) + len(batch)
     index.close()
 

@@ -3,7 +3,6 @@ query snapshot; adds, auth and lookups stay in the server process."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -15,7 +14,7 @@ import time
 import httpx
 import pytest
 
-from servicekit import TOKEN, LiveServer, free_port
+from servicekit import TOKEN, LiveServer, free_port, queries_during_add
 from reprints.index import Index
 from reprints.service.app import Limits, create_app
 from reprints.service.workers import QueryWorkers
@@ -111,25 +110,11 @@ def test_queries_answered_by_workers_while_an_add_runs(tmp_path, wire_rows):
     try:
         with LiveServer(create_app(index, TOKEN, Limits(max_batch=1000), workers)) as server:
             headers = {"Authorization": f"Bearer {TOKEN}"}
-            done = {}
-
-            def add():
-                done["response"] = httpx.post(server.url + "/documents", json={"documents": batch},
-                                              headers=headers, timeout=300)
-
-            writer = threading.Thread(target=add)
-            writer.start()
-            answered_during = 0
+            response, answered_during, _ = queries_during_add(server.url, headers, batch, source["text"],
+                                                              "nw-port-strike")
+            assert response.status_code == 200, response.text
+            assert answered_during >= 2
             with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
-                time.sleep(0.2)
-                while writer.is_alive():
-                    r = client.post("/query", json={"text": source["text"]})
-                    assert r.status_code == 200
-                    assert "nw-port-strike" in {m["doc_id"] for m in r.json()["matches"]}
-                    answered_during += writer.is_alive()
-                writer.join()
-                assert done["response"].status_code == 200, done["response"].text
-                assert answered_during >= 2
                 # the new reprints are seen by the (new) workers
                 found = {m["doc_id"] for m in client.post("/query", json={"text": source["text"]}).json()["matches"]}
                 assert found == {m["doc_id"] for m in index.query(source["text"])["matches"]}
