@@ -157,14 +157,28 @@ def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: 
     # Exact pairs are also shared-n-gram pairs; align each pair once, the exact way.
     keys = (a << 32) | b
     drop = ~is_exact & np.isin(keys, keys[is_exact])
-    a, b, is_exact = a[~drop], b[~drop], is_exact[~drop]
+    return align_in_pool(a[~drop], b[~drop], is_exact[~drop], _STATE["corpus"], _STATE["frequent"], config,
+                         workers, reporter)
+
+
+def align_in_pool(a: np.ndarray, b: np.ndarray, is_exact: np.ndarray, corpus: CorpusArrays, frequent: np.ndarray,
+                  config: ScanConfig, workers: int, reporter: Reporter) -> dict[str, np.ndarray]:
+    """Passages of the pairs (a, b), aligned in (a, b) order in batches of
+    ``config.engine.batch_pairs``, in ``workers`` forked processes (this one if 1); exact
+    duplicate pairs get their whole-document passage. The scan and the index both call it."""
     order = np.lexsort((b, a))
     a, b, is_exact = a[order], b[order], is_exact[order]
     size = config.engine.batch_pairs
     tasks = [(a[lo:hi], b[lo:hi], is_exact[lo:hi]) for lo, hi in _ranges(len(a), size)]
     rows: list[tuple] = []
-    with reporter.stage("align", total=len(a), unit="pairs") as r:
-        for task, found in zip(tasks, _imap(_align_task, tasks, workers)):
-            rows.extend(found)
-            r.advance(len(task[0]))
+    previous = dict(_STATE)
+    _STATE.update(corpus=corpus, frequent=frequent, config=config)
+    try:
+        with reporter.stage("align", total=len(a), unit="pairs") as r:
+            for task, found in zip(tasks, _imap(_align_task, tasks, workers)):
+                rows.extend(found)
+                r.advance(len(task[0]))
+    finally:
+        _STATE.clear()
+        _STATE.update(previous)
     return batch_tasks.passage_columns(rows)

@@ -29,7 +29,6 @@ replaced (its pairs and passages recomputed).
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import threading
 import warnings
 from collections import OrderedDict
@@ -42,7 +41,7 @@ import pandas as pd
 import pyarrow as pa
 
 from reprints.config import ScanConfig
-from reprints.engines import tasks
+from reprints.engines import local, tasks
 from reprints.io import readers
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
@@ -760,46 +759,15 @@ def _effective(shared: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
     return both.reset_index(drop=True)
 
 
-def _align_chunk(task: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
-    a, b, exact = task
-    texts, source_keys, frequent, config = _ALIGN_STATE["args"]
-    docs = np.unique(np.concatenate([a, b]))
-    return tasks.align_pairs(a, b, exact, docs, [texts[d] for d in docs.tolist()], source_keys[docs],
-                             frequent, config)
-
-
-_ALIGN_STATE: dict[str, Any] = {}
-
-
 def _align_pairs(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig,
                  todo: pd.DataFrame, workers: int, reporter: Reporter) -> dict[str, np.ndarray]:
-    """Align pairs in (a, b) order with the engines' own alignment task; with ``workers`` > 1 in
-    forked processes (the command line), otherwise in this thread (the server)."""
+    """Align pairs with the local engine's alignment (forked processes with ``workers`` > 1, as
+    from the command line; this thread otherwise, as in the server)."""
     if todo.empty:
         return tasks.passage_columns([])
-    todo = todo.sort_values(["a", "b"])
-    a = todo["a"].to_numpy(np.int64)
-    b = todo["b"].to_numpy(np.int64)
-    exact = todo["exact"].to_numpy(bool)
-    size = config.engine.batch_pairs
-    chunks = [(a[lo:lo + size], b[lo:lo + size], exact[lo:lo + size]) for lo in range(0, len(a), size)]
-    rows: list[tuple] = []
-    _ALIGN_STATE["args"] = (texts, source_keys, frequent, config)
-    try:
-        with reporter.stage("align", total=len(a), unit="pairs") as r:
-            if workers > 1 and len(chunks) > 1 and "fork" in mp.get_all_start_methods():
-                with mp.get_context("fork").Pool(min(workers, len(chunks))) as pool:
-                    results = pool.imap(_align_chunk, chunks)
-                    for chunk, found in zip(chunks, results):
-                        rows.extend(found)
-                        r.advance(len(chunk[0]))
-            else:
-                for chunk in chunks:
-                    rows.extend(_align_chunk(chunk))
-                    r.advance(len(chunk[0]))
-    finally:
-        _ALIGN_STATE.clear()
-    return tasks.passage_columns(rows)
+    return local.align_in_pool(todo["a"].to_numpy(np.int64), todo["b"].to_numpy(np.int64),
+                               todo["exact"].to_numpy(bool), local.CorpusArrays(texts, source_keys), frequent,
+                               config, workers, reporter)
 
 
 def open_index(path: str | Path, config: ScanConfig | None = None, read_only: bool = False) -> Index:
