@@ -9,6 +9,8 @@ from typing import List, Optional
 
 import typer
 
+from reprints.cli_options import DateField, IdField, SourceField, TextField, read_fields
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find reprinted and reused passages in document collections.")
 
@@ -22,10 +24,10 @@ def _root() -> None:
 def scan(
     corpus: List[str] = typer.Argument(..., help="Folders of .txt files, or .jsonl[.gz] / .parquet / .csv files."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to write (documents, pairs, passages, clusters .parquet + run.json)."),
-    id_field: str = typer.Option("id", help="Field holding the document id in tabular inputs."),
-    text_field: str = typer.Option("text", help="Field holding the text."),
-    source_field: str = typer.Option("source", help="Field holding the outlet / series."),
-    date_field: str = typer.Option("date", help="Field holding the date (ISO 8601 preferred)."),
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    source_field: SourceField = "source",
+    date_field: DateField = "date",
     min_words: int = typer.Option(20, help="Minimum matched words for a passage."),
     max_df: int = typer.Option(100, help="Ignore n-grams found in more documents than this."),
     paraphrase: str = typer.Option("related", help="Sentence-level (re-worded) matching: off, related "
@@ -50,8 +52,7 @@ def scan(
     from reprints.summary import print_summary
 
     config = ScanConfig().replace(
-        read={"id_field": id_field, "text_field": text_field, "source_field": source_field,
-              "date_field": date_field},
+        read=read_fields(id_field, text_field, source_field, date_field),
         align={"min_words": min_words, "paraphrase": paraphrase},
         candidates={"max_df": max_df},
         engine={"workers": workers},

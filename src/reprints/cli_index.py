@@ -10,6 +10,8 @@ from typing import List, Optional
 
 import typer
 
+from reprints.cli_options import DateField, IdField, SourceField, TextField, read_fields
+
 index_app = typer.Typer(no_args_is_help=True, help="A persistent reprint index in one DuckDB file.")
 
 
@@ -33,10 +35,10 @@ def _open(path: Path, create: bool = False, read_only: bool = False, config=None
 def add(
     index: Path = typer.Argument(..., help="The index file (created if missing)."),
     corpus: List[str] = typer.Argument(..., help="Folders of .txt files, or .jsonl[.gz] / .parquet / .csv files."),
-    id_field: str = typer.Option("id", help="Field holding the document id in tabular inputs."),
-    text_field: str = typer.Option("text", help="Field holding the text."),
-    source_field: str = typer.Option("source", help="Field holding the outlet / series."),
-    date_field: str = typer.Option("date", help="Field holding the date."),
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    source_field: SourceField = "source",
+    date_field: DateField = "date",
     min_words: int = typer.Option(20, help="Minimum matched words for a passage (fixed when the index is created)."),
     max_df: int = typer.Option(100, help="Ignore n-grams in more documents than this (fixed when the index is created)."),
     workers: int = typer.Option(0, help="Worker processes for alignment (0: one per CPU core)."),
@@ -51,8 +53,7 @@ def add(
     ix = _open(index, create=True, config=config)
     try:
         # Field names are per add: the stored configuration governs matching, not reading.
-        ix.config = ix.config.replace(read={"id_field": id_field, "text_field": text_field,
-                                            "source_field": source_field, "date_field": date_field})
+        ix.config = ix.config.replace(read=read_fields(id_field, text_field, source_field, date_field))
         result = ix.add(corpus, workers=workers or os.cpu_count() or 1)
     except KeyboardInterrupt:
         typer.echo("interrupted: nothing of this add was written", err=True)
