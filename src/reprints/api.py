@@ -60,48 +60,6 @@ def _read(documents: Any, config: ScanConfig, reporter: Reporter) -> tuple[list[
     return docs, skips
 
 
-def _summary(docs: list[Document], skips: list[Skip], tables: report_tables.Tables, matches: local.MatchRows,
-             timings: dict[str, float], wall: float) -> dict[str, Any]:
-    reasons: dict[str, int] = {}
-    for s in skips:
-        key = s.reason.split(" (first read")[0]
-        reasons[key] = reasons.get(key, 0) + 1
-    clusters = tables.clusters
-    top = []
-    if clusters.num_rows:
-        origins = clusters.filter(clusters.column("is_origin")).to_pylist()
-        for row in origins[:5]:
-            top.append({"cluster_id": row["cluster_id"], "members": row["cluster_size"],
-                        "documents": row["cluster_docs"], "origin": row["origin_doc_id"],
-                        "date": row["date"], "snippet": row["snippet"]})
-    warned = sum(1 for w in tables.documents.column("warning").to_pylist() if w)
-    kinds: dict[str, int] = {}
-    for k in tables.passages.column("kind").to_pylist():
-        kinds[k] = kinds.get(k, 0) + 1
-    sizes = []
-    if clusters.num_rows:
-        sizes = np.bincount(clusters.column("cluster_id").to_numpy()).tolist()
-    return {
-        "documents_read": len(docs),
-        "documents_skipped": len(skips),
-        "skip_reasons": reasons,
-        "skipped": [{"input": s.origin, "doc_id": s.doc_id, "reason": s.reason} for s in skips[:20]],
-        "documents_with_warnings": warned,
-        "characters": int(sum(len(d.text) for d in docs)),
-        "boilerplate_lines": matches.boilerplate_lines,
-        "candidate_pairs": int(len(matches.shared["a"]) + len(matches.exact["a"])),
-        "document_pairs": tables.pairs.num_rows,
-        "exact_duplicate_pairs": int(np.sum(tables.pairs.column("exact_duplicate").to_numpy(zero_copy_only=False))),
-        "passages": tables.passages.num_rows,
-        "passage_kinds": kinds,
-        "clusters": len(sizes),
-        "cluster_sizes": sizes,
-        "largest_clusters": top,
-        "seconds_per_stage": {k: round(v, 3) for k, v in timings.items()},
-        "seconds": round(wall, 3),
-    }
-
-
 def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | None = None,
          overwrite: bool = False, reporter: Reporter | None = None, workdir: str | Path | None = None) -> Result:
     """Find every reprinted passage in ``documents``.
@@ -138,7 +96,10 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
                                                   matches.passages),
         )
         r.advance()
-    summary = _summary(docs, skips, tables, matches, reporter.timings, time.perf_counter() - started)
+    summary = report_tables.run_summary(tables.documents, tables.pairs, tables.passages, tables.clusters,
+                                        matches.boilerplate_lines,
+                                        len(matches.shared["a"]) + len(matches.exact["a"]),
+                                        reporter.timings, time.perf_counter() - started)
     result = Result(tables.documents, tables.pairs, tables.passages, tables.clusters, summary)
     if out is not None:
         run_info = {

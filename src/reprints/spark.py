@@ -95,13 +95,13 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
     ``reporter`` (a ``reprints.progress.Reporter``) sees each stage start and end; the
     summary's ``seconds_per_stage`` comes from it.
     """
-    import numpy as np
 
     from reprints import __version__
     from reprints.engines import spark as engine
     from reprints.io import writers
     from reprints.progress import Reporter
     from reprints.records import CLUSTERS, DOCUMENTS, PAIRS, PASSAGES
+    from reprints.stages import report_tables
 
     config = config or ScanConfig()
     reporter = reporter or Reporter()
@@ -130,40 +130,9 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
     schemas = {"documents": DOCUMENTS, "pairs": PAIRS, "passages": PASSAGES, "clusters": CLUSTERS}
     with reporter.stage("report", total=None, unit=""):  # pairs, clusters, ordering, gathered to the driver
         arrow = {name: _to_arrow(engine.ordered(name, tables[name])).cast(schemas[name]) for name in TABLES}
-    documents = arrow["documents"]
-    skipped = documents.filter(documents.column("skip_reason").is_valid())
-    reasons: dict[str, int] = {}
-    for reason in skipped.column("skip_reason").to_pylist():
-        key = reason.split(" (first read")[0]
-        reasons[key] = reasons.get(key, 0) + 1
-    kinds: dict[str, int] = {}
-    for k in arrow["passages"].column("kind").to_pylist():
-        kinds[k] = kinds.get(k, 0) + 1
-    sizes = np.bincount(arrow["clusters"].column("cluster_id").to_numpy()).tolist() if arrow["clusters"].num_rows else []
-    clusters = arrow["clusters"]
-    top = [{"cluster_id": r["cluster_id"], "members": r["cluster_size"], "documents": r["cluster_docs"],
-            "origin": r["origin_doc_id"], "date": r["date"], "snippet": r["snippet"]}
-           for r in clusters.filter(clusters.column("is_origin")).slice(0, 5).to_pylist()] if clusters.num_rows else []
-    summary = {
-        "documents_read": documents.num_rows - skipped.num_rows,
-        "documents_skipped": skipped.num_rows,
-        "skip_reasons": reasons,
-        "skipped": [{"input": r["input"], "doc_id": r["doc_id"], "reason": r["skip_reason"]}
-                    for r in skipped.slice(0, 20).to_pylist()],
-        "documents_with_warnings": sum(1 for w in documents.column("warning").to_pylist() if w),
-        "characters": int(sum(x for x in documents.column("length").to_pylist() if x)),
-        "boilerplate_lines": tables["_boilerplate_lines"],
-        "candidate_pairs": tables["_candidate_pairs"],
-        "document_pairs": arrow["pairs"].num_rows,
-        "exact_duplicate_pairs": int(sum(arrow["pairs"].column("exact_duplicate").to_pylist())),
-        "passages": arrow["passages"].num_rows,
-        "passage_kinds": kinds,
-        "clusters": len(sizes),
-        "cluster_sizes": sizes,
-        "largest_clusters": top,
-        "seconds_per_stage": {k: round(v, 3) for k, v in reporter.timings.items()},
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    summary = report_tables.run_summary(arrow["documents"], arrow["pairs"], arrow["passages"], arrow["clusters"],
+                                        tables["_boilerplate_lines"], tables["_candidate_pairs"],
+                                        reporter.timings, time.perf_counter() - started)
     from reprints.api import Result
 
     result = Result(arrow["documents"], arrow["pairs"], arrow["passages"], arrow["clusters"], summary)

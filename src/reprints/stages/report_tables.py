@@ -11,6 +11,7 @@ import json
 import re
 import warnings as warnings_module
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -194,3 +195,42 @@ def clusters_table(ids: np.ndarray, texts: list[str], sources: list[str | None],
         })
     rows.sort(key=lambda r: (r["cluster_id"], not r["is_origin"], r["doc_id"], r["begin"]))
     return pa.Table.from_pylist(rows, schema=records.CLUSTERS)
+
+
+def run_summary(documents: pa.Table, pairs: pa.Table, passages: pa.Table, clusters: pa.Table,
+                boilerplate_lines: int, candidate_pairs: int, timings: dict[str, float], wall: float) -> dict[str, Any]:
+    """The summary of a run, from its four tables (the same for every engine)."""
+    skipped = documents.filter(documents.column("skip_reason").is_valid())
+    reasons: dict[str, int] = {}
+    for reason in skipped.column("skip_reason").to_pylist():
+        key = reason.split(" (first read")[0]
+        reasons[key] = reasons.get(key, 0) + 1
+    kinds: dict[str, int] = {}
+    for k in passages.column("kind").to_pylist():
+        kinds[k] = kinds.get(k, 0) + 1
+    sizes, top = [], []
+    if clusters.num_rows:
+        sizes = np.bincount(clusters.column("cluster_id").to_numpy()).tolist()
+        top = [{"cluster_id": r["cluster_id"], "members": r["cluster_size"], "documents": r["cluster_docs"],
+                "origin": r["origin_doc_id"], "date": r["date"], "snippet": r["snippet"]}
+               for r in clusters.filter(clusters.column("is_origin")).slice(0, 5).to_pylist()]
+    return {
+        "documents_read": documents.num_rows - skipped.num_rows,
+        "documents_skipped": skipped.num_rows,
+        "skip_reasons": reasons,
+        "skipped": [{"input": r["input"], "doc_id": r["doc_id"], "reason": r["skip_reason"]}
+                    for r in skipped.slice(0, 20).to_pylist()],
+        "documents_with_warnings": sum(1 for w in documents.column("warning").to_pylist() if w),
+        "characters": int(sum(x for x in documents.column("length").to_pylist() if x)),
+        "boilerplate_lines": int(boilerplate_lines),
+        "candidate_pairs": int(candidate_pairs),
+        "document_pairs": pairs.num_rows,
+        "exact_duplicate_pairs": int(sum(pairs.column("exact_duplicate").to_pylist())),
+        "passages": passages.num_rows,
+        "passage_kinds": kinds,
+        "clusters": len(sizes),
+        "cluster_sizes": sizes,
+        "largest_clusters": top,
+        "seconds_per_stage": {k: round(v, 3) for k, v in timings.items()},
+        "seconds": round(wall, 3),
+    }
