@@ -32,8 +32,10 @@ def scan(dataframe, config: ScanConfig | None = None) -> dict[str, Any]:
     from reprints.engines import spark as engine
 
     config = config or ScanConfig()
-    docs, skips = engine.prepare(dataframe, config)
-    tables = engine.scan_documents(docs, skips, config)
+    prepared, skips = engine.prepare(dataframe, config)
+    store = engine.StageStore(dataframe.sparkSession)
+    docs = store("documents", lambda: prepared)
+    tables = engine.scan_documents(docs, skips, config, store)
     return {name: engine.ordered(name, tables[name]) for name in TABLES}
 
 

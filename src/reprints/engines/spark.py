@@ -129,7 +129,8 @@ _BROADCAST_REPEATS = 2_000_000
 
 
 def prepare(df, config: ScanConfig):
-    """Rows of any DataFrame → (documents with ``DOCS_SCHEMA``, skips (origin, reason, doc_id, row)).
+    """Rows of any DataFrame → (documents with ``DOCS_SCHEMA``, skips (origin, reason, doc_id, row)),
+    both still to be computed (a ``StageStore`` stage keeps them).
 
     Each row goes through the readers' own checks (``row_to_document``, surrogate repair,
     empty, too long); a repeated id is skipped after its first reading, as the readers do.
@@ -177,9 +178,8 @@ def prepare(df, config: ScanConfig):
         good = good.join(F.broadcast(repeats.select("row")), "row", "left_anti")
     elif n_repeats:
         good = good.join(repeats.select("row"), "row", "left_anti").orderBy("row")
-    docs = with_index(good, "doc")
-    docs = docs.select(*[c.split()[0] for c in DOCS_SCHEMA.split(", ")]).localCheckpoint()
-    return docs, skips
+    docs = with_index(good, "doc").select(*[c.split()[0] for c in DOCS_SCHEMA.split(", ")])
+    return docs, skips  # not materialised: the caller keeps them as its "documents" stage
 
 
 def _arrow_schema(ddl: str) -> pa.Schema:
