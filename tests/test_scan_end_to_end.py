@@ -211,7 +211,7 @@ def test_failure_mid_scan_leaves_no_output(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("alignment exploded")
 
-    monkeypatch.setattr(local.align_stage, "align_pair", boom)
+    monkeypatch.setattr(local.align_stage, "align_related", boom)
     out = tmp_path / "run"
     with pytest.raises(RuntimeError, match="alignment exploded"):
         reprints.scan(STORIES, out=out)

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 import numpy as np
 
+from reprints import _native
 from reprints.config import AlignConfig
 from reprints.stages.arrays import unique_pairs
 from reprints.stages.shingle import ngram_hashes
@@ -41,7 +41,7 @@ Seed = tuple[int, int, int, int, float]
 class DocWords:
     """The words of one document as alignment needs them."""
 
-    __slots__ = ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "_seeds")
+    __slots__ = ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "_seeds", "_sentences")
 
     def __init__(self, hashes: np.ndarray, begins: np.ndarray, ends: np.ndarray, masked: np.ndarray,
                  stems: np.ndarray | None = None, sentence_end: np.ndarray | None = None):
@@ -55,6 +55,7 @@ class DocWords:
             sentence_end[-1:] = True
         self.sentence_end = sentence_end
         self._seeds: dict[tuple[int, int], dict[int, list[int]]] = {}
+        self._sentences: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_tokens(cls, tokens, masked: np.ndarray | None = None) -> "DocWords":
@@ -83,11 +84,22 @@ class DocWords:
 
     def sentence_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """First and last word of every sentence."""
-        last = np.flatnonzero(self.sentence_end)
-        if len(last) == 0 or last[-1] != len(self.hashes) - 1:
-            last = np.append(last, len(self.hashes) - 1)
-        first = np.concatenate([[0], last[:-1] + 1])
+        first, last, _, _ = self.sentence_stems()
         return first, last
+
+    def sentence_stems(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """First and last word of every sentence, and the distinct (sentence, stem) pairs of
+        the unmasked words; worked out once per document."""
+        if self._sentences is None:
+            last = np.flatnonzero(self.sentence_end)
+            if len(last) == 0 or last[-1] != len(self.hashes) - 1:
+                last = np.append(last, len(self.hashes) - 1)
+            first = np.concatenate([[0], last[:-1] + 1])
+            sentence = np.repeat(np.arange(len(first)), last - first + 1)
+            keep = ~self.masked
+            sent, stems = unique_pairs(sentence[keep], self.stems[keep])
+            self._sentences = (first, last, sent, stems)
+        return self._sentences
 
 
 @dataclass(frozen=True)
@@ -132,37 +144,45 @@ def _word_seeds(a: DocWords, b: DocWords, config: AlignConfig, min_seeds: int) -
     return i, j
 
 
-def _supported(i: list[int], j: list[int], n: int) -> list[tuple[int, int]]:
-    """The seeds with a neighbour on the same diagonal at most one word further on or back.
+def word_runs(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
+    """Word seeds on chains of matches, merged into runs: maximal stretches of one diagonal
+    (the same offset between A and B) covered by overlapping or adjacent matching n-grams.
 
     A lone matching n-gram ("in Syria's Idlib") is what unrelated text on one topic shares;
     reuse shows as chains: n+1 consecutive matching words, or n-grams around a substituted
-    word. Dropping lone seeds keeps chance matches from stretching a passage's ends.
+    word. So a seed is kept only with a neighbour on its diagonal at most n+1 words away.
+    Kept seeds that overlap or touch become one run: a 200-word copy is one run, not 198
+    seeds, and the union of the words covered on each side is unchanged, so everything
+    downstream (gaps, coverage, extents) sees the same words at a fraction of the cost.
     """
-    seeds = set(zip(i, j))
-    kept = []
-    for p, q in seeds:
-        if (p + 1, q + 1) in seeds or (p - 1, q - 1) in seeds:  # the common case: a chain
-            kept.append((p, q))
-            continue
-        for k in range(2, n + 2):
-            if (p + k, q + k) in seeds or (p - k, q - k) in seeds:
-                kept.append((p, q))
-                break
-    kept.sort()
-    return kept
+    n = config.seed_ngram
+    i, j = _word_seeds(a, b, config, -(-config.min_words // n))
+    diagonal = sorted(zip([q - p for p, q in zip(i, j)], i))
+    runs: list[list[int]] = []
+    last = len(diagonal) - 1
+    for k, (d, p) in enumerate(diagonal):
+        if not ((k > 0 and diagonal[k - 1][0] == d and p - diagonal[k - 1][1] <= n + 1)
+                or (k < last and diagonal[k + 1][0] == d and diagonal[k + 1][1] - p <= n + 1)):
+            continue  # a lone seed
+        if runs and runs[-1][2] == d and p <= runs[-1][1] + 1:
+            runs[-1][1] = p + n - 1
+        else:
+            runs.append([p, p + n - 1, d])
+    runs.sort()
+    return [(lo, hi, lo + d, hi + d, 0.0) for lo, hi, d in runs]
+
+
+def _run_starts(runs: list[Seed], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start words (in A, in B) of the n-gram matches that make up word runs."""
+    lo = np.array([r[0] for r in runs], dtype=np.int64)
+    count = np.array([r[1] - r[0] - n + 2 for r in runs], dtype=np.int64)
+    shift = np.array([r[2] - r[0] for r in runs], dtype=np.int64)
+    within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    i = np.repeat(lo, count) + within
+    return i, i + np.repeat(shift, count)
 
 
 # --- sentence seeds -----------------------------------------------------------------------
-
-def _sentence_stems(words: DocWords) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (sentence, stem) pairs of a document's unmasked words, and sentence bounds."""
-    first, last = words.sentence_bounds()
-    sentence = np.repeat(np.arange(len(first)), last - first + 1)
-    keep = ~words.masked
-    sent, stems = unique_pairs(sentence[keep], words.stems[keep])
-    return sent, stems, first, last
-
 
 class SentencePairs:
     """Sentence pairs of A and B sharing content-word stems (as many as ``sentence_pairs`` was
@@ -193,8 +213,8 @@ def sentence_pairs(a: DocWords, b: DocWords, min_shared: int = 1) -> SentencePai
     """
     if len(a.hashes) == 0 or len(b.hashes) == 0:
         return None
-    sa, stem_a, first_a, last_a = _sentence_stems(a)
-    sb, stem_b, first_b, last_b = _sentence_stems(b)
+    first_a, last_a, sa, stem_a = a.sentence_stems()
+    first_b, last_b, sb, stem_b = b.sentence_stems()
     n_sent = len(first_a) + len(first_b)
     vocab, inverse = np.unique(np.concatenate([stem_a, stem_b]), return_inverse=True)
     sent_freq = np.bincount(inverse, minlength=len(vocab))
@@ -261,8 +281,7 @@ def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: Doc
         return candidates, []
     first_a, _ = a.sentence_bounds()
     first_b, _ = b.sentence_bounds()
-    wi = np.array([s[0] for s in word_seeds])
-    wj = np.array([s[2] for s in word_seeds])
+    wi, wj = _run_starts(word_seeds, config.seed_ngram)
     sent_a = np.searchsorted(first_a, wi, side="right") - 1
     sent_b = np.searchsorted(first_b, wj, side="right") - 1
     # Sentence pairs that word matches link (a chance shared 3-gram does not count).
@@ -300,37 +319,50 @@ def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: Doc
 # loop beats the per-call cost of numpy several times over.
 
 def _split_by_gaps(members: list[int], seeds: list[Seed], side: int, limit: int,
-                   sentence_limit: int | None = None) -> list[list[int]]:
+                   sentence_limit: int | None = None, n: int = 1) -> list[list[int]]:
     """Split seeds (sorted along one document) wherever more than ``limit`` words are unseeded
-    (``sentence_limit`` where a sentence seed is on either side of the gap)."""
+    (``sentence_limit`` where the seed reaching furthest before the gap, or the first after
+    it, is a sentence seed). Of seeds reaching equally far, the one whose last n-gram starts
+    last counts (a word run's last n-gram starts ``n - 1`` words before its end), a sentence
+    seed on a tie."""
     lo_at, hi_at = 2 * side, 2 * side + 1
     wide = limit if sentence_limit is None else sentence_limit
     ordered = sorted(members, key=lambda m: seeds[m][lo_at])
     parts, start = [], 0
-    reach = seeds[ordered[0]][hi_at]
-    last_sentence = seeds[ordered[0]][4] > 0
+
+    def holder(seed: Seed) -> tuple[int, int, bool]:
+        is_sentence = seed[4] > 0
+        return seed[hi_at], seed[lo_at] if is_sentence else seed[hi_at] - n + 1, is_sentence
+
+    held = holder(seeds[ordered[0]])
     for k in range(1, len(ordered)):
         seed = seeds[ordered[k]]
-        is_sentence = seed[4] > 0
-        if seed[lo_at] - reach - 1 > (wide if (is_sentence or last_sentence) else limit):
+        if seed[lo_at] - held[0] - 1 > (wide if (seed[4] > 0 or held[2]) else limit):
             parts.append(ordered[start:k])
             start = k
-        if seed[hi_at] >= reach:
-            reach, last_sentence = seed[hi_at], is_sentence
+        if seed[hi_at] >= held[0]:
+            held = max(held, holder(seed))
     parts.append(ordered[start:])
     return parts
 
 
-def group_seeds(seeds: list[Seed], config: AlignConfig) -> list[list[int]]:
+def group_seeds(seeds: list[Seed], config: AlignConfig, min_cover: int = 0) -> list[list[int]]:
     """Split seeds into passages: groups with no gap wider than ``max_gap`` words in A or B
-    (``max_sentence_gap`` next to a sentence seed: summaries skip whole sentences)."""
+    (``max_sentence_gap`` next to a sentence seed: summaries skip whole sentences).
+
+    A group covering fewer than ``min_cover`` words on either side is dropped as soon as it
+    appears: splitting and trimming only shrink a group, so it could never become a passage.
+    """
     pending = [list(range(len(seeds)))] if seeds else []
     done: list[list[int]] = []
     while pending:
         members = pending.pop()
-        parts = _split_by_gaps(members, seeds, 0, config.max_gap, config.max_sentence_gap)
+        if min_cover and min(_covered([seeds[m] for m in members], 0),
+                             _covered([seeds[m] for m in members], 1)) < min_cover:
+            continue
+        parts = _split_by_gaps(members, seeds, 0, config.max_gap, config.max_sentence_gap, config.seed_ngram)
         if len(parts) == 1:
-            parts = _split_by_gaps(members, seeds, 1, config.max_gap, config.max_sentence_gap)
+            parts = _split_by_gaps(members, seeds, 1, config.max_gap, config.max_sentence_gap, config.seed_ngram)
             if len(parts) == 1:
                 done.append(members)
                 continue
@@ -388,13 +420,16 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
 
     ``paraphrase`` (default: whether ``config.paraphrase`` is "all") adds sentence seeds.
     """
-    n = config.seed_ngram
-    # Seeds of n words each can cover min_words words only if there are enough of them.
-    min_seeds = -(-config.min_words // n)
-    seeds: list[Seed] = [(p, p + n - 1, q, q + n - 1, 0.0)
-                         for p, q in _supported(*_word_seeds(a, b, config, min_seeds), n)]
     if paraphrase is None:
         paraphrase = config.paraphrase == "all"
+    return _align(a, b, config, word_runs(a, b, config), paraphrase)
+
+
+def _align(a: DocWords, b: DocWords, config: AlignConfig, runs: list[Seed], paraphrase: bool,
+           probe: bool = False) -> list[PassageMatch]:
+    """The passages that word runs (and, with ``paraphrase``, sentence seeds) make. With
+    ``probe``, only whether there is one: the first passage found, its similarity unmeasured."""
+    seeds = list(runs)
     groups: list[list[Seed]] = []
     sp = None
     if paraphrase:
@@ -404,16 +439,25 @@ def align_pair(a: DocWords, b: DocWords, config: AlignConfig, paraphrase: bool |
         primary, secondary = _split_sentence_seeds(seeds, candidates, a, b, config)
         seeds.extend(primary)
         groups = [[secondary[m] for m in g] for g in group_seeds(secondary, config)]
-    elif len(seeds) < min_seeds:
+    elif not seeds or _covered(seeds, 0) < config.min_words:
         return []
     second = {id(g) for g in groups}  # second renderings: their sentence seeds stay trimmable
-    groups.extend([seeds[m] for m in g] for g in group_seeds(seeds, config))
+    # Gathering summaries looks at every group, however small; otherwise a group that cannot
+    # hold min_words matched words is dropped while grouping.
+    min_cover = 0 if paraphrase and config.summaries else config.min_words
+    groups.extend([seeds[m] for m in g] for g in group_seeds(seeds, config, min_cover))
+    if probe:
+        for g in groups:
+            found = _passage(a, b, g, config, measure=False)
+            if found is not None:
+                return [found]
+        return []
     summaries: list[list[Seed]] = []
     if paraphrase and config.summaries:
         groups, summaries = _gather_summaries(groups, config)
-    found = [p for p in (_passage(a, b, g, config, min_seeds, second=id(g) in second) for g in groups)
+    found = [p for p in (_passage(a, b, g, config, second=id(g) in second) for g in groups)
              if p is not None]
-    found += [p for p in (_passage(a, b, g, config, min_seeds, summary=True) for g in summaries)
+    found += [p for p in (_passage(a, b, g, config, summary=True) for g in summaries)
               if p is not None]
     if sp is not None and config.extend_cosine > 0 and found:
         found = _extend(found, a, b, sp, config)
@@ -627,7 +671,7 @@ def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[li
     return others, summaries
 
 
-def _one_to_one(seeds: list[Seed]) -> list[Seed]:
+def _one_to_one(seeds: list[Seed], n: int) -> list[Seed]:
     """Within a passage each word maps to one place on the other side.
 
     Word seeds form chains along diagonals; longest first, a chain is kept unless half of
@@ -661,22 +705,31 @@ def _one_to_one(seeds: list[Seed]) -> list[Seed]:
     for s in seeds:
         if not s[4]:
             continue
-        # A sentence seed whose words match elsewhere, mostly, is a second rendering too.
-        inside = [w for w in kept if not w[4] and s[0] <= w[0] <= s[1]]
-        consistent = sum(1 for w in inside if s[2] <= w[2] <= s[3])
-        if 2 * consistent >= len(inside):
+        # A sentence seed whose word matches (the n-grams of the runs that start inside it)
+        # mostly lead elsewhere in B is a second rendering too.
+        inside = consistent = 0
+        for w in kept:
+            if w[4]:
+                continue
+            shift = w[2] - w[0]
+            last = w[1] - n + 1
+            inside += max(0, min(last, s[1]) - max(w[0], s[0]) + 1)
+            consistent += max(0, min(last, s[1], s[3] - shift) - max(w[0], s[0], s[2] - shift) + 1)
+        if 2 * consistent >= inside:
             kept.append(s)
     return kept
 
 
-def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, min_seeds: int,
-             summary: bool = False, second: bool = False) -> PassageMatch | None:
+def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig,
+             summary: bool = False, second: bool = False, measure: bool = True) -> PassageMatch | None:
     """The passage a group of seeds makes, or None if it is not one. A summary keeps the
-    gaps of its longer side (they are what the summary left out)."""
-    seeds = _one_to_one(seeds)
-    members = list(range(len(seeds)))
-    if len(members) < min_seeds and not any(s[4] for s in seeds):
+    gaps of its longer side (they are what the summary left out). Without ``measure`` its
+    kind and similarity are not worked out (they read "unmeasured" and 0)."""
+    # Trimming and clipping only take words away: a group covering too few cannot pass.
+    if min(_covered(seeds, 0), _covered(seeds, 1)) < config.min_words:
         return None
+    seeds = _one_to_one(seeds, config.seed_ngram)
+    members = list(range(len(seeds)))
     # A sentence seed at the end of a re-worded passage is evidence, not a stray match
     # (``keep_sentence_ends``); a word-for-word copy ends where its word matches end.
     keep = False
@@ -709,15 +762,17 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
             return None
     elif matched < config.min_density * max(len_a, len_b):
         return None
-    if sentences and _covered(words, 0) + _covered(words, 1) < (len_a + len_b) / 2:
+    if not measure:
+        kind, similarity = "unmeasured", 0.0
+    elif sentences and _covered(words, 0) + _covered(words, 1) < (len_a + len_b) / 2:
         kind, similarity = "paraphrase", sum(sentences) / len(sentences)
     else:
         words_a, words_b = a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1]
         if len_a == len_b and np.array_equal(words_a, words_b):
             kind, similarity = "verbatim", 1.0
-        else:  # share of words the two sides have in common, in order (2·matches / total)
+        else:  # share of words in blocks common to both sides (difflib's ratio, 2·matches / total)
             kind = "edited"
-            similarity = SequenceMatcher(None, words_a.tolist(), words_b.tolist(), autojunk=False).ratio()
+            similarity = _native.matching_ratio(words_a, words_b)
     return PassageMatch(
         a_first, a_last, b_first, b_last,
         int(a.begins[a_first]), int(a.ends[a_last]), int(b.begins[b_first]), int(b.ends[b_last]),
@@ -728,10 +783,10 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig, m
 def align_related(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
     """Align a candidate pair as a scan does: word seeds first; sentence seeds too when the
     pair is known to share text (``paraphrase="related"``) or always (``"all"``)."""
-    found = align_pair(a, b, config, paraphrase=config.paraphrase == "all")
-    if config.paraphrase == "related" and found:
-        found = align_pair(a, b, config, paraphrase=True)
-    return found
+    runs = word_runs(a, b, config)
+    if config.paraphrase == "related":
+        return _align(a, b, config, runs, True) if _align(a, b, config, runs, False, probe=True) else []
+    return _align(a, b, config, runs, config.paraphrase == "all")
 
 
 def whole_document_match(a: DocWords, b: DocWords) -> PassageMatch | None:

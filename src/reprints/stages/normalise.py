@@ -11,7 +11,6 @@ code points, so ``text[begin:end]`` is the original word.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import unicodedata
 from dataclasses import dataclass
@@ -19,14 +18,12 @@ from typing import Sequence
 
 import numpy as np
 
+from reprints import _native
+
 _BMP = 0x10000
 _P = np.uint64(0x100000001B3)  # FNV prime: odd, so it has an inverse modulo 2**64
 _P_INV = np.uint64(pow(int(_P), -1, 2**64))
-_SEPARATOR = "\n"  # between documents in a batch: not a word character, ends a line
-STEM_CHARS = 5
-# Sentence-ending punctuation (Latin, CJK and Devanagari full stops); blank lines are
-# handled as two consecutive newlines.
-_SENTENCE_STOPS = np.array([ord(c) for c in ".!?;\u3002\uff01\uff1f\u0964"], dtype=np.uint32)
+STEM_CHARS = 5  # as compiled into _native.tokenize_texts
 
 
 def _fold_char(ch: str) -> tuple[bool, int]:
@@ -41,27 +38,22 @@ def _fold_char(ch: str) -> tuple[bool, int]:
     return True, ord(base if base.isalnum() else low)
 
 
-@functools.cache
-def _table() -> np.ndarray:
-    """Per BMP code point: folded code point shifted left by one, low bit set for words."""
-    table = np.zeros(_BMP, dtype=np.uint32)
-    for cp in range(_BMP):
-        if not 0xD800 <= cp <= 0xDFFF:
-            w, f = _fold_char(chr(cp))
-            table[cp] = (f << 1) | w
+_UNKNOWN = 0xFFFFFFFF
+
+
+def _new_table() -> np.ndarray:
+    """Per BMP code point: folded code point shifted left by one, low bit set for words;
+    0xFFFFFFFF until the tokeniser first meets it (it then asks `_fold_char`), so a process
+    classifies only the characters its texts use. ASCII is filled in at once."""
+    table = np.full(_BMP, _UNKNOWN, dtype=np.uint32)
+    for cp in range(128):
+        w, f = _fold_char(chr(cp))
+        table[cp] = (f << 1) | w
+    table[0xD800:0xE000] = 0  # lone surrogates are no word characters
     return table
 
 
-def _classify(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(is word character, folded code point as uint64) for every code point."""
-    coded = np.take(_table(), cps, mode="clip")
-    big = cps >= _BMP
-    if big.any():  # astral planes are rare: classify their distinct code points one by one
-        idx = np.flatnonzero(big)
-        uniq, inv = np.unique(cps[idx], return_inverse=True)
-        info = np.array([(f << 1) | w for w, f in map(_fold_char, map(chr, uniq.tolist()))], np.uint32)
-        coded[idx] = info[inv]
-    return (coded & 1).astype(bool), (coded >> 1).astype(np.uint64)
+_TABLE = _new_table()
 
 
 class _Powers:
@@ -133,52 +125,16 @@ class Tokens:
 
 
 def tokenize(texts: Sequence[str]) -> Tokens:
-    """Split and hash the words of every text, all in one vectorised pass."""
-    if not texts:
-        z = np.zeros(0, dtype=np.int64)
-        return Tokens(z.astype(np.uint64), z, z, z, np.zeros(1, dtype=np.int64), z.astype(np.uint64),
-                      z.astype(bool), z.astype(bool))
-    joined = _SEPARATOR.join(texts)
-    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    doc_starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    """Split and hash the words of every text, in one compiled pass over their characters.
 
-    is_word, folded = _classify(cps)
-    edges = np.diff(np.concatenate([[False], is_word, [False]]).astype(np.int8))
-    begins = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-
-    # Polynomial hash of each word's folded characters. Ignored characters (combining marks,
-    # folded to 0) take no position, so "é" and "e" + U+0301 give the same word hash.
-    rank = np.zeros(len(cps) + 1, dtype=np.int64)
-    np.cumsum(folded != 0, out=rank[1:])
-    fwd, inv = _POWERS.upto(int(rank[-1]) + 1)
-    prefix = np.zeros(len(cps) + 1, dtype=np.uint64)
-    np.cumsum(folded * fwd[rank[:-1]], out=prefix[1:])
-    raw = (prefix[ends] - prefix[begins]) * inv[rank[begins]]
-    hashes = mix64(raw)
-    # Truncation stemming: the first few letters stand for the word ("govern" for governs,
-    # governed, government), in any language, at no cost beyond one more lookup.
-    stem_ends = np.minimum(ends, np.searchsorted(rank, rank[begins] + STEM_CHARS, side="left"))
-    stems = mix64((prefix[stem_ends] - prefix[begins]) * inv[rank[begins]] + np.uint64(STEM_CHARS))
-    # A sentence ends after a word when the gap to the next word holds . ! ? ; or a blank line.
-    stops = np.zeros(len(cps) + 1, dtype=np.int64)
-    np.cumsum(np.isin(cps, _SENTENCE_STOPS), out=stops[1:])
-    next_begins = np.append(begins[1:], len(cps))
-    newlines = np.flatnonzero(cps == 10)
-    gap_newlines = np.searchsorted(newlines, next_begins) - np.searchsorted(newlines, ends)
-    sentence_end = ((stops[next_begins] - stops[ends]) > 0) | (gap_newlines >= 2)
-
-    token_doc = np.searchsorted(doc_starts, begins, side="right") - 1
-    doc_bounds = np.searchsorted(token_doc, np.arange(len(texts) + 1), side="left").astype(np.int64)
-    line = np.searchsorted(newlines, begins, side="left").astype(np.int64)
-    offset = doc_starts[token_doc]
-    last_of_doc = doc_bounds[1:][np.diff(doc_bounds) > 0] - 1
-    sentence_end[last_of_doc] = True
-    digits = np.zeros(len(cps) + 1, dtype=np.int64)
-    np.cumsum((cps >= 48) & (cps <= 57), out=digits[1:])
-    numeric = (digits[ends] - digits[begins]) > 0
-    return Tokens(hashes, begins - offset, ends - offset, line, doc_bounds, stems, sentence_end, numeric)
+    A word is a maximal run of word characters (letters, digits, combining marks); its hash
+    is a polynomial hash (FNV prime) of its folded characters, combining marks taking no
+    position, finished by ``mix64``; its stem the same over its first ``STEM_CHARS`` folded
+    characters. A sentence ends after a word when the gap to the next word holds . ! ? ; (or
+    a CJK or Devanagari full stop) or a blank line, and at the end of a document. ``line``
+    counts newlines before the word across the batch, each document ending one line.
+    """
+    return Tokens(*_native.tokenize_texts(list(texts), _TABLE, _fold_char))
 
 
 def sequence_hash(hashes: np.ndarray, group_bounds: np.ndarray) -> np.ndarray:

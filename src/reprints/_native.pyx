@@ -1,0 +1,232 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled inner loops: one pass over the characters of a batch (tokenising) and the
+matching-block similarity of two word sequences. Each is the only implementation of what it
+does; the modules that call them (``stages.normalise``, ``stages.align``) hold the rest.
+"""
+
+from cpython.unicode cimport PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA, PyUnicode_GET_LENGTH
+from libc.stdint cimport uint64_t, int64_t, uint32_t, uint8_t
+
+import numpy as np
+
+cdef uint64_t _P = 0x100000001B3
+cdef int _STEM_CHARS = 5
+cdef uint32_t _UNKNOWN = 0xFFFFFFFF
+
+
+cdef inline uint64_t _mix64(uint64_t x) nogil:
+    x = (x ^ (x >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    x = (x ^ (x >> 27)) * <uint64_t>0x94D049BB133111EB
+    return x ^ (x >> 31)
+
+
+cdef inline bint _is_stop(Py_UCS4 c) nogil:
+    return (c == 0x2E or c == 0x21 or c == 0x3F or c == 0x3B
+            or c == 0x3002 or c == 0xFF01 or c == 0xFF1F or c == 0x0964)
+
+
+def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
+    """Words of every text in one pass over its characters.
+
+    ``table[cp]`` is ``(folded code point << 1) | is_word`` for a BMP code point, or
+    0xFFFFFFFF where not yet known: ``fold_char(ch) -> (is_word, folded)`` then fills it (and
+    answers for code points beyond the BMP). Returns the arrays of ``normalise.Tokens``
+    (hashes, begins, ends, line, doc_bounds, stems, sentence_end, numeric).
+    """
+    cdef Py_ssize_t n_docs = len(texts)
+    cdef Py_ssize_t total = 0
+    cdef object text
+    for text in texts:
+        total += PyUnicode_GET_LENGTH(text)
+    cdef Py_ssize_t cap = total // 2 + n_docs + 1  # a word takes a character and a gap
+    hashes_arr = np.empty(cap, dtype=np.uint64)
+    stems_arr = np.empty(cap, dtype=np.uint64)
+    begins_arr = np.empty(cap, dtype=np.int64)
+    ends_arr = np.empty(cap, dtype=np.int64)
+    line_arr = np.empty(cap, dtype=np.int64)
+    flags_arr = np.zeros(cap, dtype=np.uint8)  # bit 0: sentence ends after, bit 1: numeric
+    bounds_arr = np.empty(n_docs + 1, dtype=np.int64)
+    cdef uint64_t[::1] hashes = hashes_arr
+    cdef uint64_t[::1] stems = stems_arr
+    cdef int64_t[::1] begins = begins_arr
+    cdef int64_t[::1] ends = ends_arr
+    cdef int64_t[::1] line = line_arr
+    cdef uint8_t[::1] flags = flags_arr
+    cdef int64_t[::1] bounds = bounds_arr
+    cdef Py_ssize_t d, k, length, w = 0
+    cdef int kind
+    cdef void* data
+    cdef Py_UCS4 c
+    cdef uint32_t code, folded
+    cdef bint in_word, numeric, word
+    cdef uint64_t h, stem, power
+    cdef int ranked
+    cdef int64_t newlines = 0, gap_newlines
+    cdef bint gap_stop
+    cache = {}
+    for d in range(n_docs):
+        text = texts[d]
+        bounds[d] = w
+        length = PyUnicode_GET_LENGTH(text)
+        kind = PyUnicode_KIND(text)
+        data = PyUnicode_DATA(text)
+        in_word = False
+        gap_stop = False
+        gap_newlines = 0
+        h = stem = 0
+        power = 1
+        ranked = 0
+        numeric = False
+        for k in range(length + 1):
+            if k < length:
+                c = PyUnicode_READ(kind, data, k)
+                if c < 0x10000:
+                    code = table[c]
+                    if code == _UNKNOWN:
+                        is_word, fold = fold_char(chr(c))
+                        code = (<uint32_t>fold << 1) | (1 if is_word else 0)
+                        table[c] = code
+                else:
+                    if c not in cache:
+                        is_word, fold = fold_char(chr(c))
+                        cache[c] = (<uint32_t>fold << 1) | (1 if is_word else 0)
+                    code = cache[c]
+                word = code & 1
+            else:
+                c = 0x0A  # the end of a document ends its last word, line and sentence
+                word = False
+                code = 0
+            if word:
+                if not in_word:
+                    if w > bounds[d] and (gap_stop or gap_newlines >= 2):
+                        flags[w - 1] |= 1
+                    in_word = True
+                    begins[w] = k
+                    line[w] = newlines
+                    h = stem = 0
+                    power = 1
+                    ranked = 0
+                    numeric = False
+                folded = code >> 1
+                if folded != 0:
+                    h += folded * power
+                    if ranked < _STEM_CHARS:
+                        stem += folded * power
+                    power *= _P
+                    ranked += 1
+                if 0x30 <= c <= 0x39:
+                    numeric = True
+            else:
+                if in_word:
+                    in_word = False
+                    ends[w] = k
+                    hashes[w] = _mix64(h)
+                    stems[w] = _mix64(stem + <uint64_t>_STEM_CHARS)
+                    flags[w] = 2 if numeric else 0
+                    w += 1
+                    gap_stop = False
+                    gap_newlines = 0
+                if c == 0x0A:
+                    newlines += 1
+                    gap_newlines += 1
+                elif _is_stop(c):
+                    gap_stop = True
+        if w > bounds[d]:
+            flags[w - 1] |= 1
+    bounds[n_docs] = w
+    sentence_end = (flags_arr[:w] & 1).astype(bool)
+    numeric_arr = (flags_arr[:w] & 2).astype(bool)
+    return (hashes_arr[:w].copy(), begins_arr[:w].copy(), ends_arr[:w].copy(), line_arr[:w].copy(),
+            bounds_arr, stems_arr[:w].copy(), sentence_end, numeric_arr)
+
+
+cdef Py_ssize_t _longest_match(const uint64_t[::1] a, Py_ssize_t alo, Py_ssize_t ahi, Py_ssize_t blo, Py_ssize_t bhi,
+                               const int64_t[::1] starts, const int64_t[::1] stops, const int64_t[::1] places,
+                               int64_t[::1] prev_len, int64_t[::1] prev_row, int64_t[::1] cur_len,
+                               int64_t[::1] cur_row, int64_t* step, Py_ssize_t* best_i,
+                               Py_ssize_t* best_j) noexcept nogil:
+    """difflib.SequenceMatcher.find_longest_match without junk: the longest block equal in
+    a[alo:ahi] and b[blo:bhi], earliest in a, then in b, on ties. Run lengths ending at each
+    place of b are kept for the previous row only, stamped with a step number that grows
+    across calls (and skips one between calls), so nothing is ever cleared."""
+    cdef Py_ssize_t i, t, j, k, best = 0
+    cdef int64_t[::1] swap
+    best_i[0] = alo
+    best_j[0] = blo
+    step[0] += 1
+    for i in range(alo, ahi):
+        step[0] += 1
+        for t in range(starts[i], stops[i]):
+            j = places[t]
+            if j < blo:
+                continue
+            if j >= bhi:
+                break
+            k = 1
+            if j > 0 and prev_row[j - 1] == step[0] - 1:
+                k = prev_len[j - 1] + 1
+            cur_len[j] = k
+            cur_row[j] = step[0]
+            if k > best:
+                best_i[0] = i - k + 1
+                best_j[0] = j - k + 1
+                best = k
+        swap = prev_len
+        prev_len = cur_len
+        cur_len = swap
+        swap = prev_row
+        prev_row = cur_row
+        cur_row = swap
+    return best
+
+
+def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()`` for two sequences of
+    word hashes: twice the words in matching blocks over the words of both."""
+    cdef Py_ssize_t la = a.shape[0], lb = b.shape[0]
+    if la + lb == 0:
+        return 1.0
+    order_arr = np.argsort(np.asarray(b), kind="stable")
+    sorted_b = np.asarray(b)[order_arr]
+    lo_arr = np.searchsorted(sorted_b, np.asarray(a), side="left").astype(np.int64)
+    hi_arr = np.searchsorted(sorted_b, np.asarray(a), side="right").astype(np.int64)
+    cdef const int64_t[::1] starts = lo_arr
+    cdef const int64_t[::1] stops = hi_arr
+    cdef const int64_t[::1] places = order_arr.astype(np.int64)
+    cdef int64_t[::1] prev_len = np.zeros(lb + 1, dtype=np.int64)
+    cdef int64_t[::1] prev_row = np.full(lb + 1, -1, dtype=np.int64)
+    cdef int64_t[::1] cur_len = np.zeros(lb + 1, dtype=np.int64)
+    cdef int64_t[::1] cur_row = np.full(lb + 1, -1, dtype=np.int64)
+    cdef Py_ssize_t matched = 0, alo, ahi, blo, bhi, i, j, k, top = 1
+    cdef int64_t step = 0
+    stack_arr = np.empty((la + lb + 2) * 4, dtype=np.int64)
+    cdef int64_t[::1] stack = stack_arr
+    stack[0] = 0
+    stack[1] = la
+    stack[2] = 0
+    stack[3] = lb
+    with nogil:
+        while top > 0:
+            top -= 1
+            alo = stack[4 * top]
+            ahi = stack[4 * top + 1]
+            blo = stack[4 * top + 2]
+            bhi = stack[4 * top + 3]
+            k = _longest_match(a, alo, ahi, blo, bhi, starts, stops, places, prev_len, prev_row,
+                               cur_len, cur_row, &step, &i, &j)
+            if k == 0:
+                continue
+            matched += k
+            if alo < i and blo < j:
+                stack[4 * top] = alo
+                stack[4 * top + 1] = i
+                stack[4 * top + 2] = blo
+                stack[4 * top + 3] = j
+                top += 1
+            if i + k < ahi and j + k < bhi:
+                stack[4 * top] = i + k
+                stack[4 * top + 1] = ahi
+                stack[4 * top + 2] = j + k
+                stack[4 * top + 3] = bhi
+                top += 1
+    return 2.0 * matched / (la + lb)
