@@ -230,3 +230,90 @@ def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
                 stack[4 * top + 3] = bhi
                 top += 1
     return 2.0 * matched / (la + lb)
+
+
+def word_runs(const uint64_t[::1] grams_a, const int64_t[::1] pos_a, const uint64_t[::1] grams_b,
+              const int64_t[::1] pos_b, Py_ssize_t n, Py_ssize_t min_common):
+    """Word seeds of two documents merged into runs along diagonals (see ``align.word_runs``).
+
+    ``grams_x``/``pos_x``: a document's n-gram hashes sorted by hash (ties by position) and
+    where each starts. Returns (first, last in A, first, last in B, 0.0) per run, sorted; no
+    runs when fewer than ``min_common`` distinct n-grams are shared.
+    """
+    cdef Py_ssize_t na = grams_a.shape[0], nb = grams_b.shape[0]
+    cdef Py_ssize_t x = 0, y = 0, x_end, y_end, u, v, common = 0, count = 0
+    cdef uint64_t g
+    # First pass: how many seeds (to size the arrays) and how many distinct shared n-grams.
+    while x < na and y < nb:
+        if grams_a[x] < grams_b[y]:
+            x += 1
+        elif grams_a[x] > grams_b[y]:
+            y += 1
+        else:
+            g = grams_a[x]
+            x_end = x
+            while x_end < na and grams_a[x_end] == g:
+                x_end += 1
+            y_end = y
+            while y_end < nb and grams_b[y_end] == g:
+                y_end += 1
+            common += 1
+            count += (x_end - x) * (y_end - y)
+            x, y = x_end, y_end
+    if common < min_common or count == 0:
+        return []
+    keys_arr = np.empty(count, dtype=np.int64)
+    cdef int64_t[::1] keys = keys_arr
+    cdef int64_t span = (pos_a[na - 1] if na else 0) + 1
+    cdef int64_t offset = 0
+    for u in range(na):
+        if pos_a[u] + 1 > span:
+            span = pos_a[u] + 1
+    offset = span  # diagonals q - p are > -span
+    cdef Py_ssize_t k = 0
+    x = y = 0
+    while x < na and y < nb:
+        if grams_a[x] < grams_b[y]:
+            x += 1
+        elif grams_a[x] > grams_b[y]:
+            y += 1
+        else:
+            g = grams_a[x]
+            x_end = x
+            while x_end < na and grams_a[x_end] == g:
+                x_end += 1
+            y_end = y
+            while y_end < nb and grams_b[y_end] == g:
+                y_end += 1
+            for u in range(x, x_end):
+                for v in range(y, y_end):
+                    keys[k] = (pos_b[v] - pos_a[u] + offset) * span + pos_a[u]
+                    k += 1
+            x, y = x_end, y_end
+    keys_arr.sort()
+    # Keep seeds with a neighbour on their diagonal at most n + 1 words away; merge kept
+    # seeds that overlap or touch.
+    cdef list runs = []
+    cdef int64_t d, p, prev_d = -1, prev_p = 0, next_d, next_p, run_lo = -1, run_hi = -1, run_d = -1
+    cdef bint supported
+    for u in range(count):
+        d = keys[u] // span
+        p = keys[u] - d * span
+        supported = u > 0 and prev_d == d and p - prev_p <= n + 1
+        if not supported and u + 1 < count:
+            next_d = keys[u + 1] // span
+            next_p = keys[u + 1] - next_d * span
+            supported = next_d == d and next_p - p <= n + 1
+        prev_d, prev_p = d, p
+        if not supported:
+            continue
+        if run_lo >= 0 and run_d == d and p <= run_hi + 1:
+            run_hi = p + n - 1
+        else:
+            if run_lo >= 0:
+                runs.append((run_lo, run_hi, run_d))
+            run_lo, run_hi, run_d = p, p + n - 1, d
+    if run_lo >= 0:
+        runs.append((run_lo, run_hi, run_d))
+    runs.sort()
+    return [(lo, hi, lo + dd - offset, hi + dd - offset, 0.0) for lo, hi, dd in runs]

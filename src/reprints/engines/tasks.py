@@ -70,14 +70,19 @@ def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs:
     """
     tokens: Tokens = tokenize(texts)
     mask = boilerplate.boilerplate_mask(tokens, source_keys, frequent, config.boilerplate)
+    align = config.align
+    grams, gram_pos, gram_bounds = align_stage.seed_grams(tokens.hashes, mask, align.seed_ngram,
+                                                          align.max_seed_repeats, tokens.doc_bounds)
     cache: dict[int, align_stage.DocWords] = {}
 
     def words(d: int) -> align_stage.DocWords:
         if d not in cache:
             k = int(np.searchsorted(docs, d))
             lo, hi = tokens.doc_bounds[k], tokens.doc_bounds[k + 1]
-            cache[d] = align_stage.DocWords(tokens.hashes[lo:hi], tokens.begins[lo:hi], tokens.ends[lo:hi],
-                                            mask[lo:hi], tokens.stems[lo:hi], tokens.sentence_end[lo:hi])
+            cache[d] = w = align_stage.DocWords(tokens.hashes[lo:hi], tokens.begins[lo:hi], tokens.ends[lo:hi],
+                                                mask[lo:hi], tokens.stems[lo:hi], tokens.sentence_end[lo:hi])
+            g0, g1 = gram_bounds[k], gram_bounds[k + 1]
+            w.set_seed_grams(align.seed_ngram, align.max_seed_repeats, grams[g0:g1], gram_pos[g0:g1])
         return cache[d]
 
     rows = []

@@ -54,7 +54,7 @@ class DocWords:
             sentence_end = np.zeros(len(hashes), dtype=bool)
             sentence_end[-1:] = True
         self.sentence_end = sentence_end
-        self._seeds: dict[tuple[int, int], dict[int, list[int]]] = {}
+        self._seeds: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._sentences: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
@@ -62,25 +62,18 @@ class DocWords:
         mask = np.zeros(len(tokens.hashes), dtype=bool) if masked is None else masked
         return cls(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems, tokens.sentence_end)
 
-    def seed_index(self, n: int, max_repeats: int) -> dict[int, list[int]]:
-        """n-gram hash → start words, for n-grams occurring at most ``max_repeats`` times.
-
-        Built once per document and reused for every pair it is aligned in. A dict, because
-        intersecting two of them is a set operation in C, and documents share few n-grams.
-        """
+    def seed_grams(self, n: int, max_repeats: int) -> tuple[np.ndarray, np.ndarray]:
+        """The n-grams that can seed a match, sorted by hash, and where each starts (see
+        `seed_grams`). Built once per document and reused for every pair it is aligned in."""
         key = (n, max_repeats)
         if key not in self._seeds:
-            pos, grams = ngram_hashes(self.hashes, n, ~self.masked)
-            order = np.argsort(grams, kind="stable")
-            values, first, count = np.unique(grams[order], return_index=True, return_counts=True)
-            positions = pos[order].tolist()
-            single = count == 1
-            index = dict(zip(values[single].tolist(), ([p] for p in pos[order][first[single]].tolist())))
-            for v, f, c in zip(values.tolist(), first.tolist(), count.tolist()):
-                if 1 < c <= max_repeats:
-                    index[v] = positions[f : f + c]
-            self._seeds[key] = index
+            grams, pos, _ = seed_grams(self.hashes, self.masked, n, max_repeats)
+            self._seeds[key] = (grams, pos)
         return self._seeds[key]
+
+    def set_seed_grams(self, n: int, max_repeats: int, grams: np.ndarray, pos: np.ndarray) -> None:
+        """Seed n-grams worked out for a whole batch at once (`seed_grams` with ``token_doc``)."""
+        self._seeds[(n, max_repeats)] = (grams, pos)
 
     def sentence_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """First and last word of every sentence."""
@@ -100,6 +93,31 @@ class DocWords:
             sent, stems = unique_pairs(sentence[keep], self.stems[keep])
             self._sentences = (first, last, sent, stems)
         return self._sentences
+
+
+def seed_grams(hashes: np.ndarray, masked: np.ndarray, n: int, max_repeats: int,
+               doc_bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The n-grams of unmasked words occurring at most ``max_repeats`` times in their
+    document, sorted by document, then hash, then position: (hashes, start word within the
+    document, per-document bounds into both). ``doc_bounds`` splits a batch of documents as
+    in `Tokens` (one document if not given)."""
+    if doc_bounds is None:
+        doc_bounds = np.array([0, len(hashes)], dtype=np.int64)
+    n_docs = len(doc_bounds) - 1
+    token_doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(doc_bounds))
+    starts, grams = ngram_hashes(hashes, n, ~masked, token_doc)
+    doc = token_doc[starts]
+    order = np.lexsort((grams, doc))
+    grams, doc, starts = grams[order], doc[order], starts[order]
+    pos = starts - doc_bounds[doc]
+    new = np.ones(len(grams), dtype=bool)
+    new[1:] = (grams[1:] != grams[:-1]) | (doc[1:] != doc[:-1])
+    segment = np.flatnonzero(new)
+    counts = np.diff(np.append(segment, len(grams)))
+    keep = np.repeat(counts <= max_repeats, counts)
+    grams, pos, doc = grams[keep], pos[keep], doc[keep]
+    bounds = np.searchsorted(doc, np.arange(n_docs + 1), side="left")
+    return grams, pos.astype(np.int64), bounds
 
 
 @dataclass(frozen=True)
@@ -122,54 +140,25 @@ class PassageMatch:
 
 # --- word seeds -------------------------------------------------------------------------
 
-def _word_seeds(a: DocWords, b: DocWords, config: AlignConfig, min_seeds: int) -> tuple[list[int], list[int]]:
-    """Positions (i in A, j in B) where the same n-gram starts; empty if too few to matter."""
-    index_a = a.seed_index(config.seed_ngram, config.max_seed_repeats)
-    index_b = b.seed_index(config.seed_ngram, config.max_seed_repeats)
-    common = index_a.keys() & index_b.keys()
-    if len(common) < min_seeds:
-        return [], []
-    i: list[int] = []
-    j: list[int] = []
-    for g in common:
-        pa, pb = index_a[g], index_b[g]
-        if len(pa) == 1 and len(pb) == 1:
-            i.append(pa[0])
-            j.append(pb[0])
-        else:
-            for p in pa:
-                for q in pb:
-                    i.append(p)
-                    j.append(q)
-    return i, j
-
-
 def word_runs(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
-    """Word seeds on chains of matches, merged into runs: maximal stretches of one diagonal
-    (the same offset between A and B) covered by overlapping or adjacent matching n-grams.
+    """Word seeds (the same normalised n-gram starting at word i of A and word j of B) on
+    chains of matches, merged into runs: maximal stretches of one diagonal (the same offset
+    between A and B) covered by overlapping or adjacent matching n-grams.
 
-    A lone matching n-gram ("in Syria's Idlib") is what unrelated text on one topic shares;
-    reuse shows as chains: n+1 consecutive matching words, or n-grams around a substituted
-    word. So a seed is kept only with a neighbour on its diagonal at most n+1 words away.
-    Kept seeds that overlap or touch become one run: a 200-word copy is one run, not 198
-    seeds, and the union of the words covered on each side is unchanged, so everything
-    downstream (gaps, coverage, extents) sees the same words at a fraction of the cost.
+    N-grams repeated more than ``max_seed_repeats`` times in either document do not seed
+    (they would tie every copy to every other), nor do n-grams on boilerplate lines. A lone
+    matching n-gram ("in Syria's Idlib") is what unrelated text on one topic shares; reuse
+    shows as chains: n+1 consecutive matching words, or n-grams around a substituted word.
+    So a seed is kept only with a neighbour on its diagonal at most n+1 words away. Kept
+    seeds that overlap or touch become one run: a 200-word copy is one run, not 198 seeds,
+    and the words covered on each side are unchanged, so everything downstream (gaps,
+    coverage, extents) sees the same words at a fraction of the cost. Pairs sharing fewer
+    distinct n-grams than ``min_words`` needs get no runs. Compiled: `_native.word_runs`.
     """
     n = config.seed_ngram
-    i, j = _word_seeds(a, b, config, -(-config.min_words // n))
-    diagonal = sorted(zip([q - p for p, q in zip(i, j)], i))
-    runs: list[list[int]] = []
-    last = len(diagonal) - 1
-    for k, (d, p) in enumerate(diagonal):
-        if not ((k > 0 and diagonal[k - 1][0] == d and p - diagonal[k - 1][1] <= n + 1)
-                or (k < last and diagonal[k + 1][0] == d and diagonal[k + 1][1] - p <= n + 1)):
-            continue  # a lone seed
-        if runs and runs[-1][2] == d and p <= runs[-1][1] + 1:
-            runs[-1][1] = p + n - 1
-        else:
-            runs.append([p, p + n - 1, d])
-    runs.sort()
-    return [(lo, hi, lo + d, hi + d, 0.0) for lo, hi, d in runs]
+    grams_a, pos_a = a.seed_grams(n, config.max_seed_repeats)
+    grams_b, pos_b = b.seed_grams(n, config.max_seed_repeats)
+    return _native.word_runs(grams_a, pos_a, grams_b, pos_b, n, -(-config.min_words // n))
 
 
 def _run_starts(runs: list[Seed], n: int) -> tuple[np.ndarray, np.ndarray]:
