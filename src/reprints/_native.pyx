@@ -317,3 +317,34 @@ def word_runs(const uint64_t[::1] grams_a, const int64_t[::1] pos_a, const uint6
         runs.append((run_lo, run_hi, run_d))
     runs.sort()
     return [(lo, hi, lo + dd - offset, hi + dd - offset, 0.0) for lo, hi, dd in runs]
+
+
+from libc.stdlib cimport qsort
+
+
+cdef int _compare_u64(const void* x, const void* y) noexcept nogil:
+    cdef uint64_t a = (<const uint64_t*>x)[0], b = (<const uint64_t*>y)[0]
+    return (a > b) - (a < b)
+
+
+def distinct_in_segments(uint64_t[::1] values, const int64_t[::1] bounds):
+    """Sort each segment ``values[bounds[k]:bounds[k+1]]`` in place and drop repeats within
+    it. Returns (the distinct values, segment after segment, and how many each segment has)."""
+    cdef Py_ssize_t n_seg = bounds.shape[0] - 1, k, i, lo, hi, out = 0
+    counts_arr = np.zeros(max(n_seg, 0), dtype=np.int64)
+    cdef int64_t[::1] counts = counts_arr
+    with nogil:
+        for k in range(n_seg):
+            lo, hi = bounds[k], bounds[k + 1]
+            if hi <= lo:
+                continue
+            qsort(&values[lo], hi - lo, sizeof(uint64_t), _compare_u64)
+            values[out] = values[lo]
+            out += 1
+            counts[k] = 1
+            for i in range(lo + 1, hi):
+                if values[i] != values[out - 1]:
+                    values[out] = values[i]
+                    out += 1
+                    counts[k] += 1
+    return np.asarray(values)[:out].copy(), counts_arr

@@ -660,6 +660,12 @@ def _gather_summaries(groups: list[list[Seed]], config: AlignConfig) -> tuple[li
     return others, summaries
 
 
+def _overlap(spans: list[tuple[int, int]], lo: int, hi: int) -> int:
+    """Number of words of ``lo..hi`` inside the union of inclusive word ranges."""
+    inside = [(max(a, lo), min(b, hi)) for a, b in spans if a <= hi and b >= lo]
+    return _union_length(inside) if inside else 0
+
+
 def _one_to_one(seeds: list[Seed], n: int) -> list[Seed]:
     """Within a passage each word maps to one place on the other side.
 
@@ -678,19 +684,18 @@ def _one_to_one(seeds: list[Seed], n: int) -> list[Seed]:
     chains.sort(key=lambda c: -(c[-1][1] - c[0][0]))
     if len(chains) < 2:
         return seeds
-    taken_a: set[int] = set()
-    taken_b: set[int] = set()
+    taken_a: list[tuple[int, int]] = []
+    taken_b: list[tuple[int, int]] = []
     kept: list[Seed] = []
-    for chain in chains:
-        span_a = set(range(min(s[0] for s in chain), max(s[1] for s in chain) + 1))
-        span_b = set(range(min(s[2] for s in chain), max(s[3] for s in chain) + 1))
-        done_a = 2 * len(span_a & taken_a) > len(span_a)
-        done_b = 2 * len(span_b & taken_b) > len(span_b)
+    for chain in chains:  # a chain lies on one diagonal: its first seed starts it, its last ends it
+        lo_a, hi_a, lo_b, hi_b = chain[0][0], chain[-1][1], chain[0][2], chain[-1][3]
+        done_a = 2 * _overlap(taken_a, lo_a, hi_a) > hi_a - lo_a + 1
+        done_b = 2 * _overlap(taken_b, lo_b, hi_b) > hi_b - lo_b + 1
         if done_a != done_b:  # mapped already on one side only: a second rendering
             continue
         kept.extend(chain)
-        taken_a |= span_a
-        taken_b |= span_b
+        taken_a.append((lo_a, hi_a))
+        taken_b.append((lo_b, hi_b))
     for s in seeds:
         if not s[4]:
             continue

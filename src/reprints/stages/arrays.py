@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from reprints import _native
+
 
 def unique_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (first, second) pairs, sorted by first then second."""
+    """Distinct (first, second) pairs, sorted by first then second; ``first`` holds
+    non-negative integers (documents, sentences), ``second`` 64-bit keys or non-negative
+    integers."""
     if len(first) == 0:
         return first, second
-    order = np.lexsort((second, first))
-    a, b = first[order], second[order]
-    keep = np.ones(len(a), dtype=bool)
-    keep[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return a[keep], b[keep]
+    if np.any(first[1:] < first[:-1]):
+        order = np.argsort(first, kind="stable")
+        first, second = first[order], second[order]
+    starts = segment_starts(first)
+    bounds = np.append(starts, len(first)).astype(np.int64)
+    unsigned = second.dtype == np.uint64
+    if not unsigned and len(second) and second.min() < 0:
+        raise ValueError("unique_pairs: negative second values")
+    values, counts = _native.distinct_in_segments(np.array(second, dtype=np.uint64), bounds)
+    return np.repeat(first[starts], counts), values if unsigned else values.astype(second.dtype)
 
 
 def sorted_isin(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
