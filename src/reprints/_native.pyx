@@ -348,3 +348,104 @@ def distinct_in_segments(uint64_t[::1] values, const int64_t[::1] bounds):
                     out += 1
                     counts[k] += 1
     return np.asarray(values)[:out].copy(), counts_arr
+
+
+from libc.math cimport log, sqrt
+
+
+def sentence_similarity(const uint64_t[::1] stems_a, const int64_t[::1] sent_a, Py_ssize_t na,
+                        const uint64_t[::1] stems_b, const int64_t[::1] sent_b, Py_ssize_t nb,
+                        Py_ssize_t min_shared):
+    """Weighted cosine and Dice of the stems of every sentence pair of A and B sharing at
+    least ``min_shared`` stems (see ``align.sentence_pairs``).
+
+    ``stems_x``/``sent_x``: a document's distinct (sentence, stem) pairs sorted by stem, and
+    ``nx`` its number of sentences. A stem weighs log(sentences / sentences holding it), over
+    both documents; stems in more than a quarter of the sentences (and at least 3) weigh
+    nothing. Returns (x, y, cosine, dice, shared) ordered by sentence of A, then of B, or
+    None where no sentence pair shares a stem of any weight.
+    """
+    cdef Py_ssize_t n_sent = na + nb
+    cdef double cutoff = max(2.0, 0.25 * n_sent)
+    cdef Py_ssize_t la = stems_a.shape[0], lb = stems_b.shape[0]
+    norm_a_arr = np.zeros(na, dtype=np.float64)
+    norm_b_arr = np.zeros(nb, dtype=np.float64)
+    size_a_arr = np.zeros(na, dtype=np.int64)
+    size_b_arr = np.zeros(nb, dtype=np.int64)
+    dot_arr = np.zeros(na * nb, dtype=np.float64)
+    shared_arr = np.zeros(na * nb, dtype=np.int64)
+    cdef double[::1] norm_a = norm_a_arr, norm_b = norm_b_arr, dot = dot_arr
+    cdef int64_t[::1] size_a = size_a_arr, size_b = size_b_arr, shared = shared_arr
+    cdef Py_ssize_t x = 0, y = 0, x_end, y_end, u, v, ca, cb
+    cdef uint64_t g
+    cdef double w, w2
+    with nogil:
+        while x < la or y < lb:
+            if y >= lb or (x < la and stems_a[x] < stems_b[y]):
+                g = stems_a[x]
+            else:
+                g = stems_b[y]
+            x_end = x
+            while x_end < la and stems_a[x_end] == g:
+                x_end += 1
+            y_end = y
+            while y_end < lb and stems_b[y_end] == g:
+                y_end += 1
+            ca, cb = x_end - x, y_end - y
+            if ca + cb <= cutoff and ca + cb < n_sent:
+                w = log(<double>n_sent / (ca + cb))
+                w2 = w * w
+                for u in range(x, x_end):
+                    norm_a[sent_a[u]] += w2
+                    size_a[sent_a[u]] += 1
+                for v in range(y, y_end):
+                    norm_b[sent_b[v]] += w2
+                    size_b[sent_b[v]] += 1
+                for u in range(x, x_end):
+                    for v in range(y, y_end):
+                        dot[sent_a[u] * nb + sent_b[v]] += w2
+                        shared[sent_a[u] * nb + sent_b[v]] += 1
+            x, y = x_end, y_end
+    if not shared_arr.any():
+        return None  # no sentence pair shares a weighed stem
+    cand = np.flatnonzero(shared_arr >= max(1, min_shared))
+    xs, ys = cand // nb, cand % nb
+    cosine = dot_arr[cand] / np.maximum(np.sqrt(norm_a_arr[xs]) * np.sqrt(norm_b_arr[ys]), 1e-12)
+    dice = 2 * shared_arr[cand] / (size_a_arr[xs] + size_b_arr[ys])
+    return xs, ys, cosine, dice, shared_arr[cand]
+
+
+cdef struct KeyValue:
+    uint64_t key
+    int64_t value
+
+
+cdef int _compare_key_value(const void* x, const void* y) noexcept nogil:
+    cdef const KeyValue* a = <const KeyValue*>x
+    cdef const KeyValue* b = <const KeyValue*>y
+    if a.key != b.key:
+        return (a.key > b.key) - (a.key < b.key)
+    return (a.value > b.value) - (a.value < b.value)
+
+
+def sort_in_segments(uint64_t[::1] keys, int64_t[::1] values, const int64_t[::1] bounds):
+    """Sort (key, value) pairs by key, then value, within each segment
+    ``[bounds[k], bounds[k+1])``, in place."""
+    cdef Py_ssize_t n = keys.shape[0], i, k, lo, hi
+    cdef KeyValue* buf
+    pairs_arr = np.empty(n * 2, dtype=np.int64)  # room for n KeyValue records
+    cdef int64_t[::1] raw = pairs_arr
+    if n == 0:
+        return
+    buf = <KeyValue*>&raw[0]
+    with nogil:
+        for i in range(n):
+            buf[i].key = keys[i]
+            buf[i].value = values[i]
+        for k in range(bounds.shape[0] - 1):
+            lo, hi = bounds[k], bounds[k + 1]
+            if hi - lo > 1:
+                qsort(&buf[lo], hi - lo, sizeof(KeyValue), _compare_key_value)
+        for i in range(n):
+            keys[i] = buf[i].key
+            values[i] = buf[i].value

@@ -73,6 +73,8 @@ def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs:
     align = config.align
     grams, gram_pos, gram_bounds = align_stage.seed_grams(tokens.hashes, mask, align.seed_ngram,
                                                           align.max_seed_repeats, tokens.doc_bounds)
+    first, last, first_bounds, sent, stems, pair_bounds = align_stage.sentence_stems(
+        tokens.stems, tokens.sentence_end, mask, tokens.doc_bounds)
     cache: dict[int, align_stage.DocWords] = {}
 
     def words(d: int) -> align_stage.DocWords:
@@ -83,6 +85,8 @@ def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs:
                                                 mask[lo:hi], tokens.stems[lo:hi], tokens.sentence_end[lo:hi])
             g0, g1 = gram_bounds[k], gram_bounds[k + 1]
             w.set_seed_grams(align.seed_ngram, align.max_seed_repeats, grams[g0:g1], gram_pos[g0:g1])
+            s0, s1, p0, p1 = first_bounds[k], first_bounds[k + 1], pair_bounds[k], pair_bounds[k + 1]
+            w.set_sentence_stems(first[s0:s1], last[s0:s1], sent[p0:p1], stems[p0:p1])
         return cache[d]
 
     rows = []

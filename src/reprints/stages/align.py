@@ -82,17 +82,50 @@ class DocWords:
 
     def sentence_stems(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """First and last word of every sentence, and the distinct (sentence, stem) pairs of
-        the unmasked words; worked out once per document."""
+        the unmasked words, sorted by stem (see `sentence_stems`); worked out once per document."""
         if self._sentences is None:
-            last = np.flatnonzero(self.sentence_end)
-            if len(last) == 0 or last[-1] != len(self.hashes) - 1:
-                last = np.append(last, len(self.hashes) - 1)
-            first = np.concatenate([[0], last[:-1] + 1])
-            sentence = np.repeat(np.arange(len(first)), last - first + 1)
-            keep = ~self.masked
-            sent, stems = unique_pairs(sentence[keep], self.stems[keep])
+            first, last, first_bounds, sent, stems, pair_bounds = sentence_stems(
+                self.stems, self.sentence_end, self.masked, np.array([0, len(self.hashes)], dtype=np.int64))
             self._sentences = (first, last, sent, stems)
         return self._sentences
+
+    def set_sentence_stems(self, first: np.ndarray, last: np.ndarray, sent: np.ndarray, stems: np.ndarray) -> None:
+        """Sentence stems worked out for a whole batch at once (`sentence_stems`)."""
+        self._sentences = (first, last, sent, stems)
+
+
+def sentence_stems(stems: np.ndarray, sentence_end: np.ndarray, masked: np.ndarray, doc_bounds: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sentences of a batch of documents and the stems in them: per document, the first and
+    last word of each sentence (``first[first_bounds[d]:first_bounds[d+1]]``, likewise
+    ``last``; words and sentences numbered within the document), and its distinct (sentence,
+    stem) pairs of unmasked words sorted by stem, then sentence (``sent``/``stems``, split by
+    ``pair_bounds``). A document's last word always ends a sentence."""
+    n_docs = len(doc_bounds) - 1
+    n = len(stems)
+    sizes = np.diff(doc_bounds)
+    token_doc = np.repeat(np.arange(n_docs, dtype=np.int64), sizes)
+    ends = sentence_end.copy()
+    ends[doc_bounds[1:][sizes > 0] - 1] = True
+    last_global = np.flatnonzero(ends)
+    first_global = np.concatenate([[0], last_global[:-1] + 1]).astype(np.int64)[: len(last_global)]
+    sentence_doc = token_doc[last_global]
+    first_bounds = np.searchsorted(sentence_doc, np.arange(n_docs + 1), side="left")
+    offset = doc_bounds[sentence_doc]
+    first, last = first_global - offset, last_global - offset
+    sentence = np.cumsum(np.concatenate([[0], ends[:-1]])).astype(np.int64) if n else np.zeros(0, np.int64)
+    local = sentence - first_bounds[token_doc]
+    keep = ~masked
+    keys, values, doc = stems[keep].copy(), local[keep], token_doc[keep]
+    pair_bounds = np.searchsorted(doc, np.arange(n_docs + 1), side="left")
+    _native.sort_in_segments(keys, values, pair_bounds)
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = (keys[1:] != keys[:-1]) | (values[1:] != values[:-1])
+    inner = pair_bounds[1:-1]
+    new[inner[inner < len(keys)]] = True
+    keys, values, doc = keys[new], values[new], doc[new]
+    pair_bounds = np.searchsorted(doc, np.arange(n_docs + 1), side="left")
+    return first, last, first_bounds, values, keys, pair_bounds
 
 
 def seed_grams(hashes: np.ndarray, masked: np.ndarray, n: int, max_repeats: int,
@@ -107,17 +140,19 @@ def seed_grams(hashes: np.ndarray, masked: np.ndarray, n: int, max_repeats: int,
     token_doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(doc_bounds))
     starts, grams = ngram_hashes(hashes, n, ~masked, token_doc)
     doc = token_doc[starts]
-    order = np.lexsort((grams, doc))
-    grams, doc, starts = grams[order], doc[order], starts[order]
-    pos = starts - doc_bounds[doc]
+    pos = (starts - doc_bounds[doc]).astype(np.int64)
+    bounds = np.searchsorted(doc, np.arange(n_docs + 1), side="left")
+    _native.sort_in_segments(grams, pos, bounds)
     new = np.ones(len(grams), dtype=bool)
-    new[1:] = (grams[1:] != grams[:-1]) | (doc[1:] != doc[:-1])
+    new[1:] = grams[1:] != grams[:-1]
+    inner = bounds[1:-1]
+    new[inner[inner < len(grams)]] = True  # a document's first n-gram starts a run, whatever it is
     segment = np.flatnonzero(new)
     counts = np.diff(np.append(segment, len(grams)))
     keep = np.repeat(counts <= max_repeats, counts)
     grams, pos, doc = grams[keep], pos[keep], doc[keep]
     bounds = np.searchsorted(doc, np.arange(n_docs + 1), side="left")
-    return grams, pos.astype(np.int64), bounds
+    return grams, pos, bounds
 
 
 @dataclass(frozen=True)
@@ -202,44 +237,12 @@ def sentence_pairs(a: DocWords, b: DocWords, min_shared: int = 1) -> SentencePai
     """
     if len(a.hashes) == 0 or len(b.hashes) == 0:
         return None
-    first_a, last_a, sa, stem_a = a.sentence_stems()
-    first_b, last_b, sb, stem_b = b.sentence_stems()
-    n_sent = len(first_a) + len(first_b)
-    vocab, inverse = np.unique(np.concatenate([stem_a, stem_b]), return_inverse=True)
-    sent_freq = np.bincount(inverse, minlength=len(vocab))
-    weight = np.log(n_sent / sent_freq)
-    weight[sent_freq > max(2, 0.25 * n_sent)] = 0.0
-    ia, ib = inverse[: len(stem_a)], inverse[len(stem_a):]
-    wa, wb = weight[ia], weight[ib]
-    keep_a, keep_b = wa > 0, wb > 0
-    sa, ia, wa = sa[keep_a], ia[keep_a], wa[keep_a]
-    sb, ib, wb = sb[keep_b], ib[keep_b], wb[keep_b]
-    na, nb = len(first_a), len(first_b)
-    norm_a = np.sqrt(np.bincount(sa, weights=wa * wa, minlength=na))
-    norm_b = np.sqrt(np.bincount(sb, weights=wb * wb, minlength=nb))
-    size_a = np.bincount(sa, minlength=na)
-    size_b = np.bincount(sb, minlength=nb)
-
-    # Join on stem: every (sentence in A, sentence in B) pair sharing a stem.
-    order_b = np.argsort(ib, kind="stable")
-    ib_sorted, sb_sorted = ib[order_b], sb[order_b]
-    lo = np.searchsorted(ib_sorted, ia, side="left")
-    hi = np.searchsorted(ib_sorted, ia, side="right")
-    counts = hi - lo
-    if counts.sum() == 0:
+    first_a, last_a, sent_a, stems_a = a.sentence_stems()
+    first_b, last_b, sent_b, stems_b = b.sentence_stems()
+    found = _native.sentence_similarity(stems_a, sent_a, len(first_a), stems_b, sent_b, len(first_b), min_shared)
+    if found is None:
         return None
-    rep = np.repeat(np.arange(len(ia)), counts)
-    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    pair_a = sa[rep]
-    pair_b = sb_sorted[lo[rep] + within]
-    key = pair_a * nb + pair_b
-    dot = np.bincount(key, weights=wa[rep] ** 2, minlength=na * nb)
-    shared = np.bincount(key, minlength=na * nb)
-    cand = np.flatnonzero(shared >= max(1, min_shared))
-    x, y = cand // nb, cand % nb
-    cosine = dot[cand] / np.maximum(norm_a[x] * norm_b[y], 1e-12)
-    dice = 2 * shared[cand] / (size_a[x] + size_b[y])
-    return SentencePairs(first_a, last_a, first_b, last_b, x, y, cosine, dice, shared[cand])
+    return SentencePairs(first_a, last_a, first_b, last_b, *found)
 
 
 def sentence_seeds(a: DocWords, b: DocWords, config: AlignConfig,
