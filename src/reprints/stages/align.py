@@ -311,31 +311,39 @@ def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: Doc
 # loop beats the per-call cost of numpy several times over.
 
 def _split_by_gaps(members: list[int], seeds: list[Seed], side: int, limit: int,
-                   sentence_limit: int | None = None, n: int = 1) -> list[list[int]]:
+                   sentence_limit: int | None = None, n: int = 1) -> tuple[list[list[int]], list[tuple[int, int, int]]]:
     """Split seeds (sorted along one document) wherever more than ``limit`` words are unseeded
     (``sentence_limit`` where the seed reaching furthest before the gap, or the first after
     it, is a sentence seed). Of seeds reaching equally far, the one whose last n-gram starts
     last counts (a word run's last n-gram starts ``n - 1`` words before its end), a sentence
-    seed on a tie."""
+    seed on a tie. Returns the parts and, per part, its first and last word along that
+    document and the number of words its seeds cover there."""
     lo_at, hi_at = 2 * side, 2 * side + 1
     wide = limit if sentence_limit is None else sentence_limit
     ordered = sorted(members, key=lambda m: seeds[m][lo_at])
-    parts, start = [], 0
-
-    def holder(seed: Seed) -> tuple[int, int, bool]:
-        is_sentence = seed[4] > 0
-        return seed[hi_at], seed[lo_at] if is_sentence else seed[hi_at] - n + 1, is_sentence
-
-    held = holder(seeds[ordered[0]])
+    parts, extents, start = [], [], 0
+    seed = seeds[ordered[0]]
+    first, reach = seed[lo_at], seed[hi_at]
+    covered = reach - first + 1
+    # The seed holding the reach: (where its last n-gram starts, whether it is a sentence).
+    held = (seed[lo_at], True) if seed[4] > 0 else (reach - n + 1, False)
     for k in range(1, len(ordered)):
         seed = seeds[ordered[k]]
-        if seed[lo_at] - held[0] - 1 > (wide if (seed[4] > 0 or held[2]) else limit):
+        lo, hi = seed[lo_at], seed[hi_at]
+        is_sentence = seed[4] > 0
+        if lo - reach - 1 > (wide if (is_sentence or held[1]) else limit):
             parts.append(ordered[start:k])
-            start = k
-        if seed[hi_at] >= held[0]:
-            held = max(held, holder(seed))
+            extents.append((first, reach, covered))
+            start, first, covered = k, lo, 0
+        if hi > reach:
+            covered += hi - max(lo, reach + 1) + 1
+            reach = hi
+            held = (lo, True) if is_sentence else (hi - n + 1, False)
+        elif hi == reach and sentence_limit is not None:
+            held = max(held, (lo, True) if is_sentence else (hi - n + 1, False))
     parts.append(ordered[start:])
-    return parts
+    extents.append((first, reach, covered))
+    return parts, extents
 
 
 def group_seeds(seeds: list[Seed], config: AlignConfig, min_cover: int = 0) -> list[list[int]]:
@@ -349,16 +357,16 @@ def group_seeds(seeds: list[Seed], config: AlignConfig, min_cover: int = 0) -> l
     done: list[list[int]] = []
     while pending:
         members = pending.pop()
-        if min_cover and min(_covered([seeds[m] for m in members], 0),
-                             _covered([seeds[m] for m in members], 1)) < min_cover:
-            continue
-        parts = _split_by_gaps(members, seeds, 0, config.max_gap, config.max_sentence_gap, config.seed_ngram)
-        if len(parts) == 1:
-            parts = _split_by_gaps(members, seeds, 1, config.max_gap, config.max_sentence_gap, config.seed_ngram)
-            if len(parts) == 1:
-                done.append(members)
-                continue
-        pending.extend(parts)
+        for side in (0, 1):
+            parts, extents = _split_by_gaps(members, seeds, side, config.max_gap, config.max_sentence_gap,
+                                            config.seed_ngram)
+            if len(parts) > 1:
+                pending.extend(p for p, e in zip(parts, extents) if e[2] >= min_cover)
+                break
+            if extents[0][2] < min_cover:
+                break
+        else:
+            done.append(members)
     return done
 
 
@@ -370,12 +378,11 @@ def _trim_ends(members: list[int], seeds: list[Seed], side: int, keep_sentences:
     run is a chance match next to the passage ("…Putin said. [18 new words] in Syria's
     Idlib"), not part of it; with ``keep_sentences``, an end run holding a sentence seed is kept.
     """
-    runs = _split_by_gaps(members, seeds, side, 1)
+    runs, extents = _split_by_gaps(members, seeds, side, 1)
     if len(runs) < 2:
         return runs[0]
-    lo_at, hi_at = 2 * side, 2 * side + 1
-    first = [min(seeds[m][lo_at] for m in r) for r in runs]
-    last = [max(seeds[m][hi_at] for m in r) + 1 for r in runs]  # run extents, half-open
+    first = [e[0] for e in extents]
+    last = [e[1] + 1 for e in extents]  # run extents, half-open
     lo, hi = 0, len(runs)
     while hi - lo >= 2:
         size_lo, size_hi = last[lo] - first[lo], last[hi - 1] - first[hi - 1]
