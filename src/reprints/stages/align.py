@@ -277,10 +277,9 @@ def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: Doc
     sent_a = np.searchsorted(first_a, wi, side="right") - 1
     sent_b = np.searchsorted(first_b, wj, side="right") - 1
     # Sentence pairs that word matches link (a chance shared 3-gram does not count).
-    links: dict[tuple[int, int], int] = {}
-    for key in zip(sent_a.tolist(), sent_b.tolist()):
-        links[key] = links.get(key, 0) + 1
-    both = {key for key, count in links.items() if count >= 3}
+    width = len(first_b)
+    linked, count = np.unique(sent_a * width + sent_b, return_counts=True)
+    both = set(linked[count >= 3].tolist())
     reach = config.max_gap
 
     def spread(keys: np.ndarray, pos: np.ndarray) -> dict[int, tuple[int, int]]:
@@ -294,12 +293,13 @@ def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: Doc
     b_of_a = spread(sent_a, wj)  # per sentence of A: range of B positions its word seeds reach
     a_of_b = spread(sent_b, wi)
     primary, secondary = [], []
-    for seed in candidates:
-        sa = int(np.searchsorted(first_a, seed[0], side="right") - 1)
-        sb = int(np.searchsorted(first_b, seed[2], side="right") - 1)
+    starts = np.array([(seed[0], seed[2]) for seed in candidates], dtype=np.int64)
+    sentences_a = (np.searchsorted(first_a, starts[:, 0], side="right") - 1).tolist()
+    sentences_b = (np.searchsorted(first_b, starts[:, 1], side="right") - 1).tolist()
+    for seed, sa, sb in zip(candidates, sentences_a, sentences_b):
         far_b = sa in b_of_a and (b_of_a[sa][0] > seed[3] + reach or b_of_a[sa][1] < seed[2] - reach)
         far_a = sb in a_of_b and (a_of_b[sb][0] > seed[1] + reach or a_of_b[sb][1] < seed[0] - reach)
-        if (far_a or far_b) and (sa, sb) not in both:
+        if (far_a or far_b) and sa * width + sb not in both:
             secondary.append(seed)
         else:
             primary.append(seed)
@@ -706,19 +706,18 @@ def _one_to_one(seeds: list[Seed], n: int) -> list[Seed]:
         kept.extend(chain)
         taken_a.append((lo_a, hi_a))
         taken_b.append((lo_b, hi_b))
+    runs = [(w[0], w[1] - n + 1, w[2] - w[0]) for w in kept]  # first and last n-gram start, shift
     for s in seeds:
         if not s[4]:
             continue
         # A sentence seed whose word matches (the n-grams of the runs that start inside it)
         # mostly lead elsewhere in B is a second rendering too.
         inside = consistent = 0
-        for w in kept:
-            if w[4]:
+        for first, last, shift in runs:
+            if first > s[1] or last < s[0]:
                 continue
-            shift = w[2] - w[0]
-            last = w[1] - n + 1
-            inside += max(0, min(last, s[1]) - max(w[0], s[0]) + 1)
-            consistent += max(0, min(last, s[1], s[3] - shift) - max(w[0], s[0], s[2] - shift) + 1)
+            inside += min(last, s[1]) - max(first, s[0]) + 1
+            consistent += max(0, min(last, s[1], s[3] - shift) - max(first, s[0], s[2] - shift) + 1)
         if 2 * consistent >= inside:
             kept.append(s)
     return kept
