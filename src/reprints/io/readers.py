@@ -239,7 +239,7 @@ def _raw_items(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]:
 def _repair_surrogates(doc: Document) -> None:
     """Lone UTF-16 surrogates (JSON "\\ud83d", half an emoji) cannot be written as UTF-8;
     each becomes U+FFFD, one code point for one, so offsets are unchanged."""
-    if _SURROGATE.search(doc.text):
+    if not doc.text.isascii() and _SURROGATE.search(doc.text):
         doc.text = _SURROGATE.sub("\ufffd", doc.text)
         note = "lone UTF-16 surrogates replaced by U+FFFD"
         doc.warning = f"{doc.warning}; {note}" if doc.warning else note
