@@ -1,0 +1,133 @@
+"""The compiled inner loops (reprints._native) against plain-Python references."""
+
+from __future__ import annotations
+
+import difflib
+import random
+import unicodedata
+
+import numpy as np
+import pytest
+
+from reprints import _native
+from reprints.config import AlignConfig
+from reprints.stages import align
+from reprints.stages.arrays import unique_pairs
+from reprints.stages.normalise import STEM_CHARS, tokenize
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_matching_ratio_is_difflibs(seed):
+    rng = random.Random(seed)
+    for _ in range(500):
+        k = rng.randint(1, 6)
+        a = [rng.randint(0, k) for _ in range(rng.randint(0, 40))]
+        b = [rng.randint(0, k) for _ in range(rng.randint(0, 40))]
+        want = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+        got = _native.matching_ratio(np.array(a, dtype=np.uint64), np.array(b, dtype=np.uint64))
+        assert got == pytest.approx(want, abs=1e-12), (a, b)
+
+
+def _reference_words(text: str) -> list[tuple[int, int, bool]]:
+    """(begin, end, numeric) of each maximal run of letters, digits and combining marks."""
+    out, begin = [], None
+    for k, ch in enumerate(text + " "):
+        is_word = ch.isalnum() or unicodedata.category(ch)[0] == "M"
+        if is_word and begin is None:
+            begin = k
+        elif not is_word and begin is not None:
+            out.append((begin, k, any("0" <= c <= "9" for c in text[begin:k])))
+            begin = None
+    return out
+
+
+def _reference_sentence_ends(text: str, spans: list[tuple[int, int, bool]]) -> list[bool]:
+    ends = []
+    for (_, end, _), nxt in zip(spans, spans[1:] + [None]):
+        gap = text[end:nxt[0]] if nxt else ""
+        ends.append(nxt is None or any(c in ".!?;\u3002\uff01\uff1f\u0964" for c in gap) or gap.count("\n") >= 2)
+    return ends
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_tokeniser_spans_and_sentences_match_a_character_by_character_reference(seed):
+    rng = random.Random(seed)
+    alphabet = list("abc XYZ.!?;\n\n 12,3.5 éÉe\u0301İıß\u3002中文\uff01\u0964\U0001D400\U0001F600-–'’")
+    for _ in range(300):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(rng.randint(1, 4))]
+        tokens = tokenize(texts)
+        for d, text in enumerate(texts):
+            lo, hi = tokens.doc_bounds[d], tokens.doc_bounds[d + 1]
+            spans = _reference_words(text)
+            assert list(zip(tokens.begins[lo:hi].tolist(), tokens.ends[lo:hi].tolist(),
+                            tokens.numeric[lo:hi].tolist())) == spans, text
+            assert tokens.sentence_end[lo:hi].tolist() == _reference_sentence_ends(text, spans), text
+
+
+def test_folded_hash_and_stem():
+    t = tokenize(["Résumé RESUME resume Resumes governing government"])
+    h, s = t.hashes.tolist(), t.stems.tolist()
+    assert h[0] == h[1] == h[2] != h[3]  # case and accents folded; a longer word differs
+    assert s[0] == s[3]  # same first STEM_CHARS folded letters
+    assert STEM_CHARS == 5 and s[4] == s[5]  # "gover"
+
+
+def test_distinct_in_segments_and_unique_pairs():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(0, 300))
+        first = rng.integers(0, 7, n)
+        second = rng.integers(0, 9, n).astype(np.uint64)
+        a, b = unique_pairs(first, second)
+        assert list(zip(a.tolist(), b.tolist())) == sorted(set(zip(first.tolist(), second.tolist())))
+
+
+def test_sort_in_segments():
+    keys = np.array([5, 3, 3, 9, 1, 1, 0], dtype=np.uint64)
+    values = np.array([0, 2, 1, 7, 4, 3, 8], dtype=np.int64)
+    _native.sort_in_segments(keys, values, np.array([0, 4, 6, 7], dtype=np.int64))
+    assert keys.tolist() == [3, 3, 5, 9, 1, 1, 0]
+    assert values.tolist() == [1, 2, 0, 7, 3, 4, 8]
+
+
+def _reference_runs(a: align.DocWords, b: align.DocWords, config: AlignConfig) -> list[tuple]:
+    """Word runs from first principles: every matching n-gram, kept with a neighbour on its
+    diagonal at most n + 1 words away, overlapping or touching ones merged."""
+    n = config.seed_ngram
+    grams_a, pos_a = a.seed_grams(n, config.max_seed_repeats)
+    grams_b, pos_b = b.seed_grams(n, config.max_seed_repeats)
+    at_b: dict[int, list[int]] = {}
+    for g, q in zip(grams_b.tolist(), pos_b.tolist()):
+        at_b.setdefault(g, []).append(q)
+    if len(set(grams_a.tolist()) & set(at_b)) < -(-config.min_words // n):
+        return []
+    seeds = {(p, q) for g, p in zip(grams_a.tolist(), pos_a.tolist()) for q in at_b.get(g, [])}
+    kept = sorted((p, q) for p, q in seeds
+                  if any((p + k, q + k) in seeds or (p - k, q - k) in seeds for k in range(1, n + 2)))
+    runs: list[list[int]] = []
+    for p, q in sorted(kept, key=lambda s: (s[1] - s[0], s[0])):
+        if runs and runs[-1][2] == q - p and p <= runs[-1][1] + 1:
+            runs[-1][1] = p + n - 1
+        else:
+            runs.append([p, p + n - 1, q - p])
+    return sorted((lo, hi, lo + d, hi + d, 0.0) for lo, hi, d in runs)
+
+
+def test_word_runs_match_the_reference():
+    rng = random.Random(11)
+    vocab = [f"w{k}" for k in range(12)]
+    config = AlignConfig(min_words=6)
+    for _ in range(300):
+        base = [rng.choice(vocab) for _ in range(rng.randint(0, 60))]
+        other = list(base)
+        for _ in range(rng.randint(0, 15)):  # edits: substitutions, insertions, deletions
+            k = rng.randrange(len(other) + 1)
+            op = rng.random()
+            if op < 0.4 and k < len(other):
+                other[k] = rng.choice(vocab)
+            elif op < 0.7:
+                other.insert(k, rng.choice(vocab))
+            elif k < len(other):
+                del other[k]
+        a, b = align.doc_words(" ".join(base)), align.doc_words(" ".join(other))
+        assert align.word_runs(a, b, config) == _reference_runs(a, b, config)
