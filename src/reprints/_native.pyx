@@ -232,6 +232,14 @@ def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
     return 2.0 * matched / (la + lb)
 
 
+cdef inline Py_ssize_t _run_end(const uint64_t[::1] values, Py_ssize_t start) noexcept nogil:
+    """End of the run of values equal to ``values[start]`` in a sorted array."""
+    cdef Py_ssize_t end = start + 1
+    while end < values.shape[0] and values[end] == values[start]:
+        end += 1
+    return end
+
+
 def word_runs(const uint64_t[::1] grams_a, const int64_t[::1] pos_a, const uint64_t[::1] grams_b,
               const int64_t[::1] pos_b, Py_ssize_t n, Py_ssize_t min_common):
     """Word seeds of two documents merged into runs along diagonals (see ``align.word_runs``).
@@ -241,55 +249,39 @@ def word_runs(const uint64_t[::1] grams_a, const int64_t[::1] pos_a, const uint6
     runs when fewer than ``min_common`` distinct n-grams are shared.
     """
     cdef Py_ssize_t na = grams_a.shape[0], nb = grams_b.shape[0]
-    cdef Py_ssize_t x = 0, y = 0, x_end, y_end, u, v, common = 0, count = 0
-    cdef uint64_t g
-    # First pass: how many seeds (to size the arrays) and how many distinct shared n-grams.
-    while x < na and y < nb:
-        if grams_a[x] < grams_b[y]:
-            x += 1
-        elif grams_a[x] > grams_b[y]:
-            y += 1
-        else:
-            g = grams_a[x]
-            x_end = x
-            while x_end < na and grams_a[x_end] == g:
-                x_end += 1
-            y_end = y
-            while y_end < nb and grams_b[y_end] == g:
-                y_end += 1
-            common += 1
-            count += (x_end - x) * (y_end - y)
-            x, y = x_end, y_end
-    if common < min_common or count == 0:
-        return []
-    keys_arr = np.empty(count, dtype=np.int64)
-    cdef int64_t[::1] keys = keys_arr
-    cdef int64_t span = (pos_a[na - 1] if na else 0) + 1
-    cdef int64_t offset = 0
+    cdef Py_ssize_t x, y, x_end, y_end, u, v, k = 0, common = 0, count = 0
+    cdef int64_t span = 1, offset
     for u in range(na):
-        if pos_a[u] + 1 > span:
-            span = pos_a[u] + 1
-    offset = span  # diagonals q - p are > -span
-    cdef Py_ssize_t k = 0
-    x = y = 0
-    while x < na and y < nb:
-        if grams_a[x] < grams_b[y]:
-            x += 1
-        elif grams_a[x] > grams_b[y]:
-            y += 1
-        else:
-            g = grams_a[x]
-            x_end = x
-            while x_end < na and grams_a[x_end] == g:
-                x_end += 1
-            y_end = y
-            while y_end < nb and grams_b[y_end] == g:
-                y_end += 1
-            for u in range(x, x_end):
-                for v in range(y, y_end):
-                    keys[k] = (pos_b[v] - pos_a[u] + offset) * span + pos_a[u]
-                    k += 1
-            x, y = x_end, y_end
+        span = max(span, pos_a[u] + 1)
+    offset = span  # diagonals q - p are > -span: (q - p + offset) * span + p orders by diagonal, then p
+    keys_arr = np.empty(0, dtype=np.int64)
+    cdef int64_t[::1] keys = keys_arr
+    # Two merges of the sorted lists: the first counts the seeds (and the distinct shared
+    # n-grams), the second writes them.
+    for fill in range(2):
+        x = y = 0
+        while x < na and y < nb:
+            if grams_a[x] < grams_b[y]:
+                x += 1
+            elif grams_a[x] > grams_b[y]:
+                y += 1
+            else:
+                x_end = _run_end(grams_a, x)
+                y_end = _run_end(grams_b, y)
+                if fill:
+                    for u in range(x, x_end):
+                        for v in range(y, y_end):
+                            keys[k] = (pos_b[v] - pos_a[u] + offset) * span + pos_a[u]
+                            k += 1
+                else:
+                    common += 1
+                    count += (x_end - x) * (y_end - y)
+                x, y = x_end, y_end
+        if not fill:
+            if common < min_common or count == 0:
+                return []
+            keys_arr = np.empty(count, dtype=np.int64)
+            keys = keys_arr
     keys_arr.sort()
     # Keep seeds with a neighbour on their diagonal at most n + 1 words away; merge kept
     # seeds that overlap or touch.
@@ -385,12 +377,8 @@ def sentence_similarity(const uint64_t[::1] stems_a, const int64_t[::1] sent_a, 
                 g = stems_a[x]
             else:
                 g = stems_b[y]
-            x_end = x
-            while x_end < la and stems_a[x_end] == g:
-                x_end += 1
-            y_end = y
-            while y_end < lb and stems_b[y_end] == g:
-                y_end += 1
+            x_end = _run_end(stems_a, x) if x < la and stems_a[x] == g else x
+            y_end = _run_end(stems_b, y) if y < lb and stems_b[y] == g else y
             ca, cb = x_end - x, y_end - y
             if ca + cb <= cutoff and ca + cb < n_sent:
                 w = log(<double>n_sent / (ca + cb))
