@@ -64,7 +64,7 @@ def _state(path: Path) -> dict:
 
 
 def test_killed_add_leaves_index_consistent_and_rerun_completes(tmp_path, wire_rows):
-    rows = _variants(wire_rows, per_story=5)
+    rows = _variants(wire_rows, per_story=10)
     first = _write(tmp_path / "first.jsonl", rows[:40])
     second = _write(tmp_path / "second.jsonl", rows[40:])
 

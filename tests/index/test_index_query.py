@@ -12,7 +12,7 @@ from reprints.config import ScanConfig
 from reprints.index import Index
 from reprints.index.store import _cluster_at
 from reprints.stages import align as align_stage
-from reprints.stages import boilerplate, shingle
+from reprints.stages import boilerplate, formula, shingle
 from reprints.stages.normalise import string_key, tokenize
 
 from test_index_store import _templated_corpus
@@ -29,14 +29,18 @@ def reference_query(index: Index, text: str, source: str | None = None) -> dict:
         _, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
         grams = np.unique(grams)
         n_words = len(tokens.hashes)
-        shared = {}
+        shared, prone = {}, set()
         if len(grams):
             con.register("q", pa.table({"h": pa.array(grams, pa.uint64())}))
-            shared = dict(con.execute(f"""
-                SELECT s.doc, count(*) FROM shingles s JOIN q USING (h)
-                WHERE s.h IN (SELECT h FROM shingles GROUP BY h HAVING count(*) + 1 <= {config.candidates.max_df})
-                GROUP BY s.doc HAVING count(*) >= {config.candidates.min_shared}""").fetchall())
+            rows = con.execute(f"""
+                WITH df AS (SELECT h, count(*) + 1 AS df FROM shingles GROUP BY h)
+                SELECT s.doc, count(*), count(CASE WHEN df.df > {config.candidates.common_df} THEN 1 END)
+                FROM shingles s JOIN q USING (h) JOIN df USING (h)
+                WHERE df.df <= {config.candidates.max_df}
+                GROUP BY s.doc HAVING count(*) >= {config.candidates.min_shared}""").fetchall()
             con.unregister("q")
+            shared = {doc: n for doc, n, _ in rows}
+            prone = {doc for doc, n, common in rows if common >= config.pairs.formula_share * n > 0}
         exact = set()
         if n_words >= config.shingle.ngram:
             fp = int(shingle.document_fingerprints(tokens)[0])
@@ -54,6 +58,10 @@ def reference_query(index: Index, text: str, source: str | None = None) -> dict:
             if doc in exact:
                 m = align_stage.whole_document_match(d_words, q_words)
                 found = [m] if m else []
+            elif doc in prone:
+                found = align_stage.align_related(
+                    d_words, q_words, config.align,
+                    accept=lambda found: not formula.is_formula(found, dtext, text, config.pairs))
             else:
                 found = align_stage.align_related(d_words, q_words, config.align)
             if not found:

@@ -32,14 +32,14 @@ def test_pairs_sharing_enough_ngrams():
     rows += [(2, h) for h in (1, 2, 3, 4, 100)]     # doc 2 shares 4 with 0 and with 1
     rows += [(3, h) for h in range(200, 210)]       # doc 3 shares nothing
     got = run(shared_ngram_pairs_sql(CandidateConfig(min_shared=5)), shingles=shingles(rows))
-    assert got == [(0, 1, 5)]
+    assert got == [(0, 1, 5, 0)]
     got = run(shared_ngram_pairs_sql(CandidateConfig(min_shared=4)), shingles=shingles(rows))
-    assert got == [(0, 1, 5), (0, 2, 4), (1, 2, 4)]
+    assert got == [(0, 1, 5, 0), (0, 2, 4, 0), (1, 2, 4, 0)]
 
 
 def test_pairs_are_ordered_a_lt_b():
     rows = [(5, h) for h in range(6)] + [(2, h) for h in range(6)]
-    assert run(shared_ngram_pairs_sql(CandidateConfig()), shingles=shingles(rows)) == [(2, 5, 6)]
+    assert run(shared_ngram_pairs_sql(CandidateConfig()), shingles=shingles(rows)) == [(2, 5, 6, 0)]
 
 
 def test_frequent_ngrams_are_capped():
@@ -49,10 +49,21 @@ def test_frequent_ngrams_are_capped():
         rows += [(d, 999), (d, 998)]
     rows += [(0, 1), (1, 1)]            # one rare shared n-gram between 0 and 1
     rows += [(2, 7), (3, 7), (2, 8), (3, 8)]  # two rare shared n-grams between 2 and 3
-    assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == [(2, 3, 2)]
+    assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == [(2, 3, 2, 0)]
     # Exactly max_df documents is still kept.
     rows = [(d, 999) for d in range(3)] + [(d, 998) for d in range(3)]
-    assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == [(0, 1, 2), (0, 2, 2), (1, 2, 2)]
+    assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == [(0, 1, 2, 0), (0, 2, 2, 0), (1, 2, 2, 0)]
+
+
+def test_common_ngrams_are_counted():
+    """Shared n-grams in more than common_df documents are counted apart (the formula test)."""
+    config = CandidateConfig(max_df=10, min_shared=2, common_df=3)
+    rows = [(d, 500) for d in range(5)] + [(d, 501) for d in range(4)]  # in 5 and 4 documents: common
+    rows += [(0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (1, 3)]  # three rare ones shared by 0 and 1
+    got = {(a, b): (n, c) for a, b, n, c in run(shared_ngram_pairs_sql(config), shingles=shingles(rows))}
+    assert got[(0, 1)] == (5, 2)
+    assert got[(2, 3)] == (2, 2)
+    assert (3, 4) not in got  # one n-gram shared: below min_shared
 
 
 def test_empty_shingles():
@@ -96,6 +107,6 @@ def test_no_duplicates(fps):
 def test_large_uint64_hashes():
     big = 2**64 - 5
     rows = [(0, big - k) for k in range(5)] + [(1, big - k) for k in range(5)]
-    assert run(shared_ngram_pairs_sql(CandidateConfig()), shingles=shingles(rows)) == [(0, 1, 5)]
+    assert run(shared_ngram_pairs_sql(CandidateConfig()), shingles=shingles(rows)) == [(0, 1, 5, 0)]
     fp = fingerprints([big, big], [2, 2])
     assert run(exact_duplicate_pairs_sql(CandidateConfig(), 1), fingerprints=fp) == [(0, 1)]

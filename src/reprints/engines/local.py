@@ -22,7 +22,7 @@ from reprints.config import ScanConfig
 from reprints.progress import Reporter
 from reprints.engines import tasks as batch_tasks
 from reprints.stages import align as align_stage  # noqa: F401  (the aligner the tasks call; tests patch it here)
-from reprints.stages import boilerplate, candidates
+from reprints.stages import boilerplate, candidates, formula
 from reprints.stages.normalise import string_key
 
 # Set in the parent before workers fork; read by the task functions below.
@@ -81,12 +81,12 @@ def _shingle_task(task: tuple[int, int, str]) -> tuple[np.ndarray, np.ndarray, n
     return fingerprints, words, n_grams
 
 
-def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
-    pair_a, pair_b, exact = task
+def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
+    pair_a, pair_b, exact, prone = task
     corpus: CorpusArrays = _STATE["corpus"]
     docs = np.unique(np.concatenate([pair_a, pair_b]))
     return batch_tasks.align_pairs(pair_a, pair_b, exact, docs, [corpus.texts[d] for d in docs],
-                             corpus.source_keys[docs], _STATE["frequent"], _STATE["config"])
+                                   corpus.source_keys[docs], _STATE["frequent"], _STATE["config"], prone)
 
 
 # --- the engine -------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
                                 + " ORDER BY a, b").to_arrow_table()
             con.close()
             r.advance(shared.num_rows + exact.num_rows)
-        shared_cols = {k: shared.column(k).to_numpy() for k in ("a", "b", "shared")}
+        shared_cols = {k: shared.column(k).to_numpy() for k in ("a", "b", "shared", "common")}
         exact_cols = {k: exact.column(k).to_numpy() for k in ("a", "b")}
 
         passages = _align(shared_cols, exact_cols, config, workers, reporter)
@@ -154,22 +154,25 @@ def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: 
     a = np.concatenate([shared["a"], exact["a"]]).astype(np.int64)
     b = np.concatenate([shared["b"], exact["b"]]).astype(np.int64)
     is_exact = np.concatenate([np.zeros(len(shared["a"]), bool), np.ones(len(exact["a"]), bool)])
+    prone = np.concatenate([formula.formula_prone(shared["shared"], shared["common"], config.pairs),
+                            np.zeros(len(exact["a"]), bool)])
     # Exact pairs are also shared-n-gram pairs; align each pair once, the exact way.
     keys = (a << 32) | b
     drop = ~is_exact & np.isin(keys, keys[is_exact])
-    return align_in_pool(a[~drop], b[~drop], is_exact[~drop], _STATE["corpus"], _STATE["frequent"], config,
-                         workers, reporter)
+    return align_in_pool(a[~drop], b[~drop], is_exact[~drop], prone[~drop], _STATE["corpus"], _STATE["frequent"],
+                         config, workers, reporter)
 
 
-def align_in_pool(a: np.ndarray, b: np.ndarray, is_exact: np.ndarray, corpus: CorpusArrays, frequent: np.ndarray,
-                  config: ScanConfig, workers: int, reporter: Reporter) -> dict[str, np.ndarray]:
+def align_in_pool(a: np.ndarray, b: np.ndarray, is_exact: np.ndarray, prone: np.ndarray, corpus: CorpusArrays,
+                  frequent: np.ndarray, config: ScanConfig, workers: int, reporter: Reporter) -> dict[str, np.ndarray]:
     """Passages of the pairs (a, b), aligned in (a, b) order in batches of
     ``config.engine.batch_pairs``, in ``workers`` forked processes (this one if 1); exact
-    duplicate pairs get their whole-document passage. The scan and the index both call it."""
+    duplicate pairs get their whole-document passage, pairs ``prone`` to be formula text are
+    tested for it. The scan and the index both call it."""
     order = np.lexsort((b, a))
-    a, b, is_exact = a[order], b[order], is_exact[order]
+    a, b, is_exact, prone = a[order], b[order], is_exact[order], prone[order]
     size = config.engine.batch_pairs
-    tasks = [(a[lo:hi], b[lo:hi], is_exact[lo:hi]) for lo, hi in _ranges(len(a), size)]
+    tasks = [(a[lo:hi], b[lo:hi], is_exact[lo:hi], prone[lo:hi]) for lo, hi in _ranges(len(a), size)]
     rows: list[tuple] = []
     previous = dict(_STATE)
     _STATE.update(corpus=corpus, frequent=frequent, config=config)

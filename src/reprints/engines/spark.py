@@ -24,7 +24,7 @@ from reprints.engines import tasks
 from reprints.io import readers
 from reprints.progress import Reporter
 from reprints.records import Document
-from reprints.stages import candidates, cluster, report_tables
+from reprints.stages import candidates, cluster, formula, report_tables
 from reprints.stages.normalise import string_key
 
 # Prepared documents: ``doc`` numbers them 0..n-1 in read order, as the local engine does.
@@ -247,9 +247,11 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
     docs = docs.join(shingled.select("doc", "length", "n_words", "n_grams"), "doc")
 
     # Exact pairs are also shared-n-gram pairs; align each pair once, the exact way.
-    pairs = (shared.select("a", "b", F.lit(False).alias("exact"))
-             .unionByName(exact.select("a", "b", F.lit(True).alias("exact")))
-             .groupBy("a", "b").agg(F.max("exact").alias("exact")))
+    none = F.lit(0).cast("long")
+    pairs = (shared.select("a", "b", F.lit(False).alias("exact"), "shared", "common")
+             .unionByName(exact.select("a", "b", F.lit(True).alias("exact"), none.alias("shared"), none.alias("common")))
+             .groupBy("a", "b").agg(F.max("exact").alias("exact"), F.max("shared").alias("shared"),
+                                    F.max("common").alias("common")))
     side = docs.select("doc", "text", "source", "bp")
     pairs = (pairs.join(side.toDF("a", "text_a", "source_a", "bp_a"), "a")
                   .join(side.toDF("b", "text_b", "source_b", "bp_b"), "b"))
@@ -272,7 +274,9 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
                 rows = tasks.align_pairs(a[order], b[order], np.asarray(batch.column("exact").to_pylist(), bool)[order],
                                          ids, [text[d] for d in ids.tolist()],
                                          _source_keys([source[d] for d in ids.tolist()]),
-                                         _frequent([bp[d] for d in ids.tolist()]), config)
+                                         _frequent([bp[d] for d in ids.tolist()]), config,
+                                         formula.formula_prone(batch.column("shared").to_numpy(),
+                                                               batch.column("common").to_numpy(), config.pairs)[order])
                 out = [dict(zip(tasks.PASSAGE_COLUMNS, r)) for r in rows]
                 for r in out:
                     r["text_a"] = text[r["a"]][r["begin_a"]:r["end_a"]]

@@ -13,7 +13,7 @@ import numpy as np
 
 from reprints.config import ScanConfig
 from reprints.stages import align as align_stage
-from reprints.stages import boilerplate, shingle
+from reprints.stages import boilerplate, formula, shingle
 from reprints.stages.normalise import Tokens, tokenize
 
 
@@ -61,12 +61,14 @@ def passage_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
 
 
 def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs: np.ndarray,
-                texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig) -> list[tuple]:
+                texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig,
+                prone: np.ndarray | None = None) -> list[tuple]:
     """Passages of candidate pairs, one tuple per passage in ``PASSAGE_COLUMNS`` order.
 
     ``docs``: the sorted distinct document indices of the pairs, ``texts`` and
     ``source_keys`` theirs; ``frequent`` as for `shingles`. Exact duplicate pairs get one
-    whole-document passage; the others are aligned as a scan does.
+    whole-document passage; the others are aligned as a scan does, and those ``prone`` to be
+    formula text (`formula.formula_prone`) lose their passages if their words show it.
     """
     tokens: Tokens = tokenize(texts)
     mask = boilerplate.boilerplate_mask(tokens, source_keys, frequent, config.boilerplate)
@@ -89,11 +91,20 @@ def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs:
             w.set_sentence_stems(first[s0:s1], last[s0:s1], sent[p0:p1], stems[p0:p1])
         return cache[d]
 
+    def text(d: int) -> str:
+        return texts[int(np.searchsorted(docs, d))]
+
+    if prone is None:
+        prone = np.zeros(len(pair_a), dtype=bool)
     rows = []
-    for a, b, is_exact in zip(pair_a.tolist(), pair_b.tolist(), exact.tolist()):
+    for a, b, is_exact, is_prone in zip(pair_a.tolist(), pair_b.tolist(), exact.tolist(), prone.tolist()):
         if is_exact:
             match = align_stage.whole_document_match(words(a), words(b))
             matches = [match] if match else []
+        elif is_prone:
+            matches = align_stage.align_related(
+                words(a), words(b), config.align,
+                accept=lambda found, a=a, b=b: not formula.is_formula(found, text(a), text(b), config.pairs))
         else:
             matches = align_stage.align_related(words(a), words(b), config.align)
         rows.extend((a, b, m.a_begin, m.a_end, m.b_begin, m.b_end, m.matched_words,

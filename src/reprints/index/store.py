@@ -46,10 +46,10 @@ from reprints.io import readers
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
 from reprints.stages import align as align_stage
-from reprints.stages import boilerplate, candidates, report_tables, shingle
+from reprints.stages import boilerplate, candidates, formula, report_tables, shingle
 from reprints.stages.normalise import string_key, tokenize
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cand_shared.common (the formula test)
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -60,7 +60,7 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS line_keys (doc BIGINT, key UBIGINT)",
     "CREATE TABLE IF NOT EXISTS frequent (key UBIGINT)",
     "CREATE TABLE IF NOT EXISTS shingles (doc BIGINT, h UBIGINT)",
-    "CREATE TABLE IF NOT EXISTS cand_shared (a BIGINT, b BIGINT, shared BIGINT)",
+    "CREATE TABLE IF NOT EXISTS cand_shared (a BIGINT, b BIGINT, shared BIGINT, common BIGINT)",
     "CREATE TABLE IF NOT EXISTS cand_exact (a BIGINT, b BIGINT)",
     """CREATE TABLE IF NOT EXISTS passages (a BIGINT, b BIGINT, begin_a BIGINT, end_a BIGINT,
         begin_b BIGINT, end_b BIGINT, matched BIGINT, similarity DOUBLE, kind VARCHAR)""",
@@ -315,7 +315,7 @@ class Index:
 
         # Candidates over the whole index; align what is new or touched.
         with reporter.stage("candidates", total=None, unit="pairs") as r:
-            old_shared = con.execute("SELECT a, b FROM cand_shared").df()
+            old_shared = con.execute("SELECT a, b, shared, common FROM cand_shared").df()
             old_exact = con.execute("SELECT a, b FROM cand_exact").df()
             con.execute("CREATE TEMP TABLE fingerprints AS SELECT doc, fp, n_words FROM documents")
             shared = con.execute(candidates.shared_ngram_pairs_sql(config.candidates) + " ORDER BY a, b").df()
@@ -323,11 +323,11 @@ class Index:
                                 + " ORDER BY a, b").df()
             con.execute("DROP TABLE fingerprints")
             r.advance(len(shared) + len(exact))
-        old_eff = _effective(old_shared, old_exact)
-        new_eff = _effective(shared, exact)
+        old_eff = _effective(old_shared, old_exact, config)
+        new_eff = _effective(shared, exact, config)
         dirty_set = np.unique(dirty)
         touched = np.isin(new_eff["a"], dirty_set) | np.isin(new_eff["b"], dirty_set)
-        merged = new_eff.merge(old_eff, on=["a", "b", "exact"], how="left", indicator=True)
+        merged = new_eff.merge(old_eff, on=["a", "b", "exact", "prone"], how="left", indicator=True)
         is_new_pair = (merged["_merge"] == "left_only").to_numpy()
         todo = new_eff[touched | is_new_pair]
         # Drop passages of pairs that are re-aligned or no longer candidates.
@@ -338,7 +338,7 @@ class Index:
         con.execute("DELETE FROM cand_shared")
         con.execute("DELETE FROM cand_exact")
         con.register("sh", pa.Table.from_pandas(shared, preserve_index=False))
-        con.execute("INSERT INTO cand_shared SELECT a, b, shared FROM sh")
+        con.execute("INSERT INTO cand_shared SELECT a, b, shared, common FROM sh")
         con.unregister("sh")
         con.register("ex", pa.Table.from_pandas(exact, preserve_index=False))
         con.execute("INSERT INTO cand_exact SELECT a, b FROM ex")
@@ -652,8 +652,8 @@ class _Snapshot:
                 self._words.popitem(last=False)
         return words
 
-    def _shared_with(self, grams: np.ndarray) -> list[tuple[int, int]]:
-        """(document, shared n-grams) for indexed documents sharing at least ``min_shared`` of
+    def _shared_with(self, grams: np.ndarray) -> list[tuple[int, int, int]]:
+        """(document, shared n-grams, common ones) for indexed documents sharing at least ``min_shared`` of
         ``grams`` that occur in at most ``max_df`` documents counting the query: the scan's
         candidate rule. Postings are held in memory: the distinct hashes sorted (one binary
         search per n-gram) and each one's documents."""
@@ -672,9 +672,11 @@ class _Snapshot:
             return []
         sizes = hi - lo
         idx = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
-        found, counts = np.unique(docs[idx], return_counts=True)
+        found, inverse, counts = np.unique(docs[idx], return_inverse=True, return_counts=True)
+        # Common: in more than common_df documents, the query counted as one of them.
+        common = np.bincount(inverse, weights=np.repeat(sizes + 1 > config.common_df, sizes), minlength=len(found))
         ok = counts >= config.min_shared
-        return list(zip(found[ok].tolist(), counts[ok].tolist()))
+        return list(zip(found[ok].tolist(), counts[ok].tolist(), common[ok].astype(np.int64).tolist()))
 
     def query(self, text: str, source: str | None = None) -> dict[str, Any]:
         """``Index.query`` on this snapshot."""
@@ -690,7 +692,9 @@ class _Snapshot:
         if n_words >= config.shingle.ngram:
             fp = int(shingle.document_fingerprints(tokens)[0])
             exact = set(snap.by_fingerprint.get(fp, ()))
-        shared_n = dict(shared)
+        shared_n = {doc: n for doc, n, _ in shared}
+        prone = {doc for doc, n, common in shared
+                 if formula.formula_prone(np.array([n]), np.array([common]), config.pairs)[0]}
         q_words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
                                        tokens.sentence_end)
         matches = []
@@ -699,6 +703,10 @@ class _Snapshot:
             if doc in exact:
                 m = align_stage.whole_document_match(d_words, q_words)
                 found = [m] if m else []
+            elif doc in prone:
+                found = align_stage.align_related(
+                    d_words, q_words, config.align,
+                    accept=lambda found, doc=doc: not formula.is_formula(found, snap.texts[doc], text, config.pairs))
             else:
                 found = align_stage.align_related(d_words, q_words, config.align)
             if not found:
@@ -750,10 +758,15 @@ def _cluster_at_spans(spans: list[tuple[int, int, int]], begin: int, end: int) -
     return int(best) if best is not None else None
 
 
-def _effective(shared: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
-    """Pairs as the aligner sees them: exact duplicates aligned whole, others by seeds."""
-    ex = pd.DataFrame({"a": exact["a"].to_numpy(np.int64), "b": exact["b"].to_numpy(np.int64), "exact": True})
-    sh = pd.DataFrame({"a": shared["a"].to_numpy(np.int64), "b": shared["b"].to_numpy(np.int64), "exact": False})
+def _effective(shared: pd.DataFrame, exact: pd.DataFrame, config: ScanConfig) -> pd.DataFrame:
+    """Pairs as the aligner sees them: exact duplicates aligned whole, others by seeds, and
+    whether they are prone to be formula text (a pair whose answer changes as documents
+    arrive is aligned again, so that the index stays equal to one scan)."""
+    ex = pd.DataFrame({"a": exact["a"].to_numpy(np.int64), "b": exact["b"].to_numpy(np.int64), "exact": True,
+                       "prone": False})
+    sh = pd.DataFrame({"a": shared["a"].to_numpy(np.int64), "b": shared["b"].to_numpy(np.int64), "exact": False,
+                       "prone": formula.formula_prone(shared["shared"].to_numpy(), shared["common"].to_numpy(),
+                                                      config.pairs)})
     both = pd.concat([ex, sh], ignore_index=True)
     both = both.drop_duplicates(subset=["a", "b"], keep="first")  # exact wins, as in the scan
     return both.reset_index(drop=True)
@@ -766,8 +779,8 @@ def _align_pairs(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray
     if todo.empty:
         return tasks.passage_columns([])
     return local.align_in_pool(todo["a"].to_numpy(np.int64), todo["b"].to_numpy(np.int64),
-                               todo["exact"].to_numpy(bool), local.CorpusArrays(texts, source_keys), frequent,
-                               config, workers, reporter)
+                               todo["exact"].to_numpy(bool), todo["prone"].to_numpy(bool),
+                               local.CorpusArrays(texts, source_keys), frequent, config, workers, reporter)
 
 
 def open_index(path: str | Path, config: ScanConfig | None = None, read_only: bool = False) -> Index:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -790,13 +791,23 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig,
     )
 
 
-def align_related(a: DocWords, b: DocWords, config: AlignConfig) -> list[PassageMatch]:
+def align_related(a: DocWords, b: DocWords, config: AlignConfig,
+                  accept: Callable[[list[PassageMatch]], bool] | None = None) -> list[PassageMatch]:
     """Align a candidate pair as a scan does: word seeds first; sentence seeds too when the
-    pair is known to share text (``paraphrase="related"``) or always (``"all"``)."""
+    pair is known to share text (``paraphrase="related"``) or always (``"all"``).
+
+    ``accept``, if given, sees the pair's word passages (measured) first; a pair it refuses has
+    no passages (the formula test, `stages.formula`)."""
     runs = word_runs(a, b, config)
     if config.paraphrase == "related":
-        return _align(a, b, config, runs, True) if _align(a, b, config, runs, False, probe=True) else []
-    return _align(a, b, config, runs, config.paraphrase == "all")
+        if accept is None:
+            related = bool(_align(a, b, config, runs, False, probe=True))
+        else:
+            words_only = _align(a, b, config, runs, False)
+            related = bool(words_only) and accept(words_only)
+        return _align(a, b, config, runs, True) if related else []
+    found = _align(a, b, config, runs, config.paraphrase == "all")
+    return found if accept is None or not found or accept(found) else []
 
 
 def whole_document_match(a: DocWords, b: DocWords) -> PassageMatch | None:

@@ -16,14 +16,16 @@ from reprints.config import CandidateConfig
 
 
 def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles") -> str:
-    """Pairs (a < b) with the number of n-grams they share, at least ``min_shared``."""
+    """Pairs (a < b) with the number of n-grams they share, at least ``min_shared``, and how
+    many of those are common (in more than ``common_df`` documents)."""
     return f"""
         WITH kept AS (
-            SELECT h FROM {shingles} GROUP BY h
+            SELECT h, count(*) > {int(config.common_df)} AS common FROM {shingles} GROUP BY h
             HAVING count(*) BETWEEN 2 AND {int(config.max_df)}
         ),
-        postings AS (SELECT s.doc, s.h FROM {shingles} s SEMI JOIN kept ON s.h = kept.h)
-        SELECT x.doc AS a, y.doc AS b, count(*) AS shared
+        postings AS (SELECT s.doc, s.h, kept.common FROM {shingles} s JOIN kept ON s.h = kept.h)
+        SELECT x.doc AS a, y.doc AS b, count(*) AS shared,
+               count(CASE WHEN x.common THEN 1 END) AS common
         FROM postings x JOIN postings y ON x.h = y.h AND x.doc < y.doc
         GROUP BY x.doc, y.doc
         HAVING count(*) >= {int(config.min_shared)}

@@ -1,0 +1,65 @@
+"""Formula text: pairs of documents that share a template, not a story.
+
+Two eurobond announcements ("The bonds will be issued in denominations of 5,000 dlrs and
+listed in Luxembourg. Fees total 1-7/8 pct…") or two weekly market reports share long
+stretches of words, yet neither reprints the other: what differs are the figures and names
+that fill the template. Three signs together mark such a pair (thresholds in `PairConfig`):
+
+1. most of the n-grams the pair shares are common in the collection (phrasing many documents
+   use), which the candidate stage counts for every engine (`CandidateConfig.common_df`);
+2. every passage its words make is edited, below ``formula_similarity``;
+3. the words that differ are not near-misses of each other. Reprints with OCR noise or typos
+   differ in misspellings of the same words ("Dslacroix" / "Delacroix"); filled templates in
+   other words and numbers altogether.
+
+Only 1 is known before alignment; a pair that has it is aligned word by word first, and its
+passages are dropped when 2 and 3 hold too (`is_formula`).
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import get_close_matches
+
+import numpy as np
+
+from reprints.config import PairConfig
+
+_WORD = re.compile(r"\w+")
+NEAR_MISS_CUTOFF = 0.7  # difflib's similarity of two spellings of one word
+
+
+def formula_prone(shared: np.ndarray, common: np.ndarray, config: PairConfig) -> np.ndarray:
+    """Per candidate pair: are most of its shared n-grams common phrasing (sign 1)?"""
+    if config.formula_share <= 0:
+        return np.zeros(len(shared), dtype=bool)
+    return np.asarray(common, dtype=np.float64) >= config.formula_share * np.asarray(shared, dtype=np.float64)
+
+
+def near_miss_share(text_a: str, text_b: str) -> float:
+    """Share of the words that differ between two passages (a word of one side absent from the
+    other, case aside) that have a near-miss spelling among the other side's differing words.
+    Numbers are never near-misses. 1.0 when nothing differs."""
+    words_a = [w.casefold() for w in _WORD.findall(text_a)]
+    words_b = [w.casefold() for w in _WORD.findall(text_b)]
+    set_a, set_b = set(words_a), set(words_b)
+    only_a = [w for w in words_a if w not in set_b]
+    only_b = [w for w in words_b if w not in set_a]
+    if not only_a and not only_b:
+        return 1.0
+    pool_a, pool_b = sorted(set(only_a)), sorted(set(only_b))
+    near = sum(1 for w in only_a if not w.isdigit() and get_close_matches(w, pool_b, n=1, cutoff=NEAR_MISS_CUTOFF))
+    near += sum(1 for w in only_b if not w.isdigit() and get_close_matches(w, pool_a, n=1, cutoff=NEAR_MISS_CUTOFF))
+    return near / (len(only_a) + len(only_b))
+
+
+def is_formula(passages: list, text_a: str, text_b: str, config: PairConfig) -> bool:
+    """Signs 2 and 3 for the word passages (``PassageMatch``) of a formula-prone pair."""
+    if not passages:
+        return False
+    for p in passages:
+        if p.kind == "verbatim" or p.similarity >= config.formula_similarity:
+            return False
+        if near_miss_share(text_a[p.a_begin:p.a_end], text_b[p.b_begin:p.b_end]) >= config.formula_near_miss:
+            return False
+    return True

@@ -1,0 +1,102 @@
+"""Formula text: templates filled with other figures and names are not reprints; noisy
+reprints of one text, however common, are."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import numpy as np
+
+import reprints
+from reprints.config import PairConfig, ScanConfig
+from reprints.stages import formula
+from reprints.stages.align import PassageMatch
+
+CFG = PairConfig()
+
+
+def test_near_miss_share():
+    ocr = formula.near_miss_share("the Council of State met on Tuesday in Lausanne",
+                                  "tbe Councll of Stale met on Tuesday in Lausaune")
+    template = formula.near_miss_share("issued by Hydro Quebec at 99.75 pct with 1-7/8 pct fees",
+                                       "issued by Nordic Investment Bank at 101 pct with 2 pct fees")
+    assert ocr >= 0.7  # the differing words are misspellings of each other ("tbe" is too short to tell)
+    assert template < 0.15
+    assert formula.near_miss_share("same words here", "Same words HERE") == 1.0
+    assert formula.near_miss_share("paid 1987 dlrs", "paid 1988 dlrs") == 0.0  # numbers are no near-misses
+
+
+def test_formula_prone():
+    prone = formula.formula_prone(np.array([10, 10, 10]), np.array([4, 5, 9]), CFG)
+    assert prone.tolist() == [False, True, True]
+    off = replace(CFG, formula_share=0.0)
+    assert not formula.formula_prone(np.array([10]), np.array([10]), off).any()
+
+
+def _passage(kind: str, similarity: float) -> PassageMatch:
+    return PassageMatch(0, 3, 0, 3, 0, 20, 0, 20, 4, similarity, kind)
+
+
+def test_is_formula_needs_every_sign():
+    a = "issued by Hydro Quebec"
+    b = "issued by Nordic Bank"
+    assert formula.is_formula([_passage("edited", 0.7)], a, b, CFG)
+    assert not formula.is_formula([_passage("verbatim", 1.0)], a, b, CFG)
+    assert not formula.is_formula([_passage("edited", 0.9)], a, b, CFG)
+    assert not formula.is_formula([_passage("edited", 0.7)], "issued by Hydro Quebec", "issued by Hydre Quebek", CFG)
+    assert not formula.is_formula([], a, b, CFG)
+
+
+_NAMES = ["Hydro Quebec", "Nordic Investment Bank", "Toyota Motor Credit", "Province of Manitoba",
+          "Christiania Bank", "Kingdom of Denmark", "Credit National", "Nomura Finance", "Zenchiku Corp",
+          "Ente Nazionale", "Saab Scania", "Woolwich Building Society", "Unilever Australia", "Walt Disney Co"]
+
+
+def _bond(k: int, rng: random.Random) -> str:
+    name = _NAMES[k]
+    return (f"{name} is issuing a {rng.randint(50, 300)} mln dlr eurobond due {rng.randint(1990, 1999)} "
+            f"paying {rng.randint(6, 11)}-{rng.choice(['1/4', '3/8', '1/2', '5/8'])} pct and priced at "
+            f"{rng.randint(99, 102)}-{rng.choice(['1/4', '1/2', '3/4'])}, lead manager "
+            f"{_NAMES[(k + 5) % len(_NAMES)]} said. The non-callable bonds will be issued in denominations "
+            f"of {rng.choice([1000, 5000, 10000])} dlrs and will be listed in {rng.choice(['Luxembourg', 'London'])}. "
+            f"Fees total {rng.randint(1, 2)}-{rng.choice(['1/8', '7/8', '5/8'])} pct, comprising "
+            f"{rng.randint(1, 2)}-{rng.choice(['1/4', '3/8'])} pct selling concession and "
+            f"{rng.choice(['5/8', '3/4', '1/2'])} pct management and underwriting combined. "
+            f"Payment date is {rng.choice(['April', 'May', 'June'])} {rng.randint(1, 28)}. "
+            f"{name} was last in the market in {rng.choice(['January', 'February', 'March'])}.")
+
+
+_VIRAL = ("The committee of the cantonal hospital announces with deep regret that the old bridge over the "
+          "river will be closed from Monday until the repairs ordered by the engineers of the federal railways "
+          "are finished, which is expected to take three weeks if the weather allows the masons to work; "
+          "travellers are asked to use the ferry near the mill, which will run every half hour from six in "
+          "the morning until nine in the evening at no charge.")
+
+
+def _ocr(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    for k, w in enumerate(words):
+        if len(w) > 3 and rng.random() < 0.2:  # one character misread in every fifth word
+            i = rng.randrange(len(w))
+            words[k] = w[:i] + rng.choice("ilnrcue") + w[i + 1:]
+    return " ".join(words)
+
+
+def test_templates_are_dropped_and_noisy_reprints_kept():
+    rng = random.Random(3)
+    docs = [{"id": f"bond{k:02d}", "text": _bond(k, rng)} for k in range(len(_NAMES))]
+    docs += [{"id": f"paper{k:02d}", "text": f"Local news number {k}. " + _ocr(_VIRAL, rng)} for k in range(14)]
+    result = reprints.scan(docs)
+    pairs = {(a, b) for a, b in zip(result.pairs.column("doc_a").to_pylist(), result.pairs.column("doc_b").to_pylist())}
+    bond_pairs = {p for p in pairs if p[0].startswith("bond") and p[1].startswith("bond")}
+    paper_pairs = {p for p in pairs if p[0].startswith("paper") and p[1].startswith("paper")}
+    assert paper_pairs and len(paper_pairs) >= 0.9 * 14 * 13 / 2, len(paper_pairs)
+    # Without the test, the bond announcements pair up with each other.
+    off = ScanConfig().replace(pairs={"formula_share": 0.0})
+    unfiltered = reprints.scan(docs, config=off)
+    unfiltered_bonds = [a for a, b in zip(unfiltered.pairs.column("doc_a").to_pylist(),
+                                         unfiltered.pairs.column("doc_b").to_pylist())
+                        if a.startswith("bond") and b.startswith("bond")]
+    assert len(unfiltered_bonds) >= 20
+    assert len(bond_pairs) <= 0.1 * len(unfiltered_bonds), (len(bond_pairs), len(unfiltered_bonds))
