@@ -437,3 +437,49 @@ def sort_in_segments(uint64_t[::1] keys, int64_t[::1] values, const int64_t[::1]
         for i in range(n):
             keys[i] = buf[i].key
             values[i] = buf[i].value
+
+
+cdef Py_ssize_t _common_chars(const Py_UCS4* a, Py_ssize_t alo, Py_ssize_t ahi,
+                              const Py_UCS4* b, Py_ssize_t blo, Py_ssize_t bhi) noexcept nogil:
+    """Characters in difflib's matching blocks of a[alo:ahi] and b[blo:bhi] (no junk): the
+    longest common block (earliest in a, then in b), then the same on each side of it."""
+    cdef Py_ssize_t i, j, k, run, best = 0, bi = alo, bj = blo
+    for i in range(alo, ahi):
+        for j in range(blo, bhi):
+            run = 0
+            while i + run < ahi and j + run < bhi and a[i + run] == b[j + run]:
+                run += 1
+            if run > best:
+                best, bi, bj = run, i, j
+    if best == 0:
+        return 0
+    return best + _common_chars(a, alo, bi, b, blo, bj) + _common_chars(a, bi + best, ahi, b, bj + best, bhi)
+
+
+def near_misses(list words, list pool, double cutoff):
+    """For each word: does ``pool`` hold a word whose difflib similarity to it (2 × characters in
+    matching blocks / characters of both) reaches ``cutoff``? ``difflib.get_close_matches``'s
+    test, for short words."""
+    cdef list out = []
+    cdef Py_ssize_t la, lb, m, k
+    cdef Py_UCS4[64] wa
+    cdef Py_UCS4[64] wb
+    cdef bint found
+    cdef str w, c
+    for w in words:
+        la = min(len(w), 64)
+        for k in range(la):
+            wa[k] = w[k]
+        found = False
+        for c in pool:
+            lb = min(len(c), 64)
+            if 2.0 * min(la, lb) < cutoff * (la + lb):
+                continue
+            for k in range(lb):
+                wb[k] = c[k]
+            m = _common_chars(wb, 0, lb, wa, 0, la)  # difflib compares candidate (a) with word (b)
+            if 2.0 * m >= cutoff * (la + lb):
+                found = True
+                break
+        out.append(found)
+    return out

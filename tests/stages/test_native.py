@@ -131,3 +131,13 @@ def test_word_runs_match_the_reference():
                 del other[k]
         a, b = align.doc_words(" ".join(base)), align.doc_words(" ".join(other))
         assert align.word_runs(a, b, config) == _reference_runs(a, b, config)
+
+
+@pytest.mark.parametrize("alphabet", ["ab", "abcde", "abcdefghij"])
+def test_near_misses_are_difflibs_close_matches(alphabet):
+    rng = random.Random(len(alphabet))
+    for _ in range(2000):
+        word = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        pool = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(rng.randint(0, 4))]
+        want = bool(difflib.get_close_matches(word, pool, n=1, cutoff=0.7))
+        assert _native.near_misses([word], pool, 0.7) == [want], (word, pool)

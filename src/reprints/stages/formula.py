@@ -19,10 +19,11 @@ passages are dropped when 2 and 3 hold too (`is_formula`).
 from __future__ import annotations
 
 import re
-from difflib import get_close_matches
+from collections import Counter
 
 import numpy as np
 
+from reprints import _native
 from reprints.config import PairConfig
 
 _WORD = re.compile(r"\w+")
@@ -38,19 +39,23 @@ def formula_prone(shared: np.ndarray, common: np.ndarray, config: PairConfig) ->
 
 def near_miss_share(text_a: str, text_b: str) -> float:
     """Share of the words that differ between two passages (a word of one side absent from the
-    other, case aside) that have a near-miss spelling among the other side's differing words.
-    Numbers are never near-misses. 1.0 when nothing differs."""
+    other, case aside) that have a near-miss spelling among the other side's differing words
+    (difflib similarity ≥ ``NEAR_MISS_CUTOFF``, `_native.near_misses`; words past 64 characters
+    are compared by their first 64). Numbers are never near-misses. 1.0 when nothing differs.
+    Each distinct differing word is looked up once."""
     words_a = [w.casefold() for w in _WORD.findall(text_a)]
     words_b = [w.casefold() for w in _WORD.findall(text_b)]
     set_a, set_b = set(words_a), set(words_b)
-    only_a = [w for w in words_a if w not in set_b]
-    only_b = [w for w in words_b if w not in set_a]
-    if not only_a and not only_b:
+    only_a = Counter(w for w in words_a if w not in set_b)
+    only_b = Counter(w for w in words_b if w not in set_a)
+    total = sum(only_a.values()) + sum(only_b.values())
+    if total == 0:
         return 1.0
-    pool_a, pool_b = sorted(set(only_a)), sorted(set(only_b))
-    near = sum(1 for w in only_a if not w.isdigit() and get_close_matches(w, pool_b, n=1, cutoff=NEAR_MISS_CUTOFF))
-    near += sum(1 for w in only_b if not w.isdigit() and get_close_matches(w, pool_a, n=1, cutoff=NEAR_MISS_CUTOFF))
-    return near / (len(only_a) + len(only_b))
+    near = 0
+    for only, pool in ((only_a, list(only_b)), (only_b, list(only_a))):
+        words = [w for w in only if not w.isdigit()]
+        near += sum(only[w] for w, hit in zip(words, _native.near_misses(words, pool, NEAR_MISS_CUTOFF)) if hit)
+    return near / total
 
 
 def is_formula(passages: list, text_a: str, text_b: str, config: PairConfig) -> bool:
