@@ -33,6 +33,15 @@ def test_scan_writes_run_and_prints_json_summary(tmp_path):
     assert pq.read_table(out / "passages.parquet").num_rows == summary["passages"]
 
 
+def test_keep_formula_turns_the_formula_test_off(tmp_path):
+    out = tmp_path / "run"
+    assert cli("scan", STORIES, "--out", out, "--quiet", "--keep-formula").returncode == 0
+    config = json.loads((out / "run.json").read_text())["config"]
+    assert config["pairs"]["formula_share"] == 0.0
+    assert cli("scan", STORIES, "--out", out, "--quiet", "--overwrite").returncode == 0
+    assert json.loads((out / "run.json").read_text())["config"]["pairs"]["formula_share"] == 0.5
+
+
 def test_existing_out_needs_overwrite(tmp_path):
     out = tmp_path / "run"
     assert cli("scan", STORIES, "--out", out, "--quiet").returncode == 0

@@ -32,6 +32,8 @@ def scan(
     max_df: int = typer.Option(100, help="Ignore n-grams found in more documents than this."),
     paraphrase: str = typer.Option("related", help="Sentence-level (re-worded) matching: off, related "
                                    "(pairs that already share a passage) or all (every candidate pair)."),
+    keep_formula: bool = typer.Option(False, help="Keep pairs that share only filled-in templates (bond terms, "
+                                      "market reports with other figures and names); dropped by default."),
     workers: int = typer.Option(0, help="Worker processes (0: one per CPU core)."),
     engine: str = typer.Option("local", help="local (this machine) or spark."),
     master: str = typer.Option("local[*]", help="Spark master with --engine spark: local[4], spark://host:7077, yarn."),
@@ -55,6 +57,7 @@ def scan(
         read=read_fields(id_field, text_field, source_field, date_field),
         align={"min_words": min_words, "paraphrase": paraphrase},
         candidates={"max_df": max_df},
+        pairs={"formula_share": 0.0} if keep_formula else {},
         engine={"workers": workers},
     )
     err = Console(stderr=True)
