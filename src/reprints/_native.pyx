@@ -25,6 +25,22 @@ cdef inline bint _is_stop(Py_UCS4 c) nogil:
             or c == 0x3002 or c == 0xFF01 or c == 0xFF1F or c == 0x0964)
 
 
+cdef uint32_t _classify(Py_UCS4 c, uint32_t[::1] table, fold_char, dict cache):
+    """(folded code point << 1) | is_word for one character, asking ``fold_char`` once."""
+    cdef uint32_t code
+    if c < 0x10000:
+        code = table[c]
+        if code == _UNKNOWN:
+            is_word, fold = fold_char(chr(c))
+            code = (<uint32_t>fold << 1) | (1 if is_word else 0)
+            table[c] = code
+        return code
+    if c not in cache:
+        is_word, fold = fold_char(chr(c))
+        cache[c] = (<uint32_t>fold << 1) | (1 if is_word else 0)
+    return cache[c]
+
+
 def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
     """Words of every text in one pass over its characters.
 
@@ -63,7 +79,8 @@ def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
     cdef int ranked
     cdef int64_t newlines = 0, gap_newlines
     cdef bint gap_stop
-    cache = {}
+    cdef Py_ssize_t j, skip
+    cdef dict cache = {}
     for d in range(n_docs):
         text = texts[d]
         bounds[d] = w
@@ -77,21 +94,26 @@ def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
         power = 1
         ranked = 0
         numeric = False
+        skip = 0
         for k in range(length + 1):
+            if skip:  # inside a line-end hyphenation: the word goes on after it
+                skip -= 1
+                if PyUnicode_READ(kind, data, k) == 0x0A:
+                    newlines += 1
+                continue
             if k < length:
                 c = PyUnicode_READ(kind, data, k)
-                if c < 0x10000:
-                    code = table[c]
-                    if code == _UNKNOWN:
-                        is_word, fold = fold_char(chr(c))
-                        code = (<uint32_t>fold << 1) | (1 if is_word else 0)
-                        table[c] = code
-                else:
-                    if c not in cache:
-                        is_word, fold = fold_char(chr(c))
-                        cache[c] = (<uint32_t>fold << 1) | (1 if is_word else 0)
-                    code = cache[c]
+                code = _classify(c, table, fold_char, cache)
                 word = code & 1
+                if not word and in_word and c == 0x2D:
+                    # "facili-\nter": a hyphen that ends a line inside a word joins its halves.
+                    j = k + 1
+                    if j < length and PyUnicode_READ(kind, data, j) == 0x0D:
+                        j += 1
+                    if (j + 1 < length and PyUnicode_READ(kind, data, j) == 0x0A
+                            and _classify(PyUnicode_READ(kind, data, j + 1), table, fold_char, cache) & 1):
+                        skip = j - k
+                        continue
             else:
                 c = 0x0A  # the end of a document ends its last word, line and sentence
                 word = False

@@ -115,3 +115,13 @@ def test_long_words_and_long_texts(text):
     t = tokenize([text])
     assert t.begins[0] == 0
     assert np.all(t.ends <= len(text))
+
+
+def test_line_end_hyphenation_joins_a_word():
+    """OCR'd and typeset text breaks words at line ends: "faci-\\nliter" is the word "faciliter",
+    its span the characters as given; a hyphen inside a line ("well-known") still separates."""
+    text = "pour faci-\nliter la visite, well-known et x-\r\ny fin-\n"
+    assert words(text) == ["pour", "faci-\nliter", "la", "visite", "well", "known", "et", "x-\r\ny", "fin"]
+    assert word_hash("faci-\nliter") == word_hash("faciliter") == word_hash("facili-\nter")
+    t = tokenize([text])
+    assert t.line.tolist()[:3] == [0, 0, 1]  # the word's line is where it starts; the next word is on line 1
