@@ -1,12 +1,14 @@
 """Tokenise many documents at once into normalised word hashes with code-point spans.
 
 Why this shape: the cost of n-gram work in Python is the per-token objects, not the
-arithmetic. Here a whole batch of documents becomes one numpy array of code points; words,
-their case- and accent-folded hashes and their spans are computed with array operations only.
+arithmetic. A whole batch of documents is read in one compiled pass over its characters
+(`_native.tokenize_texts`) into arrays; no per-word Python object is made.
 
-A word is a maximal run of letters, digits and combining marks. Normalisation (lower case,
-diacritics stripped) happens inside the hash; spans always point into the text as given, in
-code points, so ``text[begin:end]`` is the original word.
+A word is a maximal run of letters, digits and combining marks; a hyphen that ends a line
+inside a word ("faci-\nliter") joins its halves, as OCR'd and typeset text breaks words where
+its lines end. Normalisation (lower case, diacritics stripped) happens inside the hash; spans
+always point into the text as given, in code points, so ``text[begin:end]`` is the original
+word (with its line-end hyphen, if any).
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ class Tokens:
 def tokenize(texts: Sequence[str]) -> Tokens:
     """Split and hash the words of every text, in one compiled pass over their characters.
 
-    A word is a maximal run of word characters (letters, digits, combining marks); its hash
+    A word is a maximal run of word characters (letters, digits, combining marks), a hyphen
+    ending a line inside it ("-\n" or "-\r\n" between two word characters) skipped; its hash
     is a polynomial hash (FNV prime) of its folded characters, combining marks taking no
     position, finished by ``mix64``; its stem the same over its first ``STEM_CHARS`` folded
     characters. A sentence ends after a word when the gap to the next word holds . ! ? ; (or
