@@ -80,7 +80,7 @@ class DocWords:
         return self._seeds[key]
 
     def set_seed_grams(self, n: int, max_repeats: int, grams: np.ndarray, pos: np.ndarray) -> None:
-        """Seed n-grams worked out for a whole batch at once (`seed_grams` with ``token_doc``)."""
+        """Seed n-grams worked out for a whole batch at once (`seed_grams` with ``doc_bounds``)."""
         self._seeds[(n, max_repeats)] = (grams, pos)
 
     def sentence_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +92,7 @@ class DocWords:
         """First and last word of every sentence, and the distinct (sentence, stem) pairs of
         the unmasked words, sorted by stem (see `sentence_stems`); worked out once per document."""
         if self._sentences is None:
-            first, last, first_bounds, sent, stems, pair_bounds = sentence_stems(
+            first, last, _, sent, stems, _ = sentence_stems(
                 self.stems, self.sentence_end, self.masked, np.array([0, len(self.hashes)], dtype=np.int64))
             self._sentences = (first, last, sent, stems)
         return self._sentences
