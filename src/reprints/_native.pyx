@@ -1,17 +1,27 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled inner loops: one pass over the characters of a batch (tokenising) and the
-matching-block similarity of two word sequences. Each is the only implementation of what it
-does; the modules that call them (``stages.normalise``, ``stages.align``) hold the rest.
+"""Compiled inner loops, each the only implementation of what it does; the modules that call
+them hold the rest:
+
+* ``tokenize_texts``: one pass over the characters of a batch (``stages.normalise``);
+* ``matching_ratio``, ``word_runs``, ``sentence_similarity``: the aligner's per-pair work on
+  word hashes (``stages.align``);
+* ``near_misses``: difflib's close-match test on short words (``stages.formula``);
+* ``distinct_in_segments``, ``sort_in_segments``: per-document sorting (``stages.arrays``,
+  ``stages.align``).
 """
 
 from cpython.unicode cimport PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA, PyUnicode_GET_LENGTH
+from libc.math cimport log, sqrt
 from libc.stdint cimport uint64_t, int64_t, uint32_t, uint8_t
+from libc.stdlib cimport qsort
 
 import numpy as np
 
 cdef uint64_t _P = 0x100000001B3
 cdef int _STEM_CHARS = 5
 cdef uint32_t _UNKNOWN = 0xFFFFFFFF
+STEM_CHARS = _STEM_CHARS  # folded characters a stem hashes
+UNKNOWN_CODE = _UNKNOWN  # a character-table entry not yet filled in (``tokenize_texts``)
 
 
 cdef inline uint64_t _mix64(uint64_t x) nogil:
@@ -333,9 +343,6 @@ def word_runs(const uint64_t[::1] grams_a, const int64_t[::1] pos_a, const uint6
     return [(lo, hi, lo + dd - offset, hi + dd - offset, 0.0) for lo, hi, dd in runs]
 
 
-from libc.stdlib cimport qsort
-
-
 cdef int _compare_u64(const void* x, const void* y) noexcept nogil:
     cdef uint64_t a = (<const uint64_t*>x)[0], b = (<const uint64_t*>y)[0]
     return (a > b) - (a < b)
@@ -362,9 +369,6 @@ def distinct_in_segments(uint64_t[::1] values, const int64_t[::1] bounds):
                     out += 1
                     counts[k] += 1
     return np.asarray(values)[:out].copy(), counts_arr
-
-
-from libc.math cimport log, sqrt
 
 
 def sentence_similarity(const uint64_t[::1] stems_a, const int64_t[::1] sent_a, Py_ssize_t na,

@@ -101,12 +101,8 @@ def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs:
         if is_exact:
             match = align_stage.whole_document_match(words(a), words(b))
             matches = [match] if match else []
-        elif is_prone:
-            matches = align_stage.align_related(
-                words(a), words(b), config.align,
-                accept=lambda found, a=a, b=b: not formula.is_formula(found, text(a), text(b), config.pairs))
         else:
-            matches = align_stage.align_related(words(a), words(b), config.align)
+            matches = formula.align_unless_formula(words(a), words(b), text(a), text(b), is_prone, config)
         rows.extend((a, b, m.a_begin, m.a_end, m.b_begin, m.b_end, m.matched_words,
                      m.similarity, m.kind) for m in matches)
     return rows

@@ -693,8 +693,8 @@ class _Snapshot:
             fp = int(shingle.document_fingerprints(tokens)[0])
             exact = set(snap.by_fingerprint.get(fp, ()))
         shared_n = {doc: n for doc, n, _ in shared}
-        prone = {doc for doc, n, common in shared
-                 if formula.formula_prone(np.array([n]), np.array([common]), config.pairs)[0]}
+        prone_of = dict(zip(shared_n, formula.formula_prone(np.array([n for _, n, _ in shared]),
+                                                            np.array([c for _, _, c in shared]), config.pairs).tolist()))
         q_words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
                                        tokens.sentence_end)
         matches = []
@@ -703,12 +703,9 @@ class _Snapshot:
             if doc in exact:
                 m = align_stage.whole_document_match(d_words, q_words)
                 found = [m] if m else []
-            elif doc in prone:
-                found = align_stage.align_related(
-                    d_words, q_words, config.align,
-                    accept=lambda found, doc=doc: not formula.is_formula(found, snap.texts[doc], text, config.pairs))
             else:
-                found = align_stage.align_related(d_words, q_words, config.align)
+                found = formula.align_unless_formula(d_words, q_words, snap.texts[doc], text,
+                                                     prone_of.get(doc, False), config)
             if not found:
                 continue
             doc_id, dsource, ddate = snap.doc_ids[doc], snap.sources[doc], snap.dates[doc]

@@ -32,6 +32,7 @@ import numpy as np
 
 from reprints import _native
 from reprints.config import AlignConfig
+from reprints.stages.arrays import new_runs
 from reprints.stages.shingle import ngram_hashes
 
 # pip install compiles this very file (setup.py); a build older than the file would run old code.
@@ -127,10 +128,7 @@ def sentence_stems(stems: np.ndarray, sentence_end: np.ndarray, masked: np.ndarr
     keys, values, doc = stems[keep].copy(), local[keep], token_doc[keep]
     pair_bounds = np.searchsorted(doc, np.arange(n_docs + 1), side="left")
     _native.sort_in_segments(keys, values, pair_bounds)
-    new = np.ones(len(keys), dtype=bool)
-    new[1:] = (keys[1:] != keys[:-1]) | (values[1:] != values[:-1])
-    inner = pair_bounds[1:-1]
-    new[inner[inner < len(keys)]] = True
+    new = new_runs(pair_bounds, keys, values)
     keys, values, doc = keys[new], values[new], doc[new]
     pair_bounds = np.searchsorted(doc, np.arange(n_docs + 1), side="left")
     return first, last, first_bounds, values, keys, pair_bounds
@@ -151,11 +149,7 @@ def seed_grams(hashes: np.ndarray, masked: np.ndarray, n: int, max_repeats: int,
     pos = (starts - doc_bounds[doc]).astype(np.int64)
     bounds = np.searchsorted(doc, np.arange(n_docs + 1), side="left")
     _native.sort_in_segments(grams, pos, bounds)
-    new = np.ones(len(grams), dtype=bool)
-    new[1:] = grams[1:] != grams[:-1]
-    inner = bounds[1:-1]
-    new[inner[inner < len(grams)]] = True  # a document's first n-gram starts a run, whatever it is
-    segment = np.flatnonzero(new)
+    segment = np.flatnonzero(new_runs(bounds, grams))
     counts = np.diff(np.append(segment, len(grams)))
     keep = np.repeat(counts <= max_repeats, counts)
     grams, pos, doc = grams[keep], pos[keep], doc[keep]

@@ -39,3 +39,15 @@ def segment_starts(keys: np.ndarray) -> np.ndarray:
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+
+
+def new_runs(bounds: np.ndarray, *columns: np.ndarray) -> np.ndarray:
+    """For rows sorted within segments ``[bounds[k], bounds[k+1])``: True where a run of equal
+    rows starts (a row differing from the one before it in any column, or a segment's first)."""
+    n = len(columns[0])
+    new = np.ones(n, dtype=bool)
+    if n > 1:
+        new[1:] = np.logical_or.reduce([c[1:] != c[:-1] for c in columns])
+    inner = bounds[1:-1]
+    new[inner[inner < n]] = True
+    return new

@@ -13,7 +13,7 @@ that fill the template. Three signs together mark such a pair (thresholds in `Pa
    other words and numbers altogether.
 
 Only 1 is known before alignment; a pair that has it is aligned word by word first, and its
-passages are dropped when 2 and 3 hold too (`is_formula`).
+passages are dropped when 2 and 3 hold too (`is_formula`, `align_unless_formula`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from collections import Counter
 import numpy as np
 
 from reprints import _native
-from reprints.config import PairConfig
+from reprints.config import PairConfig, ScanConfig
+from reprints.stages import align as align_stage
 
 _WORD = re.compile(r"\w+")
 NEAR_MISS_CUTOFF = 0.7  # difflib's similarity of two spellings of one word
@@ -68,3 +69,13 @@ def is_formula(passages: list, text_a: str, text_b: str, config: PairConfig) -> 
         if near_miss_share(text_a[p.a_begin:p.a_end], text_b[p.b_begin:p.b_end]) >= config.formula_near_miss:
             return False
     return True
+
+
+def align_unless_formula(a: align_stage.DocWords, b: align_stage.DocWords, text_a: str, text_b: str,
+                         prone: bool, config: ScanConfig) -> list:
+    """A candidate pair's passages as a scan aligns them (`align.align_related`); for a pair
+    ``prone`` to be formula text, none if its word passages show it (`is_formula`)."""
+    if not prone:
+        return align_stage.align_related(a, b, config.align)
+    return align_stage.align_related(
+        a, b, config.align, accept=lambda found: not is_formula(found, text_a, text_b, config.pairs))

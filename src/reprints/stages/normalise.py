@@ -1,4 +1,4 @@
-"""Tokenise many documents at once into normalised word hashes with code-point spans.
+r"""Tokenise many documents at once into normalised word hashes with code-point spans.
 
 Why this shape: the cost of n-gram work in Python is the per-token objects, not the
 arithmetic. A whole batch of documents is read in one compiled pass over its characters
@@ -25,7 +25,7 @@ from reprints import _native
 _BMP = 0x10000
 _P = np.uint64(0x100000001B3)  # FNV prime: odd, so it has an inverse modulo 2**64
 _P_INV = np.uint64(pow(int(_P), -1, 2**64))
-STEM_CHARS = 5  # as compiled into _native.tokenize_texts
+STEM_CHARS = _native.STEM_CHARS
 
 
 def _fold_char(ch: str) -> tuple[bool, int]:
@@ -40,14 +40,11 @@ def _fold_char(ch: str) -> tuple[bool, int]:
     return True, ord(base if base.isalnum() else low)
 
 
-_UNKNOWN = 0xFFFFFFFF
-
-
 def _new_table() -> np.ndarray:
     """Per BMP code point: folded code point shifted left by one, low bit set for words;
     0xFFFFFFFF until the tokeniser first meets it (it then asks `_fold_char`), so a process
     classifies only the characters its texts use. ASCII is filled in at once."""
-    table = np.full(_BMP, _UNKNOWN, dtype=np.uint32)
+    table = np.full(_BMP, _native.UNKNOWN_CODE, dtype=np.uint32)
     for cp in range(128):
         w, f = _fold_char(chr(cp))
         table[cp] = (f << 1) | w
@@ -127,7 +124,7 @@ class Tokens:
 
 
 def tokenize(texts: Sequence[str]) -> Tokens:
-    """Split and hash the words of every text, in one compiled pass over their characters.
+    r"""Split and hash the words of every text, in one compiled pass over their characters.
 
     A word is a maximal run of word characters (letters, digits, combining marks), a hyphen
     ending a line inside it ("-\n" or "-\r\n" between two word characters) skipped; its hash
