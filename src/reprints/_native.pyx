@@ -3,8 +3,8 @@
 them hold the rest:
 
 * ``tokenize_texts``: one pass over the characters of a batch (``stages.normalise``);
-* ``matching_ratio``, ``word_runs``, ``sentence_similarity``: the aligner's per-pair work on
-  word hashes (``stages.align``);
+* ``matching_ratio``, ``word_runs``, ``sentence_similarity``, ``sentence_links``: the
+  aligner's per-pair work on word hashes (``stages.align``);
 * ``near_misses``: difflib's close-match test on short words (``stages.formula``);
 * ``distinct_in_segments``, ``sort_in_segments``: per-document sorting (``stages.arrays``,
   ``stages.align``).
@@ -341,6 +341,56 @@ def word_runs(const uint64_t[::1] grams_a, const int64_t[::1] pos_a, const uint6
         runs.append((run_lo, run_hi, run_d))
     runs.sort()
     return [(lo, hi, lo + dd - offset, hi + dd - offset, 0.0) for lo, hi, dd in runs]
+
+
+cdef inline Py_ssize_t _sentence_at(const int64_t[::1] first, int64_t word) noexcept nogil:
+    """Index of the sentence holding ``word``: the last ``first[k] <= word`` (``first[0]`` is 0)."""
+    cdef Py_ssize_t lo = 0, hi = first.shape[0], mid
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if first[mid] <= word:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def sentence_links(list runs, Py_ssize_t n, const int64_t[::1] first_a, const int64_t[::1] first_b):
+    """Where the n-gram matches of word runs fall, by sentence (see
+    ``align._split_sentence_seeds``). A run (first, last in A, first in B, ...) holds the
+    matches starting at words i = first..last-n+1 of A and i + shift of B.
+
+    Returns (the sentence pairs, as ``sa * len(first_b) + sb``, holding at least 3 matches;
+    per sentence of A, the lowest and highest B word its matches start at; per sentence of B,
+    the same in A).
+    """
+    cdef Py_ssize_t na = first_a.shape[0], nb = first_b.shape[0], sa, sb
+    cdef int64_t i, last, shift, stop, end_a, end_b
+    cdef dict counts = {}, b_of_a = {}, a_of_b = {}
+    for run in runs:
+        i, last, shift = run[0], run[1] - n + 1, run[2] - run[0]
+        if last < i:
+            continue
+        sa = _sentence_at(first_a, i)
+        sb = _sentence_at(first_b, i + shift)
+        while i <= last:
+            # The stretch of matches that stays in sentence sa of A and sb of B.
+            while sa + 1 < na and first_a[sa + 1] <= i:
+                sa += 1
+            while sb + 1 < nb and first_b[sb + 1] <= i + shift:
+                sb += 1
+            end_a = first_a[sa + 1] - 1 if sa + 1 < na else last
+            end_b = first_b[sb + 1] - 1 - shift if sb + 1 < nb else last
+            stop = min(last, end_a, end_b)
+            key = sa * nb + sb
+            counts[key] = counts.get(key, 0) + (stop - i + 1)
+            lo_hi = b_of_a.get(sa)
+            b_of_a[sa] = (i + shift, stop + shift) if lo_hi is None else \
+                (min(lo_hi[0], i + shift), max(lo_hi[1], stop + shift))
+            lo_hi = a_of_b.get(sb)
+            a_of_b[sb] = (i, stop) if lo_hi is None else (min(lo_hi[0], i), max(lo_hi[1], stop))
+            i = stop + 1
+    return {key for key, count in counts.items() if count >= 3}, b_of_a, a_of_b
 
 
 cdef int _compare_u64(const void* x, const void* y) noexcept nogil:

@@ -145,6 +145,49 @@ def test_word_runs_match_the_reference():
         assert align.word_runs(a, b, config) == _reference_runs(a, b, config)
 
 
+
+def _reference_sentence_links(runs: list[tuple], n: int, first_a: np.ndarray, first_b: np.ndarray):
+    """Every n-gram match of the runs, one by one: its sentences on both sides, counted."""
+    counts: dict[int, int] = {}
+    b_of_a: dict[int, tuple[int, int]] = {}
+    a_of_b: dict[int, tuple[int, int]] = {}
+    for lo, hi, lo_b, _, _ in runs:
+        for i in range(lo, hi - n + 2):
+            j = i + lo_b - lo
+            sa = int(np.searchsorted(first_a, i, side="right")) - 1
+            sb = int(np.searchsorted(first_b, j, side="right")) - 1
+            counts[sa * len(first_b) + sb] = counts.get(sa * len(first_b) + sb, 0) + 1
+            low, high = b_of_a.get(sa, (j, j))
+            b_of_a[sa] = (min(low, j), max(high, j))
+            low, high = a_of_b.get(sb, (i, i))
+            a_of_b[sb] = (min(low, i), max(high, i))
+    return {k for k, c in counts.items() if c >= 3}, b_of_a, a_of_b
+
+
+def test_sentence_links_match_the_reference():
+    rng = random.Random(5)
+    vocab = [f"w{k}" for k in range(10)] + ["end.", "stop!"]
+    config = AlignConfig(min_words=4)
+    checked = 0
+    for _ in range(300):
+        base = [rng.choice(vocab) for _ in range(rng.randint(0, 80))]
+        other = list(base)
+        for _ in range(rng.randint(0, 12)):
+            k = rng.randrange(len(other) + 1)
+            if rng.random() < 0.5 and k < len(other):
+                other[k] = rng.choice(vocab)
+            else:
+                other.insert(k, rng.choice(vocab))
+        a, b = align.doc_words(" ".join(base)), align.doc_words(" ".join(other))
+        runs = align.word_runs(a, b, config)
+        first_a, first_b = a.sentence_bounds()[0], b.sentence_bounds()[0]
+        for n in (1, config.seed_ngram):
+            got = _native.sentence_links(runs, n, first_a, first_b)
+            assert got == _reference_sentence_links(runs, n, first_a, first_b)
+        checked += bool(runs)
+    assert checked > 100
+
+
 @pytest.mark.parametrize("alphabet", ["ab", "abcde", "abcdefghij"])
 def test_near_misses_are_difflibs_close_matches(alphabet):
     rng = random.Random(len(alphabet))

@@ -23,7 +23,9 @@ from reprints.progress import Reporter
 from reprints.engines import tasks as batch_tasks
 from reprints.stages import align as align_stage  # noqa: F401  (the aligner the tasks call; tests patch it here)
 from reprints.stages import boilerplate, candidates, formula
+from reprints.stages.align import DocWords
 from reprints.stages.normalise import string_key
+from reprints.stages.word_table import WordTable
 
 # Set in the parent before workers fork; read by the task functions below.
 _STATE: dict[str, Any] = {}
@@ -81,12 +83,36 @@ def _shingle_task(task: tuple[int, int, str]) -> tuple[np.ndarray, np.ndarray, n
     return fingerprints, words, n_grams
 
 
+def _words_task(task: tuple[np.ndarray, str]) -> int:
+    docs, path = task
+    corpus: CorpusArrays = _STATE["corpus"]
+    table = batch_tasks.word_table([corpus.texts[d] for d in docs.tolist()], corpus.source_keys[docs],
+                                   _STATE["frequent"], _STATE["config"])
+    table.save(Path(path))
+    return len(docs)
+
+
+def _stored_words(docs: np.ndarray) -> dict[int, DocWords]:
+    """Documents' prepared words from the tables the words stage wrote (opened once per process)."""
+    needed, size, directory = _STATE["words"]
+    tables = _STATE.setdefault("tables", {})
+    found = {}
+    at = np.searchsorted(needed, docs)
+    for d, part, k in zip(docs.tolist(), (at // size).tolist(), (at % size).tolist()):
+        if part not in tables:
+            tables[part] = WordTable.load(directory / f"part-{part:06d}")
+        found[d] = tables[part].doc(k)
+    return found
+
+
 def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> list[tuple]:
     pair_a, pair_b, exact, prone = task
     corpus: CorpusArrays = _STATE["corpus"]
     docs = np.unique(np.concatenate([pair_a, pair_b]))
-    return batch_tasks.align_pairs(pair_a, pair_b, exact, docs, [corpus.texts[d] for d in docs],
-                                   corpus.source_keys[docs], _STATE["frequent"], _STATE["config"], prone)
+    if "words" not in _STATE:
+        return batch_tasks.align_pairs(pair_a, pair_b, exact, docs, [corpus.texts[d] for d in docs],
+                                       corpus.source_keys[docs], _STATE["frequent"], _STATE["config"], prone)
+    return batch_tasks.align_words(pair_a, pair_b, exact, _stored_words(docs), corpus.texts, _STATE["config"], prone)
 
 
 # --- the engine -------------------------------------------------------------------------
@@ -143,14 +169,14 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
         shared_cols = {k: shared.column(k).to_numpy() for k in ("a", "b", "shared", "common")}
         exact_cols = {k: exact.column(k).to_numpy() for k in ("a", "b")}
 
-        passages = _align(shared_cols, exact_cols, config, workers, reporter)
+        passages = _align(shared_cols, exact_cols, config, workers, reporter, workdir)
     finally:
         _STATE.clear()
     return MatchRows(words, grams, shared_cols, exact_cols, passages, len(frequent))
 
 
 def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: ScanConfig,
-           workers: int, reporter: Reporter) -> dict[str, np.ndarray]:
+           workers: int, reporter: Reporter, workdir: Path) -> dict[str, np.ndarray]:
     a = np.concatenate([shared["a"], exact["a"]]).astype(np.int64)
     b = np.concatenate([shared["b"], exact["b"]]).astype(np.int64)
     is_exact = np.concatenate([np.zeros(len(shared["a"]), bool), np.ones(len(exact["a"]), bool)])
@@ -160,23 +186,31 @@ def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: 
     keys = (a << 32) | b
     drop = ~is_exact & np.isin(keys, keys[is_exact])
     return align_in_pool(a[~drop], b[~drop], is_exact[~drop], prone[~drop], _STATE["corpus"], _STATE["frequent"],
-                         config, workers, reporter)
+                         config, workers, reporter, workdir)
 
 
 def align_in_pool(a: np.ndarray, b: np.ndarray, is_exact: np.ndarray, prone: np.ndarray, corpus: CorpusArrays,
-                  frequent: np.ndarray, config: ScanConfig, workers: int, reporter: Reporter) -> dict[str, np.ndarray]:
+                  frequent: np.ndarray, config: ScanConfig, workers: int, reporter: Reporter,
+                  workdir: Path | None = None) -> dict[str, np.ndarray]:
     """Passages of the pairs (a, b), aligned in (a, b) order in batches of
     ``config.engine.batch_pairs``, in ``workers`` forked processes (this one if 1); exact
     duplicate pairs get their whole-document passage, pairs ``prone`` to be formula text are
-    tested for it. The scan and the index both call it."""
+    tested for it. The scan and the index both call it.
+
+    With a ``workdir``, the words of every document in a pair are prepared once first (stage
+    "words": `WordTable`s written there); without, each batch prepares its own documents."""
     order = np.lexsort((b, a))
     a, b, is_exact, prone = a[order], b[order], is_exact[order], prone[order]
     size = config.engine.batch_pairs
     tasks = [(a[lo:hi], b[lo:hi], is_exact[lo:hi], prone[lo:hi]) for lo, hi in _ranges(len(a), size)]
     rows: list[tuple] = []
     previous = dict(_STATE)
+    _STATE.clear()
     _STATE.update(corpus=corpus, frequent=frequent, config=config)
     try:
+        if workdir is not None and len(a):
+            _STATE["words"] = _prepare_words(np.unique(np.concatenate([a, b])), workdir / "words", config,
+                                             workers, reporter)
         with reporter.stage("align", total=len(a), unit="pairs") as r:
             for task, found in zip(tasks, _imap(_align_task, tasks, workers)):
                 rows.extend(found)
@@ -185,3 +219,14 @@ def align_in_pool(a: np.ndarray, b: np.ndarray, is_exact: np.ndarray, prone: np.
         _STATE.clear()
         _STATE.update(previous)
     return batch_tasks.passage_columns(rows)
+
+
+def _prepare_words(needed: np.ndarray, directory: Path, config: ScanConfig, workers: int,
+                   reporter: Reporter) -> tuple[np.ndarray, int, Path]:
+    """Write the `WordTable`s of the documents ``needed`` (sorted), ``batch_docs`` a part."""
+    size = config.engine.batch_docs
+    tasks = [(needed[lo:hi], str(directory / f"part-{k:06d}")) for k, (lo, hi) in enumerate(_ranges(len(needed), size))]
+    with reporter.stage("words", total=len(needed), unit="docs") as r:
+        for done in _imap(_words_task, tasks, workers):
+            r.advance(done)
+    return needed, size, directory

@@ -198,16 +198,6 @@ def word_runs(a: DocWords, b: DocWords, config: AlignConfig) -> list[Seed]:
     return _native.word_runs(grams_a, pos_a, grams_b, pos_b, n, -(-config.min_words // n))
 
 
-def _run_starts(runs: list[Seed], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start words (in A, in B) of the n-gram matches that make up word runs."""
-    lo = np.array([r[0] for r in runs], dtype=np.int64)
-    count = np.array([r[1] - r[0] - n + 2 for r in runs], dtype=np.int64)
-    shift = np.array([r[2] - r[0] for r in runs], dtype=np.int64)
-    within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    i = np.repeat(lo, count) + within
-    return i, i + np.repeat(shift, count)
-
-
 # --- sentence seeds -----------------------------------------------------------------------
 
 class SentencePairs:
@@ -275,25 +265,11 @@ def _split_sentence_seeds(word_seeds: list[Seed], candidates: list[Seed], a: Doc
         return candidates, []
     first_a, _ = a.sentence_bounds()
     first_b, _ = b.sentence_bounds()
-    wi, wj = _run_starts(word_seeds, config.seed_ngram)
-    sent_a = np.searchsorted(first_a, wi, side="right") - 1
-    sent_b = np.searchsorted(first_b, wj, side="right") - 1
-    # Sentence pairs that word matches link (a chance shared 3-gram does not count).
     width = len(first_b)
-    linked, count = np.unique(sent_a * width + sent_b, return_counts=True)
-    both = set(linked[count >= 3].tolist())
+    # Sentence pairs that word matches link (a chance shared 3-gram does not count), and per
+    # sentence the range of the other side its word matches reach.
+    both, b_of_a, a_of_b = _native.sentence_links(word_seeds, config.seed_ngram, first_a, first_b)
     reach = config.max_gap
-
-    def spread(keys: np.ndarray, pos: np.ndarray) -> dict[int, tuple[int, int]]:
-        order = np.argsort(keys, kind="stable")
-        keys, pos = keys[order], pos[order]
-        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-        lows = np.minimum.reduceat(pos, starts)
-        highs = np.maximum.reduceat(pos, starts)
-        return dict(zip(keys[starts].tolist(), zip(lows.tolist(), highs.tolist())))
-
-    b_of_a = spread(sent_a, wj)  # per sentence of A: range of B positions its word seeds reach
-    a_of_b = spread(sent_b, wi)
     primary, secondary = [], []
     starts = np.array([(seed[0], seed[2]) for seed in candidates], dtype=np.int64)
     sentences_a = (np.searchsorted(first_a, starts[:, 0], side="right") - 1).tolist()
