@@ -5,6 +5,7 @@ them hold the rest:
 * ``tokenize_texts``: one pass over the characters of a batch (``stages.normalise``);
 * ``matching_ratio``, ``word_runs``, ``sentence_similarity``, ``sentence_links``: the
   aligner's per-pair work on word hashes (``stages.align``);
+* ``unit_keys``: the lines and template sentences of a batch, keyed (``stages.boilerplate``);
 * ``near_misses``: difflib's close-match test on short words (``stages.formula``);
 * ``distinct_in_segments``, ``sort_in_segments``: per-document sorting (``stages.arrays``,
   ``stages.align``).
@@ -341,6 +342,64 @@ def word_runs(const uint64_t[::1] grams_a, const int64_t[::1] pos_a, const uint6
         runs.append((run_lo, run_hi, run_d))
     runs.sort()
     return [(lo, hi, lo + dd - offset, hi + dd - offset, 0.0) for lo, hi, dd in runs]
+
+
+def unit_keys(const uint64_t[::1] hashes, const uint8_t[::1] numeric, const int64_t[::1] line,
+              const uint8_t[::1] sentence_end, const int64_t[::1] begins, const int64_t[::1] ends,
+              const int64_t[::1] doc_bounds, const uint64_t[::1] source_keys, uint64_t number_word,
+              uint64_t sentence_salt):
+    """The boilerplate units of a batch (see ``boilerplate.unit_keys``): its lines and its
+    sentences, each as (first word, key), in word order.
+
+    A line's key hashes its words, a sentence's its words as a template (a number is
+    ``number_word``, a run of numbers one number); both hashes are ``normalise.sequence_hash``
+    of those words, mixed with the document's source key (and ``sentence_salt``). A sentence
+    ends after a word ending one, unless the word and the next are numbers one character apart
+    (a decimal point), and at the end of a document.
+    """
+    cdef Py_ssize_t n = hashes.shape[0], i, j, k, d = 0, kept, n_lines = 0, n_sentences = 0
+    cdef uint64_t acc, power, source
+    line_start_arr = np.empty(n, dtype=np.int64)
+    line_key_arr = np.empty(n, dtype=np.uint64)
+    sentence_start_arr = np.empty(n, dtype=np.int64)
+    sentence_key_arr = np.empty(n, dtype=np.uint64)
+    cdef int64_t[::1] line_start = line_start_arr, sentence_start = sentence_start_arr
+    cdef uint64_t[::1] line_key = line_key_arr, sentence_key = sentence_key_arr
+    with nogil:
+        i = 0
+        while i < n:  # lines
+            while doc_bounds[d + 1] <= i:
+                d += 1
+            acc, power, j = 0, 1, i
+            while j < n and line[j] == line[i]:
+                acc += hashes[j] * power
+                power *= _P
+                j += 1
+            line_start[n_lines] = i
+            line_key[n_lines] = _mix64(_mix64(acc + <uint64_t>(j - i)) ^ source_keys[d])
+            n_lines += 1
+            i = j
+        i, d = 0, 0
+        while i < n:  # sentences
+            while doc_bounds[d + 1] <= i:
+                d += 1
+            acc, power, kept, j = 0, 1, 0, i
+            while True:
+                if not (j > i and numeric[j] and numeric[j - 1]):  # a run of numbers is one
+                    acc += (number_word if numeric[j] else hashes[j]) * power
+                    power *= _P
+                    kept += 1
+                j += 1
+                if j >= doc_bounds[d + 1]:
+                    break
+                if sentence_end[j - 1] and not (numeric[j - 1] and numeric[j] and begins[j] - ends[j - 1] == 1):
+                    break
+            sentence_start[n_sentences] = i
+            sentence_key[n_sentences] = _mix64(_mix64(acc + <uint64_t>kept) ^ source_keys[d] ^ sentence_salt)
+            n_sentences += 1
+            i = j
+    return (line_start_arr[:n_lines].copy(), line_key_arr[:n_lines].copy(),
+            sentence_start_arr[:n_sentences].copy(), sentence_key_arr[:n_sentences].copy())
 
 
 cdef inline Py_ssize_t _sentence_at(const int64_t[::1] first, int64_t word) noexcept nogil:

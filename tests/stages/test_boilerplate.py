@@ -6,7 +6,7 @@ import numpy as np
 
 import reprints
 from reprints.config import BoilerplateConfig, ScanConfig
-from reprints.stages.boilerplate import boilerplate_mask, frequent_keys, line_keys, token_unit_keys
+from reprints.stages.boilerplate import boilerplate_mask, frequent_keys, line_keys, unit_keys
 from reprints.stages.normalise import string_key, tokenize
 
 FOOTER = "Follow us on Twitter for more updates"
@@ -70,10 +70,10 @@ def test_long_lines_are_never_boilerplate():
 
 def test_line_key_ignores_case_and_punctuation_not_words():
     t = tokenize(["Follow us!\nfollow US", "follow them"])
-    keys, sizes, _, _ = token_unit_keys(t, np.zeros(2, np.uint64))
-    assert keys[0] == keys[2]
-    assert keys[0] != keys[4]
-    assert sizes.tolist() == [2, 2, 2, 2, 2, 2]
+    starts, keys, _, _ = unit_keys(t, np.zeros(2, np.uint64))
+    assert starts.tolist() == [0, 2, 4]
+    assert keys[0] == keys[1]
+    assert keys[0] != keys[2]
 
 
 def test_scan_ignores_shared_footer_but_finds_real_reuse(assert_offsets, article_texts):

@@ -13,7 +13,8 @@ from reprints import _native
 from reprints.config import AlignConfig
 from reprints.stages import align
 from reprints.stages.arrays import unique_pairs
-from reprints.stages.normalise import STEM_CHARS, tokenize
+from reprints.stages import boilerplate
+from reprints.stages.normalise import STEM_CHARS, mix64, sequence_hash, tokenize
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -186,6 +187,47 @@ def test_sentence_links_match_the_reference():
             assert got == _reference_sentence_links(runs, n, first_a, first_b)
         checked += bool(runs)
     assert checked > 100
+
+
+
+def _reference_unit_keys(tokens, source_keys: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Lines and template sentences keyed with whole-array numpy operations (the vectorised
+    form `_native.unit_keys` replaced): prefix sums of the polynomial hash per unit."""
+    n = len(tokens.hashes)
+    doc = tokens.doc_of_token()
+
+    def keys(values: np.ndarray, bounds: np.ndarray, starts: np.ndarray, salt: np.uint64) -> np.ndarray:
+        return mix64(sequence_hash(values, bounds) ^ source_keys[doc[starts]] ^ salt)
+
+    line_starts = np.flatnonzero(np.diff(tokens.line, prepend=-1) != 0)
+    line_keys = keys(tokens.hashes, np.append(line_starts, n), line_starts, np.uint64(0))
+    ends = tokens.sentence_end[:-1] & ~(tokens.numeric[:-1] & tokens.numeric[1:]
+                                         & (tokens.begins[1:] - tokens.ends[:-1] == 1))
+    starts = np.concatenate([[0], np.flatnonzero(ends | (np.diff(doc) != 0)) + 1]).astype(np.int64)
+    unit = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+    follows_number = np.zeros(n, dtype=bool)
+    follows_number[1:] = tokens.numeric[1:] & tokens.numeric[:-1] & (unit[1:] == unit[:-1])
+    keep = ~follows_number
+    template = np.where(tokens.numeric, boilerplate._NUMBER, tokens.hashes)[keep]
+    kept_before = np.concatenate([[0], np.cumsum(keep)])
+    bounds = np.append(kept_before[starts], kept_before[-1]).astype(np.int64)
+    return line_starts, line_keys, starts, keys(template, bounds, starts, boilerplate._SENTENCE_SALT)
+
+
+def test_unit_keys_match_the_vectorised_reference():
+    rng = random.Random(3)
+    words = ["Prices", "rose", "5", "1-1/4", "0.5", "pct", "to", "12", "dlrs", "end.", "Reuter", "5,000"]
+    texts = []
+    for _ in range(60):
+        lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(0, 6))]
+        texts.append(rng.choice(["\n", "\n\n", ". "]).join(lines))
+    tokens = tokenize(texts)
+    sources = np.array([rng.choice([1, 2, 2**63 + 5]) for _ in texts], dtype=np.uint64)
+    got = boilerplate.unit_keys(tokens, sources)
+    want = _reference_unit_keys(tokens, sources)
+    assert len(got[0]) > 100 and len(got[2]) > 100
+    for g, w in zip(got, want):
+        assert g.tolist() == w.tolist()
 
 
 @pytest.mark.parametrize("alphabet", ["ab", "abcde", "abcdefghij"])
