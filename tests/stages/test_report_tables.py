@@ -52,3 +52,20 @@ def test_snippet_flattens_whitespace_and_truncates():
     long = "word " * 100
     s = snippet(long, limit=20)
     assert len(s) <= 20 and s.endswith("…")
+
+
+def test_snippet_of_a_prefix_equals_snippet_of_the_whole_text():
+    """The snippet reads only the start of long texts: long whitespace runs must not change it."""
+    import random
+    import re
+
+    def whole(text: str, limit: int) -> str:
+        flat = re.sub(r"\s+", " ", text).strip()
+        return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+    rng = random.Random(1)
+    for _ in range(5000):
+        text = "".join(rng.choice(["a", "b", " ", "\n", "  ", "\t" * 10, " " * 400])
+                       for _ in range(rng.randint(0, 600)))
+        limit = rng.choice([1, 2, 5, 20, 160])
+        assert snippet(text, limit) == whole(text, limit), (text, limit)

@@ -66,32 +66,42 @@ def parse_dates(values: list[str | None]) -> tuple[np.ndarray, list[str | None]]
             warnings_module.simplefilter("ignore")
             out[retry] = _to_seconds(pd.to_datetime(series[retry], errors="coerce", utc=True, format=fmt))
     warnings = [
-        f"date '{v}' not understood; treated as undated" if v is not None and np.isnat(d) else None
-        for v, d in zip(values, out)
+        f"date '{v}' not understood; treated as undated" if v is not None and bad else None
+        for v, bad in zip(values, np.isnat(out).tolist())
     ]
     return out, warnings
 
 
 def snippet(text: str, limit: int = 160) -> str:
-    flat = _WS.sub(" ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    """The start of ``text`` with whitespace runs made single spaces, cut to ``limit``
+    characters with an ellipsis. Reads only as much of a long text as it needs."""
+    size = 2 * limit
+    while True:
+        flat = _WS.sub(" ", text[:size]).strip()
+        if len(flat) > limit:
+            return flat[: limit - 1].rstrip() + "…"
+        if size >= len(text):
+            return flat
+        size *= 4
 
 
 def documents_table(docs: list[Document], skips: list[Skip], n_words: np.ndarray,
                     date_warnings: list[str | None]) -> pa.Table:
-    rows = []
-    for doc, words, date_warning in zip(docs, n_words.tolist(), date_warnings):
-        warning = "; ".join(w for w in (doc.warning, date_warning) if w) or None
-        rows.append({
-            "doc_id": doc.doc_id, "source": doc.source, "date": doc.date, "url": doc.url,
-            "length": len(doc.text), "words": words, "input": doc.origin, "skip_reason": None,
-            "warning": warning, "meta": json.dumps(doc.meta, ensure_ascii=False) if doc.meta else None,
-        })
-    for skip in skips:
-        rows.append({"doc_id": skip.doc_id, "source": None, "date": None, "url": None, "length": None,
-                     "words": None, "input": skip.origin, "skip_reason": skip.reason,
-                     "warning": None, "meta": None})
-    return pa.Table.from_pylist(rows, schema=records.DOCUMENTS)
+    """One row per document read (its words counted), then one per input skipped (with why)."""
+    none = [None] * len(skips)
+    columns = {
+        "doc_id": [d.doc_id for d in docs] + [s.doc_id for s in skips],
+        "source": [d.source for d in docs] + none,
+        "date": [d.date for d in docs] + none,
+        "url": [d.url for d in docs] + none,
+        "length": [len(d.text) for d in docs] + none,
+        "words": n_words.tolist() + none,
+        "input": [d.origin for d in docs] + [s.origin for s in skips],
+        "skip_reason": [None] * len(docs) + [s.reason for s in skips],
+        "warning": ["; ".join(w for w in (d.warning, dw) if w) or None for d, dw in zip(docs, date_warnings)] + none,
+        "meta": [json.dumps(d.meta, ensure_ascii=False) if d.meta else None for d in docs] + none,
+    }
+    return pa.table(columns, schema=records.DOCUMENTS)
 
 
 def _coverage(key: np.ndarray, begin: np.ndarray, end: np.ndarray, n_keys: int) -> np.ndarray:
