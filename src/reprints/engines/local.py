@@ -110,9 +110,6 @@ def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> 
     pair_a, pair_b, exact, prone = task
     corpus: CorpusArrays = _STATE["corpus"]
     docs = np.unique(np.concatenate([pair_a, pair_b]))
-    if "words" not in _STATE:
-        return batch_tasks.align_pairs(pair_a, pair_b, exact, docs, [corpus.texts[d] for d in docs],
-                                       corpus.source_keys[docs], _STATE["frequent"], _STATE["config"], prone)
     return batch_tasks.align_words(pair_a, pair_b, exact, _stored_words(docs), corpus.texts, _STATE["config"], prone)
 
 
@@ -192,14 +189,14 @@ def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: 
 
 def align_in_pool(a: np.ndarray, b: np.ndarray, is_exact: np.ndarray, prone: np.ndarray, corpus: CorpusArrays,
                   frequent: np.ndarray, config: ScanConfig, workers: int, reporter: Reporter,
-                  workdir: Path | None = None) -> dict[str, np.ndarray]:
+                  workdir: Path) -> dict[str, np.ndarray]:
     """Passages of the pairs (a, b), aligned in (a, b) order in batches of
     ``config.engine.batch_pairs``, in ``workers`` forked processes (this one if 1); exact
     duplicate pairs get their whole-document passage, pairs ``prone`` to be formula text are
     tested for it. The scan and the index both call it.
 
-    With a ``workdir``, the words of every document in a pair are prepared once first (stage
-    "words": `WordTable`s written there); without, each batch prepares its own documents."""
+    The words of every document in a pair are prepared once first (stage "words":
+    `WordTable`s written to ``workdir``, which the workers map)."""
     order = np.lexsort((b, a))
     a, b, is_exact, prone = a[order], b[order], is_exact[order], prone[order]
     size = config.engine.batch_pairs
@@ -209,7 +206,7 @@ def align_in_pool(a: np.ndarray, b: np.ndarray, is_exact: np.ndarray, prone: np.
     _STATE.clear()
     _STATE.update(corpus=corpus, frequent=frequent, config=config)
     try:
-        if workdir is not None and len(a):
+        if len(a):
             _STATE["words"] = _prepare_words(np.unique(np.concatenate([a, b])), workdir / "words", config,
                                              workers, reporter)
         with reporter.stage("align", total=len(a), unit="pairs") as r:

@@ -29,6 +29,7 @@ replaced (its pairs and passages recomputed).
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import warnings
 from collections import OrderedDict
@@ -775,9 +776,11 @@ def _align_pairs(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray
     from the command line; this thread otherwise, as in the server)."""
     if todo.empty:
         return tasks.passage_columns([])
-    return local.align_in_pool(todo["a"].to_numpy(np.int64), todo["b"].to_numpy(np.int64),
-                               todo["exact"].to_numpy(bool), todo["prone"].to_numpy(bool),
-                               local.CorpusArrays(texts, source_keys), frequent, config, workers, reporter)
+    with tempfile.TemporaryDirectory(prefix="reprints-index-") as workdir:
+        return local.align_in_pool(todo["a"].to_numpy(np.int64), todo["b"].to_numpy(np.int64),
+                                   todo["exact"].to_numpy(bool), todo["prone"].to_numpy(bool),
+                                   local.CorpusArrays(texts, source_keys), frequent, config, workers, reporter,
+                                   Path(workdir))
 
 
 def open_index(path: str | Path, config: ScanConfig | None = None, read_only: bool = False) -> Index:
