@@ -13,9 +13,10 @@ that reprints pairs directly. passim's clusters are passim's answer, not a gold 
 says how much of what passim links reprints links too; "precision" how much of what reprints links
 passim links too.
 
-The run is repeated with the formula test off (``PairConfig.formula_share = 0``) to show what that
-test costs on noisy reprints of common texts (the obituary notices, official announcements and
-advertisements that fill passim's largest clusters).
+The run is repeated with the formula tests off (``PairConfig.formula_share = 0``,
+``figures_differ = 0``; the CLI's ``--keep-formula``) to show what those tests cost on noisy
+reprints of common texts (the obituary notices, official announcements and advertisements that
+fill passim's largest clusters).
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def main() -> None:
     rows = load_passages(args.data)
     print(f"{len(rows)} passages in {len({r['cluster'] for r in rows})} passim clusters")
     runs = [evaluate(rows, ScanConfig(), "default"),
-            evaluate(rows, ScanConfig().replace(pairs={"formula_share": 0.0}), "formula test off")]
+            evaluate(rows, ScanConfig().replace(pairs={"formula_share": 0.0, "figures_differ": 0}),
+                     "formula tests off")]
     args.out.mkdir(parents=True, exist_ok=True)
     _common.write_json(args.out / "impresso_results.json",
                        {"machine": _common.machine_info(), "runs": runs,

@@ -3,8 +3,8 @@
 them hold the rest:
 
 * ``tokenize_texts``: one pass over the characters of a batch (``stages.normalise``);
-* ``matching_ratio``, ``word_runs``, ``sentence_similarity``, ``sentence_links``: the
-  aligner's per-pair work on word hashes (``stages.align``);
+* ``matching_ratio``, ``matching_figures``, ``word_runs``, ``sentence_similarity``,
+  ``sentence_links``: the aligner's per-pair work on word hashes (``stages.align``);
 * ``unit_keys``: the lines and template sentences of a batch, keyed (``stages.boilerplate``);
 * ``near_misses``: difflib's close-match test on short words (``stages.formula``);
 * ``distinct_in_segments``, ``sort_in_segments``: per-document sorting (``stages.arrays``,
@@ -213,12 +213,10 @@ cdef Py_ssize_t _longest_match(const uint64_t[::1] a, Py_ssize_t alo, Py_ssize_t
     return best
 
 
-def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
-    """``difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()`` for two sequences of
-    word hashes: twice the words in matching blocks over the words of both."""
+cdef Py_ssize_t _matching_blocks(const uint64_t[::1] a, const uint64_t[::1] b, int64_t[:, ::1] blocks):
+    """difflib's matching blocks of a and b (without junk), as rows (i, j, k) in ``blocks``
+    (at least len(a) + len(b) + 1 rows), in no particular order; returns how many."""
     cdef Py_ssize_t la = a.shape[0], lb = b.shape[0]
-    if la + lb == 0:
-        return 1.0
     order_arr = np.argsort(np.asarray(b), kind="stable")
     sorted_b = np.asarray(b)[order_arr]
     lo_arr = np.searchsorted(sorted_b, np.asarray(a), side="left").astype(np.int64)
@@ -230,7 +228,7 @@ def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
     cdef int64_t[::1] prev_row = np.full(lb + 1, -1, dtype=np.int64)
     cdef int64_t[::1] cur_len = np.zeros(lb + 1, dtype=np.int64)
     cdef int64_t[::1] cur_row = np.full(lb + 1, -1, dtype=np.int64)
-    cdef Py_ssize_t matched = 0, alo, ahi, blo, bhi, i, j, k, top = 1
+    cdef Py_ssize_t found = 0, alo, ahi, blo, bhi, i, j, k, top = 1
     cdef int64_t step = 0
     stack_arr = np.empty((la + lb + 2) * 4, dtype=np.int64)
     cdef int64_t[::1] stack = stack_arr
@@ -249,7 +247,10 @@ def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
                                cur_len, cur_row, &step, &i, &j)
             if k == 0:
                 continue
-            matched += k
+            blocks[found, 0] = i
+            blocks[found, 1] = j
+            blocks[found, 2] = k
+            found += 1
             if alo < i and blo < j:
                 stack[4 * top] = alo
                 stack[4 * top + 1] = i
@@ -262,7 +263,55 @@ def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
                 stack[4 * top + 2] = j + k
                 stack[4 * top + 3] = bhi
                 top += 1
+    return found
+
+
+def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()`` for two sequences of
+    word hashes: twice the words in matching blocks over the words of both."""
+    cdef Py_ssize_t la = a.shape[0], lb = b.shape[0], n, t, matched = 0
+    if la + lb == 0:
+        return 1.0
+    blocks_arr = np.empty((la + lb + 1, 3), dtype=np.int64)
+    cdef int64_t[:, ::1] blocks = blocks_arr
+    n = _matching_blocks(a, b, blocks)
+    for t in range(n):
+        matched += blocks[t, 2]
     return 2.0 * matched / (la + lb)
+
+
+def matching_figures(const uint64_t[::1] a, const uint8_t[::1] numeric_a, const uint64_t[::1] b,
+                     const uint8_t[::1] numeric_b):
+    """difflib's ratio of two word sequences (as ``matching_ratio``) and what its alignment
+    says of their numbers: (ratio, numbers inside matching blocks, numbers replaced by other
+    numbers, other words replaced by other words). Between two consecutive matching blocks,
+    the words left on both sides are replaced one by one: min(numbers on each side) numbers
+    and min(other words on each side) words (difflib's "replace" opcodes)."""
+    cdef Py_ssize_t la = a.shape[0], lb = b.shape[0], n, t, u, matched = 0
+    cdef Py_ssize_t agree = 0, differ = 0, words_differ = 0, pa = 0, pb = 0, i, j, k, na, nb
+    if la + lb == 0:
+        return 1.0, 0, 0, 0
+    blocks_arr = np.empty((la + lb + 1, 3), dtype=np.int64)
+    cdef int64_t[:, ::1] blocks = blocks_arr
+    n = _matching_blocks(a, b, blocks)
+    blocks_arr[n, 0], blocks_arr[n, 1], blocks_arr[n, 2] = la, lb, 0  # the end, as difflib's sentinel
+    order = np.argsort(blocks_arr[: n + 1, 0], kind="stable")
+    cdef const int64_t[::1] by_a = order
+    for t in range(n + 1):
+        i, j, k = blocks[by_a[t], 0], blocks[by_a[t], 1], blocks[by_a[t], 2]
+        if i > pa and j > pb:  # a replaced stretch
+            na = nb = 0
+            for u in range(pa, i):
+                na += numeric_a[u]
+            for u in range(pb, j):
+                nb += numeric_b[u]
+            differ += min(na, nb)
+            words_differ += min(i - pa - na, j - pb - nb)
+        for u in range(i, i + k):
+            agree += numeric_a[u]
+        matched += k
+        pa, pb = i + k, j + k
+    return 2.0 * matched / (la + lb), agree, differ, words_differ
 
 
 cdef inline Py_ssize_t _run_end(const uint64_t[::1] values, Py_ssize_t start) noexcept nogil:

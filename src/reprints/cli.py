@@ -57,7 +57,7 @@ def scan(
         read=read_fields(id_field, text_field, source_field, date_field),
         align={"min_words": min_words, "paraphrase": paraphrase},
         candidates={"max_df": max_df},
-        pairs={"formula_share": 0.0} if keep_formula else {},
+        pairs={"formula_share": 0.0, "figures_differ": 0} if keep_formula else {},
         engine={"workers": workers},
     )
     err = Console(stderr=True)

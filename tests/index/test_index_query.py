@@ -46,15 +46,14 @@ def reference_query(index: Index, text: str, source: str | None = None) -> dict:
             fp = int(shingle.document_fingerprints(tokens)[0])
             exact = {r[0] for r in con.execute("SELECT doc FROM documents WHERE fp = ? AND n_words >= ?",
                                                [fp, config.shingle.ngram]).fetchall()}
-        q_words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
-                                       tokens.sentence_end)
+        q_words = align_stage.DocWords.from_tokens(tokens, mask)
         matches = []
         for doc in sorted(set(shared) | exact):
             doc_id, dtext, dkey, dsource, ddate = con.execute(
                 "SELECT doc_id, text, source_key, source, date FROM documents WHERE doc = ?", [doc]).fetchone()
             dt = tokenize([dtext])
             dmask = boilerplate.boilerplate_mask(dt, np.array([dkey], np.uint64), frequent, config.boilerplate)
-            d_words = align_stage.DocWords(dt.hashes, dt.begins, dt.ends, dmask, dt.stems, dt.sentence_end)
+            d_words = align_stage.DocWords.from_tokens(dt, dmask)
             if doc in exact:
                 m = align_stage.whole_document_match(d_words, q_words)
                 found = [m] if m else []
@@ -64,6 +63,8 @@ def reference_query(index: Index, text: str, source: str | None = None) -> dict:
                     accept=lambda found: not formula.is_formula(found, dtext, text, config.pairs))
             else:
                 found = align_stage.align_related(d_words, q_words, config.align)
+            if formula.other_figures(found, config.pairs):
+                found = []
             if not found:
                 continue
             clusters = con.execute('SELECT cluster_id, "begin", "end" FROM clusters WHERE doc_id = ?', [doc_id]).df()

@@ -93,10 +93,52 @@ def test_templates_are_dropped_and_noisy_reprints_kept():
     paper_pairs = {p for p in pairs if p[0].startswith("paper") and p[1].startswith("paper")}
     assert paper_pairs and len(paper_pairs) >= 0.9 * 14 * 13 / 2, len(paper_pairs)
     # Without the test, the bond announcements pair up with each other.
-    off = ScanConfig().replace(pairs={"formula_share": 0.0})
+    off = ScanConfig().replace(pairs={"formula_share": 0.0, "figures_differ": 0})
     unfiltered = reprints.scan(docs, config=off)
     unfiltered_bonds = [a for a, b in zip(unfiltered.pairs.column("doc_a").to_pylist(),
                                          unfiltered.pairs.column("doc_b").to_pylist())
                         if a.startswith("bond") and b.startswith("bond")]
     assert len(unfiltered_bonds) >= 20
     assert len(bond_pairs) <= 0.1 * len(unfiltered_bonds), (len(bond_pairs), len(unfiltered_bonds))
+
+
+
+def _figures(agree: int, differ: int, words: int) -> PassageMatch:
+    return PassageMatch(0, 3, 0, 3, 0, 20, 0, 20, 4, 0.9, "edited", False, agree, differ, words)
+
+
+def test_other_figures_needs_numbers_that_mostly_differ():
+    assert formula.other_figures([_figures(1, 3, 0)], CFG)
+    assert formula.other_figures([_figures(2, 1, 0), _figures(0, 2, 1)], CFG)  # summed over the pair's passages
+    assert not formula.other_figures([_figures(0, 1, 0)], CFG)  # one number: a correction or a misprint
+    assert not formula.other_figures([_figures(5, 2, 0)], CFG)  # an update: a few figures among many
+    assert not formula.other_figures([_figures(0, 3, 4)], CFG)  # noise changes words as much as numbers
+    assert not formula.other_figures([_figures(0, 3, 0)], replace(CFG, figures_differ=0))
+    assert not formula.other_figures([], CFG)
+
+
+_AUCTION = ("The Treasury said it will sell {0} billion dlrs of 13-week bills and {1} billion dlrs of 26-week "
+            "bills at its regular auction on {2}, to refund {3} billion dlrs of maturing bills and to raise "
+            "about {4} mln dlrs in new cash. The bills will be issued on {5} and mature in three and six months. "
+            "Tenders will be received at Federal Reserve banks and branches until one o'clock New York time.")
+
+
+def test_reports_with_other_figures_are_dropped_and_updates_kept():
+    """Three weekly auction notices (too few for their phrasing to be common) share all their
+    words but no figure: no pair. An update of one of them that changes one figure, and a
+    correction that changes two of many, still pair with it."""
+    weeks = [("6.4", "6.6", "April 6", "12.8", "150", "April 9"),
+             ("6.8", "6.2", "June 8", "12.4", "600", "June 11"),
+             ("7.2", "7.0", "July 13", "13.9", "300", "July 16")]
+    docs = [{"id": f"week{k}", "text": _AUCTION.format(*w)} for k, w in enumerate(weeks)]
+    docs.append({"id": "week0-update", "text": _AUCTION.format("6.4", "6.6", "April 6", "12.8", "250", "April 9")})
+    docs.append({"id": "week1-corrected", "text": "CORRECTED - " + _AUCTION.format("6.8", "6.2", "June 9", "12.4", "600",
+                                                                                 "June 12")})
+    result = reprints.scan(docs)
+    pairs = set(zip(result.pairs.column("doc_a").to_pylist(), result.pairs.column("doc_b").to_pylist()))
+    assert ("week0", "week0-update") in pairs
+    assert ("week1", "week1-corrected") in pairs
+    assert not {p for p in pairs if "-" not in p[0] + p[1]}, pairs
+    off = ScanConfig().replace(pairs={"figures_differ": 0})
+    unfiltered = set(zip(*(reprints.scan(docs, config=off).pairs.column(c).to_pylist() for c in ("doc_a", "doc_b"))))
+    assert {("week0", "week1"), ("week0", "week2"), ("week1", "week2")} <= unfiltered

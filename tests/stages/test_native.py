@@ -230,6 +230,30 @@ def test_unit_keys_match_the_vectorised_reference():
         assert g.tolist() == w.tolist()
 
 
+
+@pytest.mark.parametrize("seed", range(3))
+def test_matching_figures_follow_difflibs_opcodes(seed):
+    rng = random.Random(seed)
+    for _ in range(400):
+        k = rng.randint(1, 8)
+        a = [rng.randint(0, k) for _ in range(rng.randint(0, 40))]
+        b = [rng.randint(0, k) for _ in range(rng.randint(0, 40))]
+        numeric = {w for w in range(k + 1) if rng.random() < 0.4}  # which "words" are numbers
+        agree = differ = words = 0
+        matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op == "equal":
+                agree += sum(w in numeric for w in a[i1:i2])
+            elif op == "replace":
+                na, nb = sum(w in numeric for w in a[i1:i2]), sum(w in numeric for w in b[j1:j2])
+                differ += min(na, nb)
+                words += min(i2 - i1 - na, j2 - j1 - nb)
+        flags = [np.array([w in numeric for w in x], dtype=np.uint8) for x in (a, b)]
+        got = _native.matching_figures(np.array(a, dtype=np.uint64), flags[0], np.array(b, dtype=np.uint64), flags[1])
+        assert got[0] == pytest.approx(matcher.ratio(), abs=1e-12)
+        assert got[1:] == (agree, differ, words), (a, b, numeric)
+
+
 @pytest.mark.parametrize("alphabet", ["ab", "abcde", "abcdefghij"])
 def test_near_misses_are_difflibs_close_matches(alphabet):
     rng = random.Random(len(alphabet))

@@ -10,7 +10,7 @@ from reprints.stages.normalise import tokenize
 from reprints.stages.word_table import WordTable
 
 TEXTS = [
-    "Leaders of Russia, Turkey and Iran met on Friday. They discussed the war in Syria!\n\nMore talks follow.",
+    "Leaders of Russia, Turkey and Iran met on Friday. They discussed the war in Syria!\n\nMore talks follow on 12 May.",
     "",
     "Short one.",
     "Leaders of Russia, Turkey and Iran met on Friday; a ceasefire was not agreed. Talks, talks, talks, talks, "
@@ -25,7 +25,7 @@ def _masks(tokens) -> np.ndarray:
 
 
 def _same(x: align.DocWords, y: align.DocWords, config: AlignConfig) -> None:
-    for field in ("hashes", "begins", "ends", "masked", "stems", "sentence_end"):
+    for field in ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "numeric"):
         assert np.array_equal(getattr(x, field), getattr(y, field)), field
     for got, want in zip(x.seed_grams(config.seed_ngram, config.max_seed_repeats),
                          y.seed_grams(config.seed_ngram, config.max_seed_repeats)):
@@ -45,7 +45,7 @@ def test_table_documents_equal_documents_prepared_alone(tmp_path):
     for k in range(len(TEXTS)):
         lo, hi = tokens.doc_bounds[k], tokens.doc_bounds[k + 1]
         alone = align.DocWords(tokens.hashes[lo:hi], tokens.begins[lo:hi], tokens.ends[lo:hi], mask[lo:hi],
-                               tokens.stems[lo:hi], tokens.sentence_end[lo:hi])
+                               tokens.stems[lo:hi], tokens.sentence_end[lo:hi], tokens.numeric[lo:hi])
         _same(table.doc(k), alone, config)
         _same(loaded.doc(k), alone, config)
 

@@ -50,7 +50,7 @@ from reprints.stages import align as align_stage
 from reprints.stages import boilerplate, candidates, formula, report_tables, shingle
 from reprints.stages.normalise import string_key, tokenize
 
-SCHEMA_VERSION = 2  # 2: cand_shared.common (the formula test)
+SCHEMA_VERSION = 3  # 2: cand_shared.common (the formula test); 3: pairs with other figures dropped
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -645,8 +645,7 @@ class _Snapshot:
         tokens = tokenize([self.texts[doc]])
         mask = boilerplate.boilerplate_mask(tokens, self.source_keys[doc:doc + 1], self.frequent,
                                             self.config.boilerplate)
-        words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
-                                     tokens.sentence_end)
+        words = align_stage.DocWords.from_tokens(tokens, mask)
         with self._words_lock:
             self._words[doc] = words
             while len(self._words) > self.WORDS_CACHE:
@@ -696,8 +695,7 @@ class _Snapshot:
         shared_n = {doc: n for doc, n, _ in shared}
         prone_of = dict(zip(shared_n, formula.formula_prone(np.array([n for _, n, _ in shared]),
                                                             np.array([c for _, _, c in shared]), config.pairs).tolist()))
-        q_words = align_stage.DocWords(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems,
-                                       tokens.sentence_end)
+        q_words = align_stage.DocWords.from_tokens(tokens, mask)
         matches = []
         for doc in sorted(set(shared_n) | exact):
             d_words = snap.words(doc)

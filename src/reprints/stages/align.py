@@ -50,10 +50,11 @@ Seed = tuple[int, int, int, int, float]
 class DocWords:
     """The words of one document as alignment needs them."""
 
-    __slots__ = ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "_seeds", "_sentences")
+    __slots__ = ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "numeric", "_seeds", "_sentences")
 
     def __init__(self, hashes: np.ndarray, begins: np.ndarray, ends: np.ndarray, masked: np.ndarray,
-                 stems: np.ndarray | None = None, sentence_end: np.ndarray | None = None):
+                 stems: np.ndarray | None = None, sentence_end: np.ndarray | None = None,
+                 numeric: np.ndarray | None = None):
         self.hashes = hashes  # uint64, normalised word hashes
         self.begins = begins  # int64, code-point offsets into the text as given
         self.ends = ends
@@ -63,13 +64,14 @@ class DocWords:
             sentence_end = np.zeros(len(hashes), dtype=bool)
             sentence_end[-1:] = True
         self.sentence_end = sentence_end
+        self.numeric = np.zeros(len(hashes), dtype=bool) if numeric is None else numeric  # bool: holds a digit
         self._seeds: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._sentences: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_tokens(cls, tokens, masked: np.ndarray | None = None) -> "DocWords":
         mask = np.zeros(len(tokens.hashes), dtype=bool) if masked is None else masked
-        return cls(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems, tokens.sentence_end)
+        return cls(tokens.hashes, tokens.begins, tokens.ends, mask, tokens.stems, tokens.sentence_end, tokens.numeric)
 
     def seed_grams(self, n: int, max_repeats: int) -> tuple[np.ndarray, np.ndarray]:
         """The n-grams that can seed a match, sorted by hash, and where each starts (see
@@ -173,6 +175,11 @@ class PassageMatch:
     similarity: float
     kind: str
     summary: bool = False  # gathered from re-worded pieces spread over B (``summaries``)
+    # What the word alignment says of the passage's numbers (`_native.matching_figures`):
+    # numbers matched, numbers replaced by other numbers, other words replaced by other words.
+    numbers_agree: int = 0
+    numbers_differ: int = 0
+    words_differ: int = 0
 
 
 # --- word seeds -------------------------------------------------------------------------
@@ -743,21 +750,24 @@ def _passage(a: DocWords, b: DocWords, seeds: list[Seed], config: AlignConfig,
             return None
     elif matched < config.min_density * max(len_a, len_b):
         return None
+    agree = differ = words_differ = 0
     if not measure:
         kind, similarity = "unmeasured", 0.0
-    elif sentences and _covered(words, 0) + _covered(words, 1) < (len_a + len_b) / 2:
-        kind, similarity = "paraphrase", sum(sentences) / len(sentences)
     else:
         words_a, words_b = a.hashes[a_first : a_last + 1], b.hashes[b_first : b_last + 1]
+        numeric_a = a.numeric[a_first : a_last + 1]
         if len_a == len_b and np.array_equal(words_a, words_b):
-            kind, similarity = "verbatim", 1.0
+            kind, similarity, agree = "verbatim", 1.0, int(np.count_nonzero(numeric_a))
         else:  # share of words in blocks common to both sides (difflib's ratio, 2·matches / total)
             kind = "edited"
-            similarity = _native.matching_ratio(words_a, words_b)
+            similarity, agree, differ, words_differ = _native.matching_figures(
+                words_a, numeric_a.view(np.uint8), words_b, b.numeric[b_first : b_last + 1].view(np.uint8))
+        if sentences and _covered(words, 0) + _covered(words, 1) < (len_a + len_b) / 2:
+            kind, similarity = "paraphrase", sum(sentences) / len(sentences)
     return PassageMatch(
         a_first, a_last, b_first, b_last,
         int(a.begins[a_first]), int(a.ends[a_last]), int(b.begins[b_first]), int(b.ends[b_last]),
-        matched, round(similarity, 4), kind, summary,
+        matched, round(similarity, 4), kind, summary, agree, differ, words_differ,
     )
 
 

@@ -14,6 +14,12 @@ that fill the template. Three signs together mark such a pair (thresholds in `Pa
 
 Only 1 is known before alignment; a pair that has it is aligned word by word first, and its
 passages are dropped when 2 and 3 hold too (`is_formula`, `align_unless_formula`).
+
+A template filled in with other figures can also be used by only a few documents, and its
+words can agree almost entirely ("The Treasury said it will sell 6.4 billion dlrs of 13-week
+bills on April 6" / "… 6.8 billion dlrs … on June 8"). What gives it away is what reprints never
+do: 4. the numbers its passages align differ more often than they agree, and more often than
+the other words do (`other_figures`, checked for every pair).
 """
 
 from __future__ import annotations
@@ -71,11 +77,26 @@ def is_formula(passages: list, text_a: str, text_b: str, config: PairConfig) -> 
     return True
 
 
+def other_figures(passages: list, config: PairConfig) -> bool:
+    """Sign 4, for any pair: its passages repeat the words but not the figures. Over all its
+    passages, at least ``figures_differ`` numbers are aligned against other numbers, no fewer
+    than are matched, and no fewer than the other words that differ: a weekly report, a bond
+    issue or a dividend notice filled in with other figures. A reprint keeps its facts; an
+    update or correction changes a few numbers among many that stay, and OCR noise changes
+    words as much as numbers."""
+    if config.figures_differ <= 0 or not passages:
+        return False
+    agree = sum(p.numbers_agree for p in passages)
+    differ = sum(p.numbers_differ for p in passages)
+    words = sum(p.words_differ for p in passages)
+    return differ >= config.figures_differ and differ >= agree and differ >= words
+
+
 def align_unless_formula(a: align_stage.DocWords, b: align_stage.DocWords, text_a: str, text_b: str,
                          prone: bool, config: ScanConfig) -> list:
-    """A candidate pair's passages as a scan aligns them (`align.align_related`); for a pair
-    ``prone`` to be formula text, none if its word passages show it (`is_formula`)."""
-    if not prone:
-        return align_stage.align_related(a, b, config.align)
-    return align_stage.align_related(
-        a, b, config.align, accept=lambda found: not is_formula(found, text_a, text_b, config.pairs))
+    """A candidate pair's passages as a scan aligns them (`align.align_related`); none for a
+    pair ``prone`` to be formula text whose word passages show it (`is_formula`), nor for a
+    pair whose passages hold other figures (`other_figures`)."""
+    accept = (lambda found: not is_formula(found, text_a, text_b, config.pairs)) if prone else None
+    found = align_stage.align_related(a, b, config.align, accept=accept)
+    return [] if other_figures(found, config.pairs) else found

@@ -1,6 +1,6 @@
 """The words of a batch of documents as the aligner needs them, prepared once per document.
 
-Aligning a pair needs each document's word hashes and spans, its boilerplate mask, its seed
+Aligning a pair needs each document's word hashes, spans and number flags, its boilerplate mask, its seed
 n-grams (`align.seed_grams`) and its sentence stems (`align.sentence_stems`). Worked out
 for a whole batch at once they are flat arrays split by per-document bounds: a `WordTable`.
 A document aligned against many others is prepared once; the local engine writes the tables
@@ -20,7 +20,7 @@ from reprints.stages.normalise import Tokens
 
 # Arrays of a table: per word, per seed n-gram, per sentence, per (sentence, stem); each kind
 # split into documents by its bounds array.
-_WORDS = ("hashes", "begins", "ends", "masked", "stems", "sentence_end")
+_WORDS = ("hashes", "begins", "ends", "masked", "stems", "sentence_end", "numeric")
 _GRAMS = ("grams", "gram_pos")
 _SENTENCES = ("first", "last")
 _STEMS = ("sent", "sent_stems")
@@ -42,7 +42,8 @@ class WordTable:
         first, last, sentence_bounds, sent, stems, stem_bounds = align.sentence_stems(
             tokens.stems, tokens.sentence_end, masked, tokens.doc_bounds)
         arrays = {"hashes": tokens.hashes, "begins": tokens.begins, "ends": tokens.ends, "masked": masked,
-                  "stems": tokens.stems, "sentence_end": tokens.sentence_end, "grams": grams, "gram_pos": gram_pos,
+                  "stems": tokens.stems, "sentence_end": tokens.sentence_end, "numeric": tokens.numeric,
+                  "grams": grams, "gram_pos": gram_pos,
                   "first": first, "last": last, "sent": sent, "sent_stems": stems,
                   "word_bounds": tokens.doc_bounds, "gram_bounds": gram_bounds,
                   "sentence_bounds": sentence_bounds, "stem_bounds": stem_bounds}
