@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import reprints
+from reprints.engines import local
 from reprints.io.writers import OutputExistsError, read_run
 
 WIRE = Path(__file__).resolve().parents[1] / "examples" / "wire"
@@ -143,8 +144,12 @@ def test_scan_with_one_worker_gives_the_same_tables(wire_result):
         assert getattr(again, name).equals(getattr(wire_result, name)), name
 
 
-def test_scan_small_batches_uses_the_pool_and_gives_the_same_tables(wire_result):
-    config = reprints.ScanConfig().replace(engine={"workers": 2, "batch_docs": 3, "batch_pairs": 2})
+@pytest.mark.parametrize("workers", [1, 2])
+def test_scan_small_batches_uses_the_pool_and_gives_the_same_tables(wire_result, workers, monkeypatch):
+    """Many word-table parts, more than a worker keeps mapped at a time (it drops and maps them
+    again): the same tables."""
+    monkeypatch.setattr(local, "_OPEN_TABLES", 2)
+    config = reprints.ScanConfig().replace(engine={"workers": workers, "batch_docs": 3, "batch_pairs": 2})
     again = reprints.scan(STORIES, config)
     for name in TABLES:
         assert getattr(again, name).equals(getattr(wire_result, name)), name
@@ -206,8 +211,6 @@ def _no_complete_partial(parent: Path, name: str):
 
 
 def test_failure_mid_scan_leaves_no_output(tmp_path, monkeypatch):
-    from reprints.engines import local
-
     def boom(*args, **kwargs):
         raise RuntimeError("alignment exploded")
 

@@ -3,8 +3,9 @@
 them hold the rest:
 
 * ``tokenize_texts``: one pass over the characters of a batch (``stages.normalise``);
-* ``matching_ratio``, ``matching_figures``, ``word_runs``, ``sentence_similarity``,
-  ``sentence_links``: the aligner's per-pair work on word hashes (``stages.align``);
+* ``matching_figures`` (difflib's ratio and what it aligns of numbers), ``word_runs``,
+  ``sentence_similarity``, ``sentence_links``: the aligner's per-pair work on word hashes
+  (``stages.align``);
 * ``unit_keys``: the lines and template sentences of a batch, keyed (``stages.boilerplate``);
 * ``near_misses``: difflib's close-match test on short words (``stages.formula``);
 * ``distinct_in_segments``, ``sort_in_segments``: per-document sorting (``stages.arrays``,
@@ -266,23 +267,10 @@ cdef Py_ssize_t _matching_blocks(const uint64_t[::1] a, const uint64_t[::1] b, i
     return found
 
 
-def matching_ratio(const uint64_t[::1] a, const uint64_t[::1] b):
-    """``difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()`` for two sequences of
-    word hashes: twice the words in matching blocks over the words of both."""
-    cdef Py_ssize_t la = a.shape[0], lb = b.shape[0], n, t, matched = 0
-    if la + lb == 0:
-        return 1.0
-    blocks_arr = np.empty((la + lb + 1, 3), dtype=np.int64)
-    cdef int64_t[:, ::1] blocks = blocks_arr
-    n = _matching_blocks(a, b, blocks)
-    for t in range(n):
-        matched += blocks[t, 2]
-    return 2.0 * matched / (la + lb)
-
-
 def matching_figures(const uint64_t[::1] a, const uint8_t[::1] numeric_a, const uint64_t[::1] b,
                      const uint8_t[::1] numeric_b):
-    """difflib's ratio of two word sequences (as ``matching_ratio``) and what its alignment
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()`` of two sequences of word
+    hashes (twice the words in matching blocks over the words of both) and what that alignment
     says of their numbers: (ratio, numbers inside matching blocks, numbers replaced by other
     numbers, other words replaced by other words). Between two consecutive matching blocks,
     the words left on both sides are replaced one by one: min(numbers on each side) numbers

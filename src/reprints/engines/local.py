@@ -93,15 +93,21 @@ def _words_task(task: tuple[np.ndarray, str]) -> int:
     return len(docs)
 
 
+_OPEN_TABLES = 256  # word tables a worker keeps mapped (one file descriptor each)
+
+
 def _stored_words(docs: np.ndarray) -> dict[int, DocWords]:
-    """Documents' prepared words from the tables the words stage wrote (opened once per process)."""
+    """Documents' prepared words from the tables the words stage wrote (mapped once per
+    process, at most ``_OPEN_TABLES`` at a time)."""
     needed, size, directory = _STATE["words"]
     tables = _STATE.setdefault("tables", {})
     found = {}
     at = np.searchsorted(needed, docs)
     for d, part, k in zip(docs.tolist(), (at // size).tolist(), (at % size).tolist()):
         if part not in tables:
-            tables[part] = WordTable.load(directory / f"part-{part:06d}")
+            if len(tables) >= _OPEN_TABLES:
+                tables.clear()  # documents already cut out keep their own mapping alive
+            tables[part] = WordTable.load(directory / f"part-{part:06d}.words")
         found[d] = tables[part].doc(k)
     return found
 
@@ -223,7 +229,9 @@ def _prepare_words(needed: np.ndarray, directory: Path, config: ScanConfig, work
                    reporter: Reporter) -> tuple[np.ndarray, int, Path]:
     """Write the `WordTable`s of the documents ``needed`` (sorted), ``batch_docs`` a part."""
     size = config.engine.batch_docs
-    tasks = [(needed[lo:hi], str(directory / f"part-{k:06d}")) for k, (lo, hi) in enumerate(_ranges(len(needed), size))]
+    directory.mkdir(parents=True, exist_ok=True)
+    tasks = [(needed[lo:hi], str(directory / f"part-{k:06d}.words"))
+             for k, (lo, hi) in enumerate(_ranges(len(needed), size))]
     with reporter.stage("words", total=len(needed), unit="docs") as r:
         for done in _imap(_words_task, tasks, workers):
             r.advance(done)

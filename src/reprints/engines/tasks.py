@@ -76,7 +76,7 @@ def passage_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
 def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs: np.ndarray,
                 texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig,
                 prone: np.ndarray | None = None) -> list[tuple]:
-    """`align_words` for pairs of the documents ``docs`` (sorted, distinct), given their
+    """`align_words` for pairs of the documents ``docs`` (distinct), given their
     ``texts`` and ``source_keys`` (``frequent`` as for `masked_tokens`)."""
     table = word_table(texts, source_keys, frequent, config)
     index = {d: k for k, d in enumerate(docs.tolist())}
@@ -91,8 +91,8 @@ def align_words(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, words
     ``words`` and ``texts`` give each document of the pairs.
 
     Exact duplicate pairs get one whole-document passage; the others are aligned as a scan
-    does, and those ``prone`` to be formula text (`formula.formula_prone`) lose their
-    passages if their words show it.
+    does, and lose their passages where those show a filled-in template
+    (`formula.align_unless_formula`; ``prone``: `formula.formula_prone` of each pair).
     """
     if prone is None:
         prone = np.zeros(len(pair_a), dtype=bool)

@@ -47,8 +47,8 @@ from reprints.io import readers
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
 from reprints.stages import align as align_stage
-from reprints.stages import boilerplate, candidates, formula, report_tables, shingle
-from reprints.stages.normalise import string_key, tokenize
+from reprints.stages import candidates, formula, report_tables, shingle
+from reprints.stages.normalise import string_key
 
 SCHEMA_VERSION = 3  # 2: cand_shared.common (the formula test); 3: pairs with other figures dropped
 
@@ -642,9 +642,8 @@ class _Snapshot:
             if words is not None:
                 self._words.move_to_end(doc)
                 return words
-        tokens = tokenize([self.texts[doc]])
-        mask = boilerplate.boilerplate_mask(tokens, self.source_keys[doc:doc + 1], self.frequent,
-                                            self.config.boilerplate)
+        tokens, mask = tasks.masked_tokens([self.texts[doc]], self.source_keys[doc:doc + 1], self.frequent,
+                                           self.config)
         words = align_stage.DocWords.from_tokens(tokens, mask)
         with self._words_lock:
             self._words[doc] = words
@@ -683,8 +682,7 @@ class _Snapshot:
         config = self.config
         snap = self
         skey = np.array([string_key(source)], dtype=np.uint64)
-        tokens = tokenize([text])
-        mask = boilerplate.boilerplate_mask(tokens, skey, snap.frequent, config.boilerplate)
+        tokens, mask = tasks.masked_tokens([text], skey, snap.frequent, config)
         _, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
         n_words = len(tokens.hashes)
         shared = self._shared_with(np.unique(grams))

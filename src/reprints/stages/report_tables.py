@@ -75,7 +75,7 @@ def parse_dates(values: list[str | None]) -> tuple[np.ndarray, list[str | None]]
 def snippet(text: str, limit: int = 160) -> str:
     """The start of ``text`` with whitespace runs made single spaces, cut to ``limit``
     characters with an ellipsis. Reads only as much of a long text as it needs."""
-    size = 2 * limit
+    size = max(2 * limit, 64)
     while True:
         flat = _WS.sub(" ", text[:size]).strip()
         if len(flat) > limit:

@@ -4,12 +4,13 @@ Aligning a pair needs each document's word hashes, spans and number flags, its b
 n-grams (`align.seed_grams`) and its sentence stems (`align.sentence_stems`). Worked out
 for a whole batch at once they are flat arrays split by per-document bounds: a `WordTable`.
 A document aligned against many others is prepared once; the local engine writes the tables
-to disk (one ``.npy`` per array) and its workers map them back, so no document is tokenised
-twice for alignment.
+to disk (one file per table) and its workers map them back, so no document is tokenised twice
+for alignment.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -64,15 +65,32 @@ class WordTable:
         words.set_sentence_stems(t["first"][s0:s1], t["last"][s0:s1], t["sent"][p0:p1], t["sent_stems"][p0:p1])
         return words
 
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, values in self.arrays.items():
-            np.save(directory / f"{name}.npy", values)
-        np.save(directory / "seed_key.npy", np.array(self.seed_key, dtype=np.int64))
+    def save(self, path: Path) -> None:
+        """Write the table to one file (its arrays back to back, 8-byte aligned, after a JSON
+        header line saying where each one lies): mapped back, it costs one file descriptor."""
+        layout, offset = [], 0
+        for name in FIELDS:
+            values = self.arrays[name]
+            layout.append([name, values.dtype.str, offset, len(values)])
+            offset += -(-values.nbytes // 8) * 8
+        header = json.dumps({"seed_key": list(self.seed_key), "arrays": layout}).encode()
+        start = -(-(len(header) + 1) // 8) * 8
+        with open(path, "wb") as fh:
+            fh.write(header.ljust(start - 1) + b"\n")
+            for name, _, at, _ in layout:
+                fh.seek(start + at)
+                fh.write(self.arrays[name].tobytes())
+            fh.truncate(start + offset)
 
     @classmethod
-    def load(cls, directory: Path) -> "WordTable":
-        """A saved table, its arrays mapped from the files (read as documents are cut out)."""
-        arrays = {name: np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r")) for name in FIELDS}
-        n, repeats = np.load(directory / "seed_key.npy").tolist()
-        return cls(arrays, n, repeats)
+    def load(cls, path: Path) -> "WordTable":
+        """A saved table, its arrays mapped from the file (read as documents are cut out)."""
+        with open(path, "rb") as fh:
+            header = fh.readline()
+        meta = json.loads(header)
+        data = np.memmap(path, dtype=np.uint8, mode="r")
+        arrays = {}
+        for name, dtype, at, count in meta["arrays"]:
+            begin = len(header) + at
+            arrays[name] = np.asarray(data[begin: begin + count * np.dtype(dtype).itemsize]).view(dtype)
+        return cls(arrays, *meta["seed_key"])
