@@ -16,7 +16,9 @@ passim links too.
 The run is repeated with the formula tests off (``PairConfig.formula_share = 0``,
 ``figures_differ = 0``; the CLI's ``--keep-formula``) to show what those tests cost on noisy
 reprints of common texts (the obituary notices, official announcements and advertisements that
-fill passim's largest clusters).
+fill passim's largest clusters), and with ``BoilerplateConfig.max_share = 0.5`` (the CLI's
+``--boilerplate-share 0.5``: advertisements a paper runs again and again are then reprints, not
+boilerplate).
 """
 
 from __future__ import annotations
@@ -110,7 +112,8 @@ def main() -> None:
     print(f"{len(rows)} passages in {len({r['cluster'] for r in rows})} passim clusters")
     runs = [evaluate(rows, ScanConfig(), "default"),
             evaluate(rows, ScanConfig().replace(pairs={"formula_share": 0.0, "figures_differ": 0}),
-                     "formula tests off")]
+                     "formula tests off"),
+            evaluate(rows, ScanConfig().replace(boilerplate={"max_share": 0.5}), "boilerplate share 0.5")]
     args.out.mkdir(parents=True, exist_ok=True)
     _common.write_json(args.out / "impresso_results.json",
                        {"machine": _common.machine_info(), "runs": runs,

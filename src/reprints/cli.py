@@ -34,6 +34,9 @@ def scan(
                                    "(pairs that already share a passage) or all (every candidate pair)."),
     keep_formula: bool = typer.Option(False, help="Keep pairs that share only filled-in templates (bond terms, "
                                       "market reports with other figures and names); dropped by default."),
+    boilerplate_share: float = typer.Option(
+        1.0, min=0.0, max=1.0, help="Mask recurring lines only in documents where they cover at most this share of "
+        "the words (0.5 for OCR'd newspapers whose advertisements and notices recur; 1: always)."),
     workers: int = typer.Option(0, help="Worker processes (0: one per CPU core)."),
     engine: str = typer.Option("local", help="local (this machine) or spark."),
     master: str = typer.Option("local[*]", help="Spark master with --engine spark: local[4], spark://host:7077, yarn."),
@@ -57,6 +60,7 @@ def scan(
         read=read_fields(id_field, text_field, source_field, date_field),
         align={"min_words": min_words, "paraphrase": paraphrase},
         candidates={"max_df": max_df},
+        boilerplate={"max_share": boilerplate_share},
         pairs={"formula_share": 0.0, "figures_differ": 0} if keep_formula else {},
         engine={"workers": workers},
     )

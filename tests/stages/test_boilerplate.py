@@ -138,3 +138,25 @@ def test_batch_unit_keys_are_those_of_each_document_alone():
         alone = line_keys(tokenize([text]), src[d:d + 1], config)
         assert sorted(keys[docs == d].tolist()) == sorted(alone.tolist())
     assert len(keys) > len(texts)
+
+
+_AD = ("REVALESCIERE DU BARRY\nla farine de sante qui guerit sans medecine\nles mauvaises digestions gastrites\n"
+       "constipations glaires vents aigreurs\nphlegmes nausees et vomissements\nmeme en grossesse diarrhee\n"
+       "toux asthme phtisie et toutes maladies\ndu foie des nerfs et du sang\nen boites de une livre et de deux livres\n"
+       "chez tous les bons epiciers et pharmaciens")
+
+
+def test_recurring_advertisement_is_masked_unless_boilerplate_share_allows_it():
+    """A paper runs the same advertisement (short OCR'd lines) in twelve issues: by default its
+    lines are boilerplate; with ``max_share`` 0.5 a document that is mostly those lines is the
+    advertisement itself, and its reprints pair up. A footer below a longer body stays masked."""
+    docs = [{"id": f"ad{k:02d}", "source": "Gazette", "text": f"Annonce {w}.\n{_AD}"}
+            for k, w in enumerate(["lundi", "mardi", "jeudi", "samedi", "avril", "mai", "juin", "juillet",
+                                   "aout", "septembre", "octobre", "novembre"])]
+    docs += [{"id": f"d{k}", "source": "Gazette", "text": f"{b} {b} {b}\n{FOOTER}"} for k, b in enumerate(BODIES)]
+    default = reprints.scan(docs)
+    assert not {a for a in default.pairs.column("doc_a").to_pylist() if a.startswith("ad")}
+    shared = reprints.scan(docs, ScanConfig().replace(boilerplate={"max_share": 0.5}))
+    pairs = set(zip(shared.pairs.column("doc_a").to_pylist(), shared.pairs.column("doc_b").to_pylist()))
+    assert len({p for p in pairs if p[0].startswith("ad") and p[1].startswith("ad")}) == 12 * 11 // 2
+    assert not {p for p in pairs if p[0].startswith("d")}, "the footer of longer bodies is still masked"

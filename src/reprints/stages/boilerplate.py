@@ -74,5 +74,12 @@ def boilerplate_mask(tokens: Tokens, source_keys: np.ndarray, frequent: np.ndarr
         return np.zeros(len(tokens.hashes), dtype=bool)
     config = config or BoilerplateConfig()
     _, l_size, l_key, l_use, _, s_size, s_key, s_use = _countable_units(tokens, source_keys, config)
-    return (np.repeat(l_use & sorted_isin(l_key, frequent), l_size)
+    mask = (np.repeat(l_use & sorted_isin(l_key, frequent), l_size)
             | np.repeat(s_use & sorted_isin(s_key, frequent), s_size))
+    if config.max_share < 1:
+        # A document mostly made of recurring lines is the recurring text itself: unmask it.
+        sizes = np.diff(tokens.doc_bounds)
+        before = np.concatenate([[0], np.cumsum(mask)])
+        masked = before[tokens.doc_bounds[1:]] - before[tokens.doc_bounds[:-1]]
+        mask &= np.repeat(masked <= config.max_share * sizes, sizes)
+    return mask
