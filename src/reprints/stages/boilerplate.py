@@ -69,7 +69,8 @@ def frequent_keys(batches: list[np.ndarray], config: BoilerplateConfig) -> np.nd
 
 def boilerplate_mask(tokens: Tokens, source_keys: np.ndarray, frequent: np.ndarray,
                      config: BoilerplateConfig | None = None) -> np.ndarray:
-    """True for words on a boilerplate line or in a templated sentence."""
+    """True for words on a boilerplate line or in a templated sentence; none in a document
+    where those would be more than ``max_share`` of its words (then they are its text)."""
     if len(frequent) == 0 or len(tokens.hashes) == 0:
         return np.zeros(len(tokens.hashes), dtype=bool)
     config = config or BoilerplateConfig()
