@@ -394,8 +394,8 @@ def unit_keys(const uint64_t[::1] hashes, const uint8_t[::1] numeric, const int6
     ends after a word ending one, unless the word and the next are numbers one character apart
     (a decimal point), and at the end of a document.
     """
-    cdef Py_ssize_t n = hashes.shape[0], i, j, k, d = 0, kept, n_lines = 0, n_sentences = 0
-    cdef uint64_t acc, power, source
+    cdef Py_ssize_t n = hashes.shape[0], i, j, d = 0, kept, n_lines = 0, n_sentences = 0
+    cdef uint64_t acc, power
     line_start_arr = np.empty(n, dtype=np.int64)
     line_key_arr = np.empty(n, dtype=np.uint64)
     sentence_start_arr = np.empty(n, dtype=np.int64)
