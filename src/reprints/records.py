@@ -13,6 +13,24 @@ from typing import Any
 import pyarrow as pa
 
 
+def doc_id_problem(doc_id: str) -> str | None:
+    """Why ``doc_id`` cannot be a document id, or None when it can: the one rule every reader,
+    the index and the service apply. An id is a non-empty string of at most 1,000 code points
+    with no control characters (a newline or tab could not be written in a URL path, a CSV
+    cell or a log line and be read back as the same id) and no lone surrogates (not UTF-8)."""
+    if not isinstance(doc_id, str) or not doc_id.strip():
+        return "empty id"
+    if len(doc_id) > 1000:
+        return f"id longer than 1,000 characters ({len(doc_id):,})"
+    for ch in doc_id:
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code < 0xA0:
+            return f"id contains the control character U+{code:04X}"
+        if 0xD800 <= code < 0xE000:
+            return f"id contains the lone surrogate U+{code:04X}"
+    return None
+
+
 @dataclass
 class Document:
     doc_id: str
