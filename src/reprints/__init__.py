@@ -5,7 +5,10 @@
 >>> result.passages.to_pandas()                   # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from reprints._version import __version__
+from reprints._build import check_build
+
+check_build()
 
 from reprints.api import NoDocumentsError, Result, scan  # noqa: E402
 from reprints.config import ScanConfig  # noqa: E402

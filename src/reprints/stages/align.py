@@ -24,7 +24,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,13 +33,6 @@ from reprints import _native
 from reprints.config import AlignConfig
 from reprints.stages.arrays import new_runs
 from reprints.stages.shingle import ngram_hashes
-
-# pip install compiles this very file (setup.py); a build older than the file would run old code.
-if not __file__.endswith(".py"):
-    _SOURCE = os.path.join(os.path.dirname(__file__), "align.py")
-    if os.path.exists(_SOURCE) and os.path.getmtime(_SOURCE) > os.path.getmtime(__file__):
-        raise ImportError(f"{_SOURCE} changed after it was compiled: rebuild with `make` or "
-                          "`pip install -e .` (or delete the compiled module to run the source)")
 
 # A seed: first and last word in A, first and last word in B (inclusive), and for a
 # sentence seed its cosine similarity (0.0 for word seeds).
