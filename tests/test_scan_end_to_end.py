@@ -4,6 +4,7 @@ the run directory written with ``out=``."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -170,7 +171,7 @@ def test_out_writes_tables_and_run_json(tmp_path, wire_result):
     assert run["config"] == reprints.ScanConfig().to_dict()
     assert reprints.ScanConfig.from_dict(run["config"]) == reprints.ScanConfig()
     assert run["summary"]["passages"] == result.passages.num_rows
-    assert run["inputs"] == str(STORIES)
+    assert run["inputs"] == [os.path.abspath(STORIES)]
     assert set(read_run(out)) == set(TABLES)
     # Nothing else is left beside the run directory.
     assert [p.name for p in out.parent.iterdir()] == ["wire"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import tempfile
 import time
@@ -19,6 +20,7 @@ from reprints.io import readers, writers
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
 from reprints.stages import report_tables
+from reprints.versions import dependency_versions
 
 
 class NoDocumentsError(Exception):
@@ -73,6 +75,9 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
     started = time.perf_counter()
     if out is not None:
         writers.check_target(Path(out), overwrite)
+    paths = input_paths(documents)
+    if isinstance(paths, list):
+        documents = paths  # read as absolute paths: documents.parquet's `input` then means the same from anywhere
     docs, skips = _read(documents, config, reporter)
     if not docs:
         raise NoDocumentsError(skips)
@@ -106,11 +111,10 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
             "reprints_version": __version__,
             "engine": "local",
             "config": config.to_dict(),
-            "inputs": [str(p) for p in documents] if isinstance(documents, (list, tuple)) and all(
-                isinstance(p, (str, Path)) for p in documents) else (str(documents) if isinstance(documents, (str, Path)) else "python objects"),
+            "inputs": paths,
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "versions": _versions(),
+            "versions": dependency_versions(optional=False),
             "summary": summary,
             "complete": True,
         }
@@ -118,9 +122,11 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
     return result
 
 
-def _versions() -> dict[str, str]:
-    import duckdb
-    import pandas
-
-    return {"numpy": np.__version__, "pyarrow": pa.__version__, "duckdb": duckdb.__version__,
-            "pandas": pandas.__version__}
+def input_paths(documents: Any) -> list[str] | str:
+    """What run.json records as the inputs: absolute paths (so that the run can be repeated and
+    its report find the texts from any folder), or "python objects"."""
+    if isinstance(documents, (str, Path)):
+        documents = [documents]
+    if isinstance(documents, (list, tuple)) and documents and all(isinstance(p, (str, Path)) for p in documents):
+        return [os.path.abspath(p) for p in documents]
+    return "python objects"

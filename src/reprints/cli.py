@@ -9,35 +9,51 @@ from typing import List, Optional
 
 import typer
 
-from reprints.cli_options import DateField, IdField, SourceField, TextField, read_fields
+from reprints.cli_options import (KEEP_FORMULA, BoilerplateShare, DateField, IdField, MaxDf, MinWords, Paraphrase,
+                                  SourceField, TextField, Workers, apply_options, fail, load_config, show)
+from reprints.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find reprinted and reused passages in document collections.")
+ENGINES = ("local", "spark")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from reprints.versions import version_text
+
+        typer.echo(version_text())
+        raise typer.Exit()
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the versions of reprints and its main dependencies, and exit."),
+) -> None:
     """reprints: which documents reprint which, and exactly which passages they share."""
 
 
 @app.command()
 def scan(
-    corpus: List[str] = typer.Argument(..., help="Folders of .txt files, or .jsonl[.gz] / .parquet / .csv files."),
+    corpus: Optional[List[str]] = typer.Argument(
+        None, help="Folders of .txt files, or .jsonl[.gz] / .parquet / .csv files (may be left out with a "
+        "--config run.json whose inputs were paths: they are read again)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to write (documents, pairs, passages, clusters .parquet + run.json)."),
-    id_field: IdField = "id",
-    text_field: TextField = "text",
-    source_field: SourceField = "source",
-    date_field: DateField = "date",
-    min_words: int = typer.Option(20, help="Minimum matched words for a passage."),
-    max_df: int = typer.Option(100, help="Ignore n-grams found in more documents than this."),
-    paraphrase: str = typer.Option("related", help="Sentence-level (re-worded) matching: off, related "
-                                   "(pairs that already share a passage) or all (every candidate pair)."),
+    config_file: Optional[Path] = typer.Option(
+        None, "--config", help="Repeat a run: take the configuration from this run.json (or a JSON object of "
+        "configuration sections); options given here override it."),
+    id_field: IdField = None,
+    text_field: TextField = None,
+    source_field: SourceField = None,
+    date_field: DateField = None,
+    min_words: MinWords = None,
+    max_df: MaxDf = None,
+    paraphrase: Paraphrase = None,
     keep_formula: bool = typer.Option(False, help="Keep pairs that share only filled-in templates (bond terms, "
                                       "market reports with other figures and names); dropped by default."),
-    boilerplate_share: float = typer.Option(
-        1.0, min=0.0, max=1.0, help="Mask recurring lines only in documents where they cover at most this share of "
-        "the words (0.5 for OCR'd newspapers whose advertisements and notices recur; 1: always)."),
-    workers: int = typer.Option(0, help="Worker processes (0: one per CPU core)."),
+    boilerplate_share: BoilerplateShare = None,
+    workers: Workers = None,
     engine: str = typer.Option("local", help="local (this machine) or spark."),
     master: str = typer.Option("local[*]", help="Spark master with --engine spark: local[4], spark://host:7077, yarn."),
     workdir: Optional[Path] = typer.Option(None, help="With --engine spark: keep finished stages here; "
@@ -56,22 +72,21 @@ def scan(
     from reprints.progress import Reporter, RichReporter
     from reprints.summary import print_summary
 
-    config = ScanConfig().replace(
-        read=read_fields(id_field, text_field, source_field, date_field),
-        align={"min_words": min_words, "paraphrase": paraphrase},
-        candidates={"max_df": max_df},
-        boilerplate={"max_share": boilerplate_share},
-        pairs={"formula_share": 0.0, "figures_differ": 0} if keep_formula else {},
-        engine={"workers": workers},
-    )
-    err = Console(stderr=True)
-    if paraphrase not in ("off", "related", "all"):
-        err.print(f"[red]error:[/red] --paraphrase must be off, related or all, not {paraphrase!r}")
-        raise typer.Exit(2)
-    if engine not in ("local", "spark"):
-        err.print(f"[red]error:[/red] --engine must be local or spark, not {engine!r}")
-        raise typer.Exit(2)
-    reporter = Reporter() if (quiet or json_summary) else RichReporter(err)
+    try:
+        config, inputs = load_config(config_file) if config_file else (ScanConfig(), None)
+        config = apply_options(config, id_field=id_field, text_field=text_field, source_field=source_field,
+                               date_field=date_field, min_words=min_words, max_df=max_df, paraphrase=paraphrase,
+                               boilerplate_share=boilerplate_share, workers=workers)
+        if keep_formula:
+            config = config.replace(pairs=KEEP_FORMULA)
+    except ConfigError as error:
+        fail(str(error))
+    corpus = corpus or inputs
+    if not corpus:
+        fail("nothing to scan: give CORPUS, or --config with a run.json whose inputs were paths")
+    if engine not in ENGINES:
+        fail(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}")
+    reporter = Reporter() if (quiet or json_summary) else RichReporter(Console(stderr=True))
     try:
         if engine == "spark":
             try:
@@ -79,19 +94,17 @@ def scan(
 
                 from reprints import spark as spark_engine
             except ImportError:
-                err.print("[red]error:[/red] --engine spark needs pyspark: pip install 'reprints[spark]'")
-                raise typer.Exit(2)
+                fail("--engine spark needs pyspark: pip install 'reprints[spark]'")
             result = spark_engine.run(corpus, config=config, out=out, overwrite=overwrite, master=master,
                                       workdir=workdir, reporter=reporter)
         else:
             result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
     except (api.NoDocumentsError, OutputExistsError) as error:
         _stop(reporter)
-        err.print(f"[red]error:[/red] {error}", highlight=False)
-        raise typer.Exit(2)
+        fail(str(error))
     except KeyboardInterrupt:
         _stop(reporter)
-        err.print("[red]interrupted[/red]: no run directory was written")
+        show("interrupted: no run directory was written")
         raise typer.Exit(130)
     _stop(reporter)
     if json_summary:
@@ -102,7 +115,7 @@ def scan(
         from reprints.report import write_report
 
         written = write_report(result.out, report)
-        err.print(f"report written to {written}")
+        show(f"report written to {written}")
 
 
 @app.command("report")
@@ -116,8 +129,7 @@ def report_command(
     try:
         written = write_report(run_dir, out)
     except NotARunError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
+        fail(str(error))
     typer.echo(f"report written to {written}")
 
 
@@ -135,7 +147,7 @@ def evaluate_pan(
     corpus_dir: Path = typer.Argument(..., help="A PAN text-alignment corpus (pairs, src/, susp/, truth XML per type)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write detections as PAN XML here, one file per pair."),
     fold: Optional[int] = typer.Option(None, help="Only fold 0 or 1 of a deterministic two-fold split of the pairs."),
-    workers: int = typer.Option(0, help="Worker processes (0: one per CPU core)."),
+    workers: Workers = None,
     json_out: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Align every pair of a PAN corpus and print PlagDet, precision, recall and granularity,
@@ -143,21 +155,27 @@ def evaluate_pan(
     from rich.console import Console
     from rich.table import Table
 
-    from reprints.config import plagiarism_profile
+    from rich.text import Text
+
+    from reprints.config import ScanConfig, plagiarism_profile
     from reprints.evaluate.pan import evaluate_pan as run
     from reprints.progress import Reporter, RichReporter
 
-    err = Console(stderr=True)
     if not corpus_dir.is_dir() or not (corpus_dir / "pairs").exists():
-        err.print(f"[red]error:[/red] {corpus_dir} is not a PAN corpus (no 'pairs' file)")
-        raise typer.Exit(2)
-    reporter = Reporter() if json_out else RichReporter(err)
+        fail(f"{corpus_dir} is not a PAN corpus (no 'pairs' file)")
+    if fold not in (None, 0, 1):
+        fail(f"--fold must be 0 or 1, not {fold}")
+    try:
+        workers = apply_options(ScanConfig(), workers=workers).engine.workers
+    except ConfigError as error:
+        fail(str(error))
+    reporter = Reporter() if json_out else RichReporter(Console(stderr=True))
     result = run(corpus_dir, plagiarism_profile(), out=out, workers=workers, progress=reporter, fold=fold)
     _stop(reporter)
     if json_out:
         typer.echo(json.dumps(result, indent=2))
         return
-    table = Table(title=f"PAN text alignment: {corpus_dir}", show_lines=False)
+    table = Table(title=Text(f"PAN text alignment: {corpus_dir}"), show_lines=False)
     for column in ("type", "pairs", "cases", "detections", "precision", "recall", "granularity", "PlagDet"):
         table.add_column(column, justify="left" if column == "type" else "right")
 
@@ -169,8 +187,7 @@ def evaluate_pan(
         row(name, m)
     row("overall", result["overall"])
     Console().print(table)
-    Console().print(f"{result['pairs']} pairs in {result['seconds']:.1f} s"
-                    + (f"; detections written to {out}" if out else ""))
+    typer.echo(f"{result['pairs']} pairs in {result['seconds']:.1f} s" + (f"; detections written to {out}" if out else ""))
 
 
 @evaluate_app.command("clusters")
@@ -187,8 +204,7 @@ def evaluate_clusters(
         p = load_assignment(pred, id_col, cluster_col)
         g = load_assignment(gold, id_col, cluster_col)
     except (OSError, KeyError, ValueError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
+        fail(str(error))
     typer.echo(json.dumps(cluster_metrics(p, g), indent=2))
 
 

@@ -10,7 +10,9 @@ from typing import List, Optional
 
 import typer
 
-from reprints.cli_options import DateField, IdField, SourceField, TextField, read_fields
+from reprints.cli_options import (DateField, IdField, MaxDf, MinWords, SourceField, TextField, Workers,
+                                  apply_options, fail)
+from reprints.config import ConfigError
 
 index_app = typer.Typer(no_args_is_help=True, help="A persistent reprint index in one DuckDB file.")
 
@@ -19,16 +21,13 @@ def _open(path: Path, create: bool = False, read_only: bool = False, config=None
     from reprints.index import Index, IndexError_
 
     if not create and not path.exists():
-        typer.echo(f"error: no index at {path}", err=True)
-        raise typer.Exit(2)
+        fail(f"no index at {path}")
     try:
         return Index(path, config=config, read_only=read_only)
     except IndexError_ as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
+        fail(str(error))
     except Exception as error:  # e.g. the file is locked by a running server
-        typer.echo(f"error: cannot open {path}: {error}", err=True)
-        raise typer.Exit(2)
+        fail(f"cannot open {path}: {error}")
 
 
 @index_app.command("add")
@@ -39,22 +38,29 @@ def add(
     text_field: TextField = "text",
     source_field: SourceField = "source",
     date_field: DateField = "date",
-    min_words: int = typer.Option(20, help="Minimum matched words for a passage (fixed when the index is created)."),
-    max_df: int = typer.Option(100, help="Ignore n-grams in more documents than this (fixed when the index is created)."),
-    workers: int = typer.Option(0, help="Worker processes for alignment (0: one per CPU core)."),
+    min_words: MinWords = None,
+    max_df: MaxDf = None,
+    workers: Workers = None,
 ) -> None:
     """Add documents to INDEX in one transaction. Known ids with the same text are left alone;
-    with another text the old version is replaced. Prints a JSON summary."""
+    with another text the old version is replaced. --min-words and --max-df are fixed when the
+    index is created. Prints a JSON summary."""
     import os
 
     from reprints.config import ScanConfig
 
-    config = ScanConfig().replace(align={"min_words": min_words}, candidates={"max_df": max_df})
+    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field, "date_field": date_field}
+    try:
+        config = apply_options(ScanConfig(), min_words=min_words, max_df=max_df, workers=workers)
+    except ConfigError as error:
+        fail(str(error))
     ix = _open(index, create=True, config=config)
     try:
         # Field names are per add: the stored configuration governs matching, not reading.
-        ix.config = ix.config.replace(read=read_fields(id_field, text_field, source_field, date_field))
-        result = ix.add(corpus, workers=workers or os.cpu_count() or 1)
+        ix.config = apply_options(ix.config, **fields)
+        result = ix.add(corpus, workers=config.engine.workers or os.cpu_count() or 1)
+    except ConfigError as error:
+        fail(str(error))
     except KeyboardInterrupt:
         typer.echo("interrupted: nothing of this add was written", err=True)
         raise typer.Exit(130)
@@ -80,8 +86,7 @@ def query(
         try:
             data = Path(file).read_bytes()
         except OSError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(2)
+            fail(str(error))
     text = data.decode("utf-8", errors="replace")
     ix = _open(index, read_only=True)
     try:
@@ -117,12 +122,10 @@ def serve(
         from reprints.service.app import Limits
         from reprints.service.app import serve as run
     except ImportError as error:
-        typer.echo(f"error: {error}; install the service extra: pip install 'reprints[service]'", err=True)
-        raise typer.Exit(2)
+        fail(f"{error}; install the service extra: pip install 'reprints[service]'")
     try:
         run(str(index), host=host, port=port, token_file=str(token_file) if token_file else None,
             limits=Limits(max_body_bytes=max_body_bytes, max_text_chars=max_text_chars), log_level=log_level,
             workers=workers)
     except (PermissionError, ValueError, OSError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
+        fail(str(error))

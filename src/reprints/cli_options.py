@@ -1,18 +1,95 @@
-"""Command-line options shared by ``reprints scan`` and ``reprints index add``: the field
-names of tabular inputs, and the reading configuration they make."""
+"""What the commands share: options whose defaults, help and limits come from the configuration
+dataclasses (config.py is the one place a default lives), the configuration they make, and
+messages printed exactly as written."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 
-IdField = Annotated[str, typer.Option(help="Field holding the document id in tabular inputs.")]
-TextField = Annotated[str, typer.Option(help="Field holding the text.")]
-SourceField = Annotated[str, typer.Option(help="Field holding the outlet / series.")]
-DateField = Annotated[str, typer.Option(help="Field holding the date (ISO 8601 preferred).")]
+from reprints.config import ConfigError, ScanConfig
+
+# option parameter -> (configuration section, field)
+SETTINGS = {
+    "id_field": ("read", "id_field"),
+    "text_field": ("read", "text_field"),
+    "source_field": ("read", "source_field"),
+    "date_field": ("read", "date_field"),
+    "min_words": ("align", "min_words"),
+    "max_df": ("candidates", "max_df"),
+    "paraphrase": ("align", "paraphrase"),
+    "boilerplate_share": ("boilerplate", "max_share"),
+    "workers": ("engine", "workers"),
+}
+# --keep-formula: both template tests off
+KEEP_FORMULA = {"formula_share": 0.0, "figures_differ": 0}
 
 
-def read_fields(id_field: str, text_field: str, source_field: str, date_field: str) -> dict[str, str]:
-    """The ``ReadConfig`` fields the four options set."""
-    return {"id_field": id_field, "text_field": text_field, "source_field": source_field, "date_field": date_field}
+def setting_field(param: str) -> dataclasses.Field:
+    section, name = SETTINGS[param]
+    stage = next(f for f in dataclasses.fields(ScanConfig) if f.name == section).default_factory
+    return next(f for f in dataclasses.fields(stage) if f.name == name)
+
+
+def setting_option(param: str) -> Any:
+    """A typer option (for ``Annotated[..., option] = None``) for a configuration field: unset
+    unless given, so that --config and the dataclass default apply; its help shows the default
+    from config.py."""
+    f = setting_field(param)
+    section, name = SETTINGS[param]
+    return typer.Option(help=f"{f.metadata['help']} Default {f.default!r} ({section}.{name}).",
+                        show_default=False)
+
+
+IdField = Annotated[Optional[str], setting_option("id_field")]
+TextField = Annotated[Optional[str], setting_option("text_field")]
+SourceField = Annotated[Optional[str], setting_option("source_field")]
+DateField = Annotated[Optional[str], setting_option("date_field")]
+MinWords = Annotated[Optional[int], setting_option("min_words")]
+MaxDf = Annotated[Optional[int], setting_option("max_df")]
+Paraphrase = Annotated[Optional[str], setting_option("paraphrase")]
+BoilerplateShare = Annotated[Optional[float], setting_option("boilerplate_share")]
+Workers = Annotated[Optional[int], setting_option("workers")]
+
+
+def apply_options(config: ScanConfig, **values: Any) -> ScanConfig:
+    """``config`` with the options that were given (not None) set; `ConfigError` if one is not allowed."""
+    sections: dict[str, dict[str, Any]] = {}
+    for param, value in values.items():
+        if value is not None:
+            section, name = SETTINGS[param]
+            sections.setdefault(section, {})[name] = value
+    return config.replace(**sections)
+
+
+def load_config(path: Path) -> tuple[ScanConfig, list[str] | None]:
+    """The configuration in a run.json (and its inputs, when they were paths), or in a JSON file
+    of configuration sections."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"cannot read the configuration {path}: {error}") from None
+    inputs = None
+    if isinstance(data, dict) and "config" in data:  # a run.json
+        raw = data.get("inputs")
+        if isinstance(raw, list) and raw and all(isinstance(p, str) for p in raw):
+            inputs = raw
+        elif isinstance(raw, str) and raw != "python objects":
+            inputs = [raw]
+        data = data["config"]
+    return ScanConfig.from_dict(data), inputs
+
+
+def show(message: str, err: bool = True) -> None:
+    """Print ``message`` exactly as written (no markup is read in it: ``reprints[spark]`` stays)."""
+    typer.echo(message, err=err)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: message`` on stderr, exactly as written, and exit with ``code``."""
+    show(f"error: {message}")
+    raise typer.Exit(code)

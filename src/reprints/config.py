@@ -1,6 +1,10 @@
 """Configuration: one dataclass per stage, each field with its default and the reason for it.
 
-A `ScanConfig` gathers them; `run.json` records it so that any run can be repeated.
+A `ScanConfig` gathers them; `run.json` records it so that any run can be repeated
+(``reprints scan --config run.json``). Every value is checked when a configuration is built:
+a wrong type, an unknown choice or a number out of range raises `ConfigError` naming the field
+and what it allows. The limits live beside each default, in ``setting(...)``; the command line
+takes its defaults, help and checks from here (``cli_options``).
 """
 
 from __future__ import annotations
@@ -10,125 +14,187 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class ConfigError(ValueError):
+    """A configuration value that is not allowed; the message names the field."""
+
+
+def setting(default: Any, help: str = "", *, choices: tuple[str, ...] | None = None,
+            min: float | None = None, max: float | None = None) -> Any:
+    """A configuration field: its default, a one-line help for the command line, and its limits."""
+    return field(default=default, metadata={"help": help, "choices": choices, "min": min, "max": max})
+
+
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+class _Checked:
+    """Checks every field against its type and `setting` limits when the dataclass is built."""
+
+    SECTION = ""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            name = f"{self.SECTION}.{f.name}"
+            kind = _TYPES.get(str(f.type))
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+                object.__setattr__(self, f.name, value)
+            if kind is not None and (not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))):
+                raise ConfigError(f"{name} must be {f.type}, not {value!r}")
+            meta = f.metadata
+            if meta.get("choices") and value not in meta["choices"]:
+                raise ConfigError(f"{name} must be one of {', '.join(meta['choices'])}, not {value!r}")
+            if kind is str and not meta.get("choices") and not value:
+                raise ConfigError(f"{name} must not be empty")
+            low, high = meta.get("min"), meta.get("max")
+            if low is not None and value < low or high is not None and value > high:
+                bounds = (f"between {low:g} and {high:g}" if low is not None and high is not None
+                          else f"at least {low:g}" if low is not None else f"at most {high:g}")
+                raise ConfigError(f"{name} must be {bounds}, not {value!r}")
+        self._check()
+
+    def _check(self) -> None:
+        """Rules between fields, where a stage has any."""
+
+
 @dataclass(frozen=True)
-class ReadConfig:
+class ReadConfig(_Checked):
     """How rows of tabular inputs are mapped to documents."""
 
-    id_field: str = "id"
-    text_field: str = "text"
-    source_field: str = "source"
-    date_field: str = "date"
+    SECTION = "read"
+
+    id_field: str = setting("id", "Field holding the document id in tabular inputs.")
+    text_field: str = setting("text", "Field holding the text.")
+    source_field: str = setting("source", "Field holding the outlet / series.")
+    date_field: str = setting("date", "Field holding the date (ISO 8601 preferred).")
     # Documents longer than this many code points are skipped with a reason: 50 M is far
     # beyond any article, and such a "document" is almost always a mis-read file.
-    max_chars: int = 50_000_000
+    max_chars: int = setting(50_000_000, "Longest document read, in code points.", min=1)
 
 
 @dataclass(frozen=True)
-class BoilerplateConfig:
+class BoilerplateConfig(_Checked):
     """Lines that recur across many documents of one source are site chrome, not reprints."""
+
+    SECTION = "boilerplate"
 
     # A normalised line seen in at least this many documents of one source is boilerplate.
     # Ten keeps real reprint series (a story and a handful of its updates) intact while
     # catching headers, footers and sign-offs, which recur in hundreds of documents.
-    min_docs: int = 10
+    min_docs: int = setting(10, min=2)
     # Only lines of at most this many words can be boilerplate: chrome is short, and long
     # recurring lines are more likely a genuinely re-used paragraph.
-    max_words: int = 25
+    max_words: int = setting(25, min=1)
     # Sentences count with their numbers made alike, so templated reports ("Qtly div 10 cts
     # vs 10 cts prior", bond terms, market reports) are found; from one shingle's length (a
     # three-word "He said." recurs everywhere and means nothing) up to this many words.
-    min_sentence_words: int = 5
-    max_sentence_words: int = 60
+    min_sentence_words: int = setting(5, min=1)
+    max_sentence_words: int = setting(60, min=1)
     # Where recurring lines would cover more than this share of a document's words, they are
     # its text, not what surrounds it, and nothing in it is masked: an advertisement or notice
     # a paper runs again and again, OCR'd as a column of short lines. 1 (the default) masks them
     # always: templated wire copy (dividend notices, market reports) is mostly recurring lines
     # too. Measured (RESULTS.md): 0.5 pairs 49 % more of passim's same-cluster passages on
     # impresso 1900 (ARI 0.385 -> 0.493) and adds 137 Reuters pairs, mostly templates.
-    max_share: float = 1.0
+    max_share: float = setting(
+        1.0, "Mask recurring lines only in documents where they cover at most this share of the words "
+        "(0.5 for OCR'd newspapers whose advertisements and notices recur; 1: always).", min=0.0, max=1.0)
+
+    def _check(self) -> None:
+        if self.max_sentence_words < self.min_sentence_words:
+            raise ConfigError(f"boilerplate.max_sentence_words ({self.max_sentence_words}) must be at least "
+                              f"boilerplate.min_sentence_words ({self.min_sentence_words})")
 
 
 @dataclass(frozen=True)
-class ShingleConfig:
+class ShingleConfig(_Checked):
     """Word n-grams hashed from normalised tokens (case-folded, accents stripped)."""
+
+    SECTION = "shingle"
 
     # Five-word shingles: long enough that chance matches between unrelated news text are
     # rare, short enough that edited passages (a word changed every ~10 words) keep matches.
-    ngram: int = 5
+    ngram: int = setting(5, min=1, max=50)
 
 
 @dataclass(frozen=True)
-class CandidateConfig:
+class CandidateConfig(_Checked):
     """Which document pairs are worth aligning, from n-gram postings."""
+
+    SECTION = "candidates"
 
     # N-grams found in more documents than this are ignored when pairing (passim's
     # document-frequency cap): they are formulas, boilerplate or quotes everyone prints, and
     # a posting of size k costs k^2/2 pairs.
-    max_df: int = 100
+    max_df: int = setting(100, "Ignore n-grams found in more documents than this (at least 2: a pair needs one).", min=2)
     # A pair is aligned only if it shares at least this many n-grams (passim's default
     # min-match). A 40-word verbatim passage shares 36, an edited one with a word changed in
     # every ten still about 16; pairs sharing only a few are templated phrasing ("the
     # selling concession is … pct"), and aligning them is most of the cost of a scan.
-    min_shared: int = 5
+    min_shared: int = setting(5, min=1)
     # N-grams in more documents than this count as common phrasing for the formula test
     # (`PairConfig.formula_share`): a story and a few of its reprints stay below it.
-    common_df: int = 10
+    common_df: int = setting(10, min=1)
 
 
 @dataclass(frozen=True)
-class AlignConfig:
+class AlignConfig(_Checked):
     """Passage alignment between two documents (one implementation, used by every engine)."""
+
+    SECTION = "align"
 
     # Seeds are matches of this many consecutive normalised words. Three words survive
     # edits (one changed word breaks only the three seeds that contain it).
-    seed_ngram: int = 3
+    seed_ngram: int = setting(3, min=1, max=50)
     # Seeds whose word n-gram occurs more often than this in either document are dropped:
     # repeated phrases would otherwise tie every occurrence to every other.
-    max_seed_repeats: int = 4
+    max_seed_repeats: int = setting(4, min=1)
     # Seeds further apart than this many words, in either document, start a new passage.
     # A sentence inserted or dropped inside a passage (up to ~20 words) does not split it.
-    max_gap: int = 20
+    max_gap: int = setting(20, min=0)
     # A passage must cover at least this many matched words in each document.
-    min_words: int = 20
+    min_words: int = setting(20, "Minimum matched words for a passage.", min=1)
     # Share of a passage's words covered by seeds; below it the "passage" is a scatter of
     # common phrases rather than reuse.
-    min_density: float = 0.4
+    min_density: float = setting(0.4, min=0.0, max=1.0)
     # Sentence-level similarity for re-worded reuse: "off"; "related" (default: only for
     # pairs that already share a word-level passage, so the verbatim path costs nothing
     # more on unrelated pairs); or "all" (every pair, as in PAN evaluation of given pairs).
-    paraphrase: str = "related"
+    paraphrase: str = setting("related", "Sentence-level (re-worded) matching: off, related (pairs that already "
+                              "share a passage) or all (every candidate pair).", choices=("off", "related", "all"))
     # Two sentences are a paraphrase seed when the weighted cosine and the Dice coefficient
     # of their content-word stems both reach these (Sanchez-Perez et al., PAN 2014, use 0.33).
-    sentence_cosine: float = 0.5
-    sentence_dice: float = 0.4
+    sentence_cosine: float = setting(0.5, min=0.0, max=1.0)
+    sentence_dice: float = setting(0.4, min=0.0, max=1.0)
     # ... and they share at least this many content-word stems.
-    sentence_min_shared: int = 2
+    sentence_min_shared: int = setting(2, min=1)
     # A passage made of one similar sentence pair and nothing else needs this cosine: one
     # sentence on a shared topic is weak evidence; several in a row are strong.
-    single_sentence_cosine: float = 0.5
+    single_sentence_cosine: float = setting(0.5, min=0.0, max=1.0)
     # Next to a sentence seed, a gap of up to this many words does not split a passage:
     # summaries and rewrites skip or merge whole sentences.
-    max_sentence_gap: int = 60
+    max_sentence_gap: int = setting(60, min=0)
     # Merge passages that share one stretch of A but lie apart in B into one summary passage
     # (each summary sentence condenses a different part of the source). Off in a scan, which
     # reports each reprinted piece on its own; on in the plagiarism profile.
     summaries: bool = False
     # ... when at least this many re-worded parts of B meet in one stretch of A (two could be
     # chance; three in a row, each condensing a different part, is how summaries look) ...
-    summary_min_parts: int = 3
+    summary_min_parts: int = setting(3, min=1)
     # ... and they span at least this many times more words of B than of A.
-    summary_ratio: float = 2.0
+    summary_ratio: float = setting(2.0, min=0.0)
     # A summary condenses its whole source: a passage whose B side is at least
     # ``summary_length_ratio`` times as long as its A side (in words) and spans at least this
     # share of B's words has all of B as its source. 0 = off (a scan); on in the plagiarism profile.
-    summary_source: float = 0.0
-    summary_length_ratio: float = 3.0
+    summary_source: float = setting(0.0, min=0.0, max=1.0)
+    summary_length_ratio: float = setting(3.0, min=0.0)
     # Grow passages (paraphrase mode) by whole neighbouring sentences, one in A and one in B
     # at a time, while the two are this alike (stem cosine; 0 = off). Next to a passage, a
     # sentence pair far below seed similarity is still the same reuse: the boundary
     # sentences of a translated or obfuscated passage. Off in a scan; 0.15 in the
     # plagiarism profile.
-    extend_cosine: float = 0.0
+    extend_cosine: float = setting(0.0, min=0.0, max=1.0)
     # Keep a stray-looking end run of a re-worded passage (one not copied word for word)
     # when it holds a sentence seed: a similar sentence just past a gap is the passage's own
     # first or last sentence, re-worded, more often than a chance match. Off in a scan, where
@@ -138,7 +204,7 @@ class AlignConfig:
     # "best", only the one with most matched words (plagiarism detection's one source); "best"
     # also credits each stretch of B once: a passage overlapping a kept one in B is clipped
     # to its free end or dropped (a footer or quote repeated in A is one reuse).
-    overlaps: str = "keep"
+    overlaps: str = setting("keep", choices=("keep", "best"))
 
 
 def plagiarism_profile(base: AlignConfig | None = None) -> AlignConfig:
@@ -161,12 +227,14 @@ def plagiarism_profile(base: AlignConfig | None = None) -> AlignConfig:
 
 
 @dataclass(frozen=True)
-class PairConfig:
+class PairConfig(_Checked):
     """Which document pairs are reported."""
+
+    SECTION = "pairs"
 
     # Pairs without an aligned passage are still reported when their n-gram Jaccard reaches
     # this: near-duplicate documents that are too short for a passage (wire briefs, notices).
-    near_duplicate_jaccard: float = 0.8
+    near_duplicate_jaccard: float = setting(0.8, min=0.0, max=1.0)
     # Formula text: two different bond issues or market reports share a template, not a story.
     # A pair is formula text when at least this share of the n-grams it shares are common
     # (in more than `CandidateConfig.common_df` documents), every passage its words make is
@@ -176,9 +244,9 @@ class PairConfig:
     # Measured (benchmarks/RESULTS.md): on Reuters it drops 31 of 55 pairs judged formula and no
     # pair judged a reprint; near-miss shares are ≤ 0.07 for 90 % of formula passages and ≥ 0.2
     # for 90 % of OCR-noisy newspaper reprints below that similarity (impresso 1900).
-    formula_share: float = 0.5
-    formula_similarity: float = 0.85
-    formula_near_miss: float = 0.15
+    formula_share: float = setting(0.5, min=0.0, max=1.0)
+    formula_similarity: float = setting(0.85, min=0.0, max=1.0)
+    formula_near_miss: float = setting(0.15, min=0.0, max=1.0)
     # Other figures in the same words (any pair): when at least this many numbers of a pair's
     # passages are aligned against other numbers, no fewer than the numbers that match and no
     # fewer than the other words that differ, the pair is a template filled in with other
@@ -187,19 +255,21 @@ class PairConfig:
     # noise changes words as much as numbers. 0 turns the test off. Measured (RESULTS.md):
     # Reuters 527 pairs dropped, 13 of the 42 judged formula, none of the 159 judged reprints;
     # impresso 1900, 71 of the 21,306 pairs reprints made inside one passim cluster.
-    figures_differ: int = 2
+    figures_differ: int = setting(2, min=0)
 
 
 @dataclass(frozen=True)
-class EngineConfig:
+class EngineConfig(_Checked):
     """How work is spread over the machine."""
 
+    SECTION = "engine"
+
     # Worker processes; 0 means one per CPU core.
-    workers: int = 0
+    workers: int = setting(0, "Worker processes (0: one per CPU core).", min=0)
     # Documents per batch handed to a worker while tokenising and shingling.
-    batch_docs: int = 2000
+    batch_docs: int = setting(2000, min=1)
     # Candidate pairs per alignment task.
-    batch_pairs: int = 2000
+    batch_pairs: int = setting(2000, min=1)
 
 
 @dataclass(frozen=True)
@@ -217,15 +287,26 @@ class ScanConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ScanConfig":
-        parts = {}
-        for f in dataclasses.fields(cls):
-            sub = data.get(f.name, {})
-            parts[f.name] = f.default_factory(**sub) if sub else f.default_factory()  # type: ignore[misc]
-        return cls(**parts)
+        """The configuration ``to_dict`` wrote (run.json's ``config``); missing fields take their
+        defaults, unknown sections or fields raise `ConfigError`."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a configuration is a JSON object of sections, not {type(data).__name__}")
+        sections = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(sections))
+        if unknown:
+            raise ConfigError(f"unknown configuration section {unknown[0]!r}; sections: {', '.join(sections)}")
+        return cls().replace(**{name: values for name, values in data.items()})
 
     def replace(self, **stage_overrides: dict[str, Any]) -> "ScanConfig":
         """A copy with some fields of some stages changed: ``cfg.replace(align={"min_words": 30})``."""
         parts = {}
         for name, overrides in stage_overrides.items():
-            parts[name] = dataclasses.replace(getattr(self, name), **overrides)
+            stage = getattr(self, name)
+            if not isinstance(overrides, dict):
+                raise ConfigError(f"configuration section {name!r} must be an object of fields, not {overrides!r}")
+            known = {f.name for f in dataclasses.fields(stage)}
+            unknown = sorted(set(overrides) - known)
+            if unknown:
+                raise ConfigError(f"unknown field {name}.{unknown[0]}; {name} has: {', '.join(sorted(known))}")
+            parts[name] = dataclasses.replace(stage, **overrides)
         return dataclasses.replace(self, **parts)

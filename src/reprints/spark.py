@@ -99,11 +99,13 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
     """
 
     from reprints import __version__
+    from reprints.api import input_paths
     from reprints.engines import spark as engine
     from reprints.io import writers
     from reprints.progress import Reporter
     from reprints.records import CLUSTERS, DOCUMENTS, PAIRS, PASSAGES
     from reprints.stages import report_tables
+    from reprints.versions import dependency_versions
 
     config = config or ScanConfig()
     reporter = reporter or Reporter()
@@ -147,10 +149,10 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
             "engine": "spark",
             "spark_master": spark.sparkContext.master,
             "config": config.to_dict(),
-            "inputs": [str(p) for p in inputs] if isinstance(inputs, (list, tuple)) else str(inputs),
+            "inputs": input_paths(inputs),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "versions": {"pyspark": pyspark.__version__, "spark": spark.version},
+            "versions": {**dependency_versions(optional=False), "pyspark": pyspark.__version__, "spark": spark.version},
             "summary": summary,
             "complete": True,
         }

@@ -42,8 +42,8 @@ def render(summary: dict[str, Any], out: str | None = None) -> Group:
     ]
     if out:
         rows.append(("written to", out))
-    for key, value in rows:
-        counts.add_row(key, value)
+    for key, value in rows:  # Text: paths and reasons are shown as written, never read as markup
+        counts.add_row(key, Text(value))
     parts: list[Any] = [counts]
 
     if summary["skip_reasons"]:
@@ -51,7 +51,7 @@ def render(summary: dict[str, Any], out: str | None = None) -> Group:
         skips.add_column("count", justify="right")
         skips.add_column("reason")
         for reason, count in sorted(summary["skip_reasons"].items(), key=lambda kv: -kv[1]):
-            skips.add_row(f"{count:,}", reason)
+            skips.add_row(f"{count:,}", Text(reason))
         parts.append(Text(""))
         parts.append(skips)
         for item in summary["skipped"][:5]:
