@@ -27,6 +27,7 @@ import gc
 import json
 import os
 import pickle
+import re
 import signal
 import socket
 import threading
@@ -37,9 +38,17 @@ from reprints.index.store import Index
 _HEADER = 4  # bytes of big-endian length before every message
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def encode(answer: dict[str, Any]) -> bytes:
-    """JSON as Starlette's JSONResponse renders it."""
-    return json.dumps(answer, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
+    """JSON as Starlette's JSONResponse renders it; a lone surrogate (which UTF-8 cannot hold)
+    is sent as U+FFFD, as by the app's ``SafeJSONResponse``."""
+    text = json.dumps(answer, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
