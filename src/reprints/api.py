@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ import pyarrow as pa
 from reprints import __version__
 from reprints.config import ScanConfig
 from reprints.engines import local
-from reprints.io import readers, writers
+from reprints.io import readers, workspace, writers
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
 from reprints.stages import report_tables
@@ -68,13 +67,22 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
 
     ``documents``: a path (folder, .txt, .jsonl[.gz], .parquet, .csv), a list of paths, an
     iterable of dicts (fields per ``config.read``) or `Document`s, or a pandas / Arrow table.
-    With ``out`` the run directory is written (atomically) as well.
+    With ``out`` the run directory is written (atomically) as well; ``out`` is checked before
+    any work and held for this run alone (a second run onto it fails at once). Temporary work goes
+    to ``workdir`` if given, else beside ``out``, else to the system temp folder.
     """
+    if out is None:
+        return _scan(documents, config, None, overwrite, reporter, workdir)
+    writers.check_target(Path(out), overwrite)
+    with workspace.claim(Path(out)):
+        return _scan(documents, config, Path(out), overwrite, reporter, workdir)
+
+
+def _scan(documents: Any, config: ScanConfig | None, out: Path | None, overwrite: bool,
+          reporter: Reporter | None, workdir: str | Path | None) -> Result:
     config = config or ScanConfig()
     reporter = reporter or Reporter()
     started = time.perf_counter()
-    if out is not None:
-        writers.check_target(Path(out), overwrite)
     paths = input_paths(documents)
     if isinstance(paths, list):
         documents = paths  # read as absolute paths: documents.parquet's `input` then means the same from anywhere
@@ -85,8 +93,8 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
     texts = [d.text for d in docs]
     ids = np.array([d.doc_id for d in docs], dtype=object)
     corpus = local.corpus_arrays(texts, (d.source for d in docs))
-    with tempfile.TemporaryDirectory(prefix="reprints-", dir=workdir) as tmp:
-        matches = local.find_matches(corpus, config, Path(tmp), reporter)
+    with workspace.work_dir(near=out, explicit=workdir) as tmp:
+        matches = local.find_matches(corpus, config, tmp, reporter)
 
     with reporter.stage("cluster", total=1, unit="") as r:
         raw_dates = [d.date for d in docs]

@@ -95,9 +95,20 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
     ``workdir``: keep each finished stage there (Parquet + completion marker); running again
     with the same ``workdir`` and configuration resumes from the last finished stage.
     ``reporter`` (a ``reprints.progress.Reporter``) sees each stage start and end; the
-    summary's ``seconds_per_stage`` comes from it.
+    summary's ``seconds_per_stage`` comes from it. ``out`` is checked first and held for this
+    run alone, as in ``reprints.scan``.
     """
+    from reprints.io import workspace, writers
 
+    if out is None:
+        return _run(inputs, config, None, overwrite, master, spark, workdir, reporter)
+    writers.check_target(Path(out), overwrite)
+    with workspace.claim(Path(out)):
+        return _run(inputs, config, out, overwrite, master, spark, workdir, reporter)
+
+
+def _run(inputs: Any, config: ScanConfig | None, out: str | Path | None, overwrite: bool, master: str, spark,
+         workdir: str | Path | None, reporter):
     from reprints import __version__
     from reprints.api import input_paths
     from reprints.engines import spark as engine
@@ -110,8 +121,6 @@ def run(inputs: Any, config: ScanConfig | None = None, out: str | Path | None = 
     config = config or ScanConfig()
     reporter = reporter or Reporter()
     started = time.perf_counter()
-    if out is not None:
-        writers.check_target(Path(out), overwrite)
     spark = spark or session(master)
     store = engine.StageStore(spark, workdir, config, [str(p) for p in inputs] if isinstance(inputs, (list, tuple))
                               else str(inputs), reporter)

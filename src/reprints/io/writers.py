@@ -1,7 +1,9 @@
 """Write a run directory so that it is either complete or absent.
 
 Everything is written into a hidden temporary directory beside the target and renamed into
-place at the end; an interrupted or failed run leaves no directory that looks complete.
+place at the end; an interrupted or failed run leaves no directory that looks complete, and the
+next run beside it removes what a killed one left (``workspace``). Callers hold
+``workspace.claim(out)`` for the whole run, so two runs onto one --out cannot both succeed.
 """
 
 from __future__ import annotations
@@ -9,32 +11,48 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from reprints.io import workspace
+from reprints.io.workspace import OutputExistsError  # noqa: F401  (raised here, caught by callers)
+
 TABLE_FILES = ("documents", "pairs", "passages", "clusters")
 
 
-class OutputExistsError(Exception):
-    pass
-
-
 def check_target(out: Path, overwrite: bool) -> None:
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out} already exists; pass --overwrite to replace it")
-    if out.exists() and not (out / "run.json").exists() and any(out.iterdir()):
-        raise OutputExistsError(f"{out} exists and is not a reprints run directory; refusing to replace it")
+    """Raise `OutputExistsError` unless ``out`` can become a run directory: checked before any
+    work, so a bad --out costs nothing."""
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise OutputExistsError(f"{out} is a file, not a run directory; give another --out")
+        if not overwrite:
+            raise OutputExistsError(f"{out} already exists; pass --overwrite to replace it")
+        if not (out / "run.json").exists() and any(out.iterdir()):
+            raise OutputExistsError(f"{out} exists and is not a reprints run directory; refusing to replace it")
+        return
+    ancestor = out.absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputExistsError(f"cannot create {out}: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputExistsError(f"cannot create {out}: {ancestor} is not writable")
 
 
 def write_run(out: Path, tables: dict[str, pa.Table], run_info: dict[str, Any], overwrite: bool = False) -> Path:
+    """Write the run into a temporary folder beside ``out`` and rename it into place. Without
+    ``overwrite`` the rename never replaces anything: an ``out`` that appeared during the run
+    (another program's) makes this run fail instead of replacing it."""
     out = Path(out)
     check_target(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    workspace.remove_stale(out.parent, f".{out.name}")
+    tmp = workspace.temp_name(out, "partial")
     tmp.mkdir()
     try:
         for name in TABLE_FILES:
@@ -42,13 +60,19 @@ def write_run(out: Path, tables: dict[str, pa.Table], run_info: dict[str, Any], 
         with open(tmp / "run.json", "w", encoding="utf-8") as handle:
             json.dump(run_info, handle, indent=2, ensure_ascii=False, default=str)
             handle.write("\n")
-        if out.exists():
-            trash = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        if out.exists() and overwrite:
+            check_target(out, overwrite)
+            trash = workspace.temp_name(out, "old")
             os.replace(out, trash)
             os.replace(tmp, out)
             shutil.rmtree(trash, ignore_errors=True)
         else:
-            os.replace(tmp, out)
+            if out.exists() or out.is_symlink():
+                raise OutputExistsError(f"{out} appeared while this run was working; nothing was replaced")
+            try:
+                os.rename(tmp, out)
+            except OSError as error:  # a non-empty folder of the same name appeared meanwhile
+                raise OutputExistsError(f"cannot move the run into {out}: {error.strerror}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -7,6 +7,7 @@ their passages; clusters come from `stages.cluster`. Every table speaks in the u
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import warnings as warnings_module
@@ -47,6 +48,22 @@ def _guess_format(values: pd.Series) -> str | None:
     return None
 
 
+def _iso_outside_pandas_range(values: list[str | None], out: np.ndarray) -> None:
+    """Fill in ISO 8601 dates that pandas 2 cannot hold (before 1677 or after 2262: its
+    timestamps are nanoseconds; pandas 3 parses them itself), in place."""
+    for i in np.flatnonzero(np.isnat(out)).tolist():
+        value = values[i]
+        if not isinstance(value, str):
+            continue
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            continue
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        out[i] = np.datetime64(moment.replace(microsecond=0), "s")
+
+
 def parse_dates(values: list[str | None]) -> tuple[np.ndarray, list[str | None]]:
     """datetime64[s] per value (NaT where absent or unreadable), and a warning per value.
 
@@ -65,6 +82,7 @@ def parse_dates(values: list[str | None]) -> tuple[np.ndarray, list[str | None]]
         with warnings_module.catch_warnings():
             warnings_module.simplefilter("ignore")
             out[retry] = _to_seconds(pd.to_datetime(series[retry], errors="coerce", utc=True, format=fmt))
+    _iso_outside_pandas_range(values, out)
     warnings = [
         f"date '{v}' not understood; treated as undated" if v is not None and bad else None
         for v, bad in zip(values, np.isnat(out).tolist())
@@ -118,7 +136,7 @@ def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, share
     frames = [pd.DataFrame({"a": shared["a"], "b": shared["b"], "shared_ngrams": shared["shared"]})]
     frames.append(pd.DataFrame({"a": exact["a"], "b": exact["b"], "exact_duplicate": True}))
     df = pd.concat(frames, ignore_index=True)
-    df["exact_duplicate"] = df["exact_duplicate"].fillna(False).astype(bool)
+    df["exact_duplicate"] = df["exact_duplicate"].eq(True)  # NaN (a shared-n-gram row) is False
     df["shared_ngrams"] = df["shared_ngrams"].fillna(0).astype(np.int64)
     df = df.groupby(["a", "b"], as_index=False).agg(shared_ngrams=("shared_ngrams", "max"),
                                                     exact_duplicate=("exact_duplicate", "max"))
