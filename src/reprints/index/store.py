@@ -29,13 +29,12 @@ replaced (its pairs and passages recomputed).
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -43,7 +42,7 @@ import pyarrow as pa
 
 from reprints.config import ScanConfig
 from reprints.engines import local, tasks
-from reprints.io import readers
+from reprints.io import readers, workspace
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
 from reprints.stages import align as align_stage
@@ -75,8 +74,50 @@ _SCHEMA = [
 
 
 
+#: The points an add passes, in this order: ``begin`` (its transaction is open, nothing written),
+#: then, each once its writes are done, ``boilerplate`` (documents and line keys stored, frequent
+#: lines recomputed), ``shingle``, ``candidates`` (candidate pairs stored, stale passages
+#: dropped), ``align`` (new passages stored), ``cluster`` (pairs and clusters rebuilt: all is
+#: written, COMMIT comes next), and ``committed`` (after COMMIT, before the query snapshot is
+#: rebuilt). An add with no new or changed document passes only ``begin`` and ``committed``.
+ADD_POINTS = ("begin", "boilerplate", "shingle", "candidates", "align", "cluster", "committed")
+
+#: A hook for tests, None otherwise (then it costs one global lookup per point). When set, every
+#: add calls it with the name of each point of ``ADD_POINTS`` it reaches, in the thread that
+#: runs the add and under the write lock. A test can record the points, block at one (to answer
+#: queries while the add is held there, or to SIGKILL the process there), or raise (before
+#: ``committed`` the add is then rolled back).
+on_stage: Callable[[str], None] | None = None
+
+
+def _reached(point: str) -> None:
+    hook = on_stage
+    if hook is not None:
+        hook(point)
+
+
 class IndexError_(Exception):
     """The index file cannot be used (wrong version, not an index)."""
+
+
+def _check_index_path(path: Path) -> None:
+    """An index path is a DuckDB file or a new name: DuckDB would open a .jsonl, .csv or .parquet
+    file as an in-memory database over it, and an add would then save nothing."""
+    if path.is_dir():
+        raise IndexError_(f"{path} is a folder, not an index file")
+    if not path.exists():
+        if path.parent.exists() and not path.parent.is_dir():
+            raise IndexError_(f"cannot create {path}: {path.parent} is a file, not a folder")
+        return
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as error:
+        raise IndexError_(f"cannot read {path}: {error.strerror}") from None
+    if len(head) == 0:
+        raise IndexError_(f"{path} is an empty file, not an index; remove it or give a new name")
+    if head[8:12] != b"DUCK":
+        raise IndexError_(f"{path} is not a reprints index (not a DuckDB file); give a new name to create one")
 
 
 @dataclass
@@ -111,6 +152,7 @@ class Index:
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise FileNotFoundError(f"no index at {self.path}")
+        _check_index_path(self.path)
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.lock = threading.Lock()
         self._writer = None  # the one cursor that writes (under the lock)
@@ -180,6 +222,7 @@ class Index:
             con = self._writer
             con.execute("BEGIN")
             try:
+                _reached("begin")
                 result = self._add(con, docs, skips or [], workers, reporter or Reporter())
                 con.execute("COMMIT")
                 if result.added or result.replaced:  # else nothing was written: the snapshot stays
@@ -190,6 +233,7 @@ class Index:
                 except Exception:
                     pass
                 raise
+            _reached("committed")
             if self._snap is not None and self._snap.version != self._version:
                 # Where queries are being answered (the server), build their new snapshot now,
                 # still under the write lock (so it is exactly this version); queries meanwhile
@@ -289,6 +333,7 @@ class Index:
             con.unregister("freq")
         result.reshingled = int(len(affected))
         dirty = np.concatenate([affected.astype(np.int64), new_idx])
+        _reached("boilerplate")
 
         # Shingles and fingerprints of the new and re-shingled documents.
         all_texts, all_keys = self._corpus(con)
@@ -313,6 +358,7 @@ class Index:
                                FROM stats s WHERE documents.doc = s.doc""")
                 con.unregister("stats")
                 r.advance(len(part))
+        _reached("shingle")
 
         # Candidates over the whole index; align what is new or touched.
         with reporter.stage("candidates", total=None, unit="pairs") as r:
@@ -344,18 +390,21 @@ class Index:
         con.register("ex", pa.Table.from_pandas(exact, preserve_index=False))
         con.execute("INSERT INTO cand_exact SELECT a, b FROM ex")
         con.unregister("ex")
+        _reached("candidates")
 
-        found = _align_pairs(all_texts, all_keys, frequent, config, todo, workers, reporter)
+        found = _align_pairs(all_texts, all_keys, frequent, config, todo, workers, reporter, self.path)
         result.aligned_pairs = len(todo)
         if len(found["a"]):
             con.register("new_p", pa.table({k: (pa.array(found[k].tolist(), pa.string()) if k == "kind" else found[k])
                                             for k in tasks.PASSAGE_COLUMNS}))
             con.execute("INSERT INTO passages SELECT a, b, begin_a, end_a, begin_b, end_b, matched, similarity, kind FROM new_p")
             con.unregister("new_p")
+        _reached("align")
 
         with reporter.stage("cluster", total=1, unit="") as r:
             self._rebuild_reports(con, all_texts)
             r.advance()
+        _reached("cluster")
         result.documents, result.passages, result.clusters = self._counts(con)
         return result
 
@@ -767,12 +816,12 @@ def _effective(shared: pd.DataFrame, exact: pd.DataFrame, config: ScanConfig) ->
 
 
 def _align_pairs(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig,
-                 todo: pd.DataFrame, workers: int, reporter: Reporter) -> dict[str, np.ndarray]:
+                 todo: pd.DataFrame, workers: int, reporter: Reporter, index_path: Path) -> dict[str, np.ndarray]:
     """Align pairs with the local engine's alignment (forked processes with ``workers`` > 1, as
     from the command line; this thread otherwise, as in the server)."""
     if todo.empty:
         return tasks.passage_columns([])
-    with tempfile.TemporaryDirectory(prefix="reprints-index-") as workdir:
+    with workspace.work_dir(near=index_path) as workdir:
         return local.align_in_pool(todo["a"].to_numpy(np.int64), todo["b"].to_numpy(np.int64),
                                    todo["exact"].to_numpy(bool), todo["prone"].to_numpy(bool),
                                    local.CorpusArrays(texts, source_keys), frequent, config, workers, reporter,
