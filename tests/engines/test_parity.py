@@ -99,11 +99,22 @@ def test_many_repeated_ids_take_the_shuffle_path_and_keep_read_order(spark, monk
 
 _CHILD = """
 import sys
+import threading
 import reprints.spark as rs
 from reprints.config import ScanConfig
+from reprints.progress import Reporter
+
+
+class HeldAfterShingle(Reporter):
+    def _close(self, name):
+        if name == "shingle":  # the stage's Parquet and completion marker are written
+            print("shingle done", flush=True)
+            threading.Event().wait()  # held here until the test kills this process
+
+
 spark = rs.session("local[2]", conf={"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "512m",
                                      "spark.ui.showConsoleProgress": "false"})
-rs.run(sys.argv[1], ScanConfig(), out=sys.argv[2], spark=spark, workdir=sys.argv[3])
+rs.run(sys.argv[1], ScanConfig(), out=sys.argv[2], spark=spark, workdir=sys.argv[3], reporter=HeldAfterShingle())
 """
 
 
@@ -111,25 +122,27 @@ def test_wire_examples_killed_run_resumes_and_matches_local(spark, tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     work, out = tmp_path / "work", tmp_path / "run"
     marker = work / "shingle" / "_REPRINTS_COMPLETE"
+    # The child is held right after its shingle stage (by its reporter) until it is killed, so
+    # the kill lands there whatever the machine's speed.
     child = subprocess.Popen([sys.executable, "-c", _CHILD, str(STORIES), str(out), str(work)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 240
-        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        for line in child.stdout:  # blocks until the child prints (or exits: end of file)
+            if line.strip() == "shingle done":
+                break
         assert marker.exists(), "the child never finished the shingle stage"
         os.killpg(child.pid, signal.SIGKILL)  # the driver and its JVM, mid-run
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
         child.wait()
+        child.stdout.close()
     assert not out.exists()
     finished = {p.parent.name for p in work.glob(f"*/_REPRINTS_COMPLETE")}
-    assert {"documents", "skips", "boilerplate", "shingle"} <= finished
+    assert finished == {"documents", "skips", "boilerplate", "shingle"}  # and nothing after it
 
     result = reprints_spark.run(STORIES, ScanConfig(), out=out, spark=spark, workdir=work)
     assert set(result.summary["resumed_stages"]) == finished

@@ -304,7 +304,7 @@ def test_evaluate_pan_end_to_end(pan_corpus, tmp_path):
     rnd = by_type["random"]
     assert rnd["detected_cases"] == 1 and rnd["recall"] > 0.8
     assert result["overall"]["cases"] == 2 and result["overall"]["pairs"] == 3
-    assert result["seconds"] > 0
+    assert isinstance(result["seconds"], float) and result["seconds"] >= 0  # reported, not a check on speed
 
     # One XML per pair, named like the truth, readable by the official reader; scoring the
     # files read back gives the same figures.

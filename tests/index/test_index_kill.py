@@ -1,5 +1,10 @@
 """Crash safety: an add killed with SIGKILL at any point leaves the index as it was, and the
-same add run again completes it with nothing lost and nothing doubled."""
+same add run again completes it with nothing lost and nothing doubled.
+
+The child process is killed at each named point of the add (``reprints.index.store.ADD_POINTS``,
+every stage boundary): its ``on_stage`` hook prints the point it reaches and, at the chosen one,
+blocks until killed. The test reads that line, so the kill lands exactly there whatever the
+machine's speed."""
 
 from __future__ import annotations
 
@@ -9,20 +14,30 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from reprints.index import Index
+from reprints.index.store import ADD_POINTS
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
 ADD_SCRIPT = """
 import sys
-from reprints.index import Index
+import threading
+from reprints.index import Index, store
+stop_at = sys.argv[3]
+
+
+def reached(point):
+    print(point, flush=True)
+    if point == stop_at:
+        threading.Event().wait()  # held here until the test kills this process
+
+
+store.on_stage = reached
 index = Index(sys.argv[1])
-print("open", flush=True)
 index.add(sys.argv[2], workers=1)
 index.close()
 print("done", flush=True)
@@ -63,6 +78,29 @@ def _state(path: Path) -> dict:
             **{name: t.to_pylist() for name, t in tables.items()}}
 
 
+def _kill_at(path: Path, inputs: Path, point: str, env: dict) -> None:
+    """Runs ``Index(path).add(inputs)`` in a child process and SIGKILLs it when it is held at
+    ``point``, having passed every point before it in order."""
+    k = ADD_POINTS.index(point)
+    proc = subprocess.Popen([sys.executable, "-c", ADD_SCRIPT, str(path), str(inputs), point],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        passed = [proc.stdout.readline().strip() for _ in range(k + 1)]  # each read blocks until printed
+        if passed != list(ADD_POINTS[:k + 1]):
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"the add did not stop at {point!r}: passed {passed}; stderr: {proc.stderr.read()}")
+        proc.send_signal(signal.SIGKILL)  # it is blocked inside the hook at ``point``
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+
+
 def test_killed_add_leaves_index_consistent_and_rerun_completes(tmp_path, wire_rows):
     rows = _variants(wire_rows, per_story=10)
     first = _write(tmp_path / "first.jsonl", rows[:40])
@@ -72,43 +110,36 @@ def test_killed_add_leaves_index_consistent_and_rerun_completes(tmp_path, wire_r
     with Index(reference) as index:
         index.add(str(first))
         before = _state_of(index)
-        started = time.perf_counter()
         index.add(str(second))
-        duration = time.perf_counter() - started
     expected = _state(reference)
     assert expected["documents"] == len(rows) and len(expected["passages"]) > 100
-    assert duration > 0.5, f"the add should take a while for the kill to land inside it ({duration:.2f} s)"
+    assert before["documents"] == 40 and before != expected
 
     subject = tmp_path / "subject.duckdb"
     with Index(subject) as index:
         index.add(str(first))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    rng = random.Random(5)
-    killed_inside = 0
-    for fraction in (0.1, 0.45, 0.8, rng.uniform(0.2, 0.9)):
-        proc = subprocess.Popen([sys.executable, "-c", ADD_SCRIPT, str(subject), str(second)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        assert proc.stdout.readline().strip() == "open", proc.stderr.read()
-        time.sleep(fraction * duration)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        state = _state(subject)  # readable after the kill
-        if state["documents"] == len(rows):  # the add had committed before the kill
-            assert state == expected
-            continue
-        killed_inside += 1
-        assert proc.returncode == -signal.SIGKILL
-        assert state == before, "a killed add must leave the index exactly as before it"
-    assert killed_inside >= 2
-
-    with Index(subject) as index:  # the same add again completes it
-        result = index.add(str(second))
-    assert _state(subject) == expected
+    # Killed at every point up to the last one before COMMIT: the index is exactly as before.
+    for point in ADD_POINTS[:-1]:
+        _kill_at(subject, second, point, env)
+        assert _state(subject) == before, f"an add killed at {point!r} must leave the index exactly as before it"
+    # Run again, killed just after its COMMIT: it is complete.
+    _kill_at(subject, second, "committed", env)
+    assert _state(subject) == expected, "an add killed after its COMMIT must be there whole"
     with Index(subject) as index:  # and once more changes nothing
         again = index.add(str(second))
     assert not again.added and not again.replaced and len(again.unchanged) == len(rows) - 40
     assert _state(subject) == expected
-    assert len(result.added) + len(result.unchanged) == len(rows) - 40
+
+    # Killed mid-way, then the same add in this process completes it.
+    resumed = tmp_path / "resumed.duckdb"
+    with Index(resumed) as index:
+        index.add(str(first))
+    _kill_at(resumed, second, "align", env)
+    with Index(resumed) as index:
+        result = index.add(str(second))
+    assert len(result.added) == len(rows) - 40 and not result.unchanged and not result.replaced
+    assert _state(resumed) == expected
 
 
 def _state_of(index: Index) -> dict:

@@ -200,8 +200,27 @@ class ReportPage:
         return self
 
     def go(self, hash: str) -> "ReportPage":
-        self.page.evaluate("h => { location.hash = h; }", hash)
-        self.page.wait_for_function("h => location.hash === h", arg=hash)
+        """Navigates to ``hash`` and returns once the report has rendered that view: the
+        report's own hashchange listener (registered first) has run when this one runs."""
+        self.page.evaluate("""h => {
+            window.__routed = null;
+            if (location.hash === h) { window.__routed = h; return; }
+            window.addEventListener('hashchange', () => { window.__routed = location.hash; }, { once: true });
+            location.hash = h; }""", hash)
+        self.page.wait_for_function("h => window.__routed === h", arg=hash)
+        return self
+
+    def frames(self, n: int = 2) -> "ReportPage":
+        """Returns once the page has run ``n`` more animation frames: what it queued for its
+        next frame (requestAnimationFrame callbacks, the scroll events of scrollTop changes)
+        is then done."""
+        self.page.evaluate("n => new Promise(done => { const next = k => k ? requestAnimationFrame(() => next(k - 1)) : done(); next(n); })", n)
+        return self
+
+    def filtered(self) -> "ReportPage":
+        """Returns once the last filter change is applied (the filters are debounced; the
+        report marks ``body[data-filtering]`` from a change until it is applied)."""
+        self.page.wait_for_selector("body:not([data-filtering])", state="attached")
         return self
 
     def eval(self, js: str, arg=None):

@@ -46,7 +46,9 @@ def main(out_dir: Path = REPO / "docs" / "images") -> list[Path]:
             for name, hash, full in shots:
                 page.goto(html.resolve().as_uri() + hash)
                 page.wait_for_selector("body[data-ready]")
-                page.wait_for_timeout(300)
+                # fonts loaded, and two more frames: a pair view scrolls to its passage in its first one
+                page.evaluate("""() => document.fonts.ready.then(() => new Promise(done =>
+                    requestAnimationFrame(() => requestAnimationFrame(done))))""")
                 path = out_dir / name
                 page.screenshot(path=str(path), full_page=full)
                 saved.append(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import re
 
 import pyarrow.parquet as pq
 import pytest
@@ -104,15 +104,21 @@ def test_linked_scrolling(report_page, wire_run, wire_report):
         pair.setdefault((p["doc_a"], p["doc_b"]), []).append(p)
     first = next(ps for ps in pair.values() if len(ps) > 1)[0]
     rp = report_page().open(wire_report, f"#/pair/{first['passage_id']}")
-    rp.page.wait_for_timeout(100)
+    # The view scrolls both panes to the passage in its first frame; their scroll events come in the next.
+    rp.frames(2)
     before = rp.eval("() => document.getElementById('text-b').scrollTop")
     rp.eval("() => { const a = document.getElementById('text-a'); a.scrollTop = a.scrollHeight; }")
     rp.page.wait_for_function(f"() => Math.abs(document.getElementById('text-b').scrollTop - {before}) > 20")
-    # Unlinked, the other side stays where it is.
+    # Unlinked, the other side stays where it is: checked once the scroll of the left side has
+    # been handled and the frame in which a linked right side follows it has run.
     rp.page.uncheck("#link-scroll")
     b_now = rp.eval("() => document.getElementById('text-b').scrollTop")
-    rp.eval("() => { document.getElementById('text-a').scrollTop = 0; }")
-    rp.page.wait_for_timeout(150)
+    assert rp.eval("() => document.getElementById('text-a').scrollTop") > 0
+    rp.eval("""() => { const a = document.getElementById('text-a'); window.__scrolledA = false;
+        a.addEventListener('scroll', () => requestAnimationFrame(() => { window.__scrolledA = true; }), { once: true });
+        a.scrollTop = 0; }""")
+    rp.page.wait_for_function("() => window.__scrolledA")
+    assert rp.eval("() => document.getElementById('text-a').scrollTop") == 0
     assert rp.eval("() => document.getElementById('text-b').scrollTop") == b_now
     # Clicking a highlighted passage selects it.
     other = pair[(first["doc_a"], first["doc_b"])][1]["passage_id"]
@@ -175,18 +181,16 @@ def test_overview_and_cluster_view(report_page, wire_run, wire_report):
 
 def visible_clusters(rp):
     rp.go("#/clusters")
-    rp.page.wait_for_timeout(50)
     return rp.eval("() => Array.from(document.querySelectorAll('#cluster-list .row')).map(r => Number(r.dataset.cluster))")
 
 
 def visible_passages(rp):
     rp.go("#/passages")
-    rp.page.wait_for_timeout(50)
     return rp.eval("() => Array.from(document.querySelectorAll('#passage-list .row')).map(r => Number(r.dataset.passage))")
 
 
 def wait_filtered(rp):
-    rp.page.wait_for_timeout(250)  # the filters are debounced
+    rp.filtered()  # the filters are debounced
 
 
 def test_filters(report_page, wire_run, wire_report):
@@ -243,6 +247,13 @@ def test_filters(report_page, wire_run, wire_report):
 
 # --- security --------------------------------------------------------------------------------
 
+# Elements that could run script after they are shown (an image's error, a frame's load, an
+# inline handler): the report must have none.
+ACTIVE_CONTENT = """() => Array.from(document.querySelectorAll('*')).filter(e =>
+    /^(img|iframe|frame|object|embed|video|audio)$/i.test(e.tagName)
+    || Array.from(e.attributes).some(a => a.name.startsWith('on'))).map(e => e.outerHTML.slice(0, 120))"""
+
+
 def test_hostile_text_renders_as_text_and_runs_nothing(report_page, tmp_path):
     out = scan_jsonl(tmp_path, "xss", xss_rows())
     passages = rows(out, "passages")
@@ -251,13 +262,15 @@ def test_hostile_text_renders_as_text_and_runs_nothing(report_page, tmp_path):
     rp = report_page().open(html)
     pid = passages[0]["passage_id"]
     for hash in ("#/", "#/clusters", "#/passages", "#/cluster/0", f"#/pair/{pid}"):
-        rp.go(hash)
-        rp.page.wait_for_timeout(100)
+        rp.go(hash).frames(2)  # rendered, and what it queued for its next frames done
+        # nothing in the view could run a payload later (an image's error, a frame's load)
+        assert rp.eval(ACTIVE_CONTENT) == [], f"active content on {hash}"
         # hover and click over everything the view shows, as a curious reader would
         for sel in ("#main .row", "#main .doctext", "#main .dochead", "#main td", "#main .name"):
             loc = rp.page.locator(sel)
             for i in range(min(loc.count(), 6)):
                 loc.nth(i).hover()
+        rp.frames(2)
         assert rp.eval("() => window.__pwned") is None, f"payload ran on {hash}"
     assert rp.dialogs == []
     assert rp.eval("() => document.querySelectorAll('img, svg[onload], iframe, object, embed').length") == 0
@@ -275,45 +288,40 @@ def test_hostile_text_renders_as_text_and_runs_nothing(report_page, tmp_path):
 
 
 # --- scale -----------------------------------------------------------------------------------
+# How fast the report builds, opens, scrolls and filters is measured by
+# benchmarks/bench_report.py; this test checks what a reader gets, whatever the machine's speed.
 
-LONG_TASKS = """() => { window.__longTasks = [];
-  new PerformanceObserver(l => l.getEntries().forEach(e => window.__longTasks.push(e.duration)))
-    .observe({ type: 'longtask', buffered: true }); }"""
+ROWS_COVER_VIEW = """() => { const l = document.getElementById('cluster-list'), box = l.getBoundingClientRect();
+  const rows = Array.from(l.querySelectorAll('.row')).map(r => r.getBoundingClientRect());
+  return rows.some(r => r.top <= box.top + 1 && r.bottom > box.top)
+    && (rows.some(r => r.top < box.bottom && r.bottom >= box.bottom - 1)
+        || l.scrollTop >= l.scrollHeight - l.clientHeight - 1); }"""
 
 
 def test_ten_thousand_clusters_open_and_scroll(report_page, tmp_path):
     run = synthetic_run(tmp_path, n_clusters=10_000)
-    t0 = time.perf_counter()
     html = write_report(run, tmp_path / "big.html")
-    build_s = time.perf_counter() - t0
-    size_mb = html.stat().st_size / 1e6
-    rp = report_page()
-    t0 = time.perf_counter()
-    rp.open(html)
-    open_s = time.perf_counter() - t0
+    rp = report_page().open(html)
     ready = rp.eval("() => window.__reportReady")
     assert ready["clusters"] == 10_000
-    rp.eval(LONG_TASKS)
 
     rp.go("#/clusters")
     rp.page.wait_for_selector("#cluster-list .row")
-    t0 = time.perf_counter()
     steps = 40
     for i in range(1, steps + 1):
         rp.eval("f => { const l = document.getElementById('cluster-list'); l.scrollTop = f * (l.scrollHeight - l.clientHeight); }", i / steps)
-        rp.page.wait_for_timeout(16)
-    scroll_s = time.perf_counter() - t0
-    rows_in_dom = rp.eval("() => document.querySelectorAll('#cluster-list .row').length")
+        rp.page.wait_for_function(ROWS_COVER_VIEW)  # the rows in view are built
+        assert rp.eval("() => document.querySelectorAll('#cluster-list .row').length") < 100, \
+            "the cluster list must only build the rows in view"
     last = rp.eval("() => Array.from(document.querySelectorAll('#cluster-list .row')).map(r => Number(r.dataset.cluster))")
-    assert rows_in_dom < 100, "the cluster list must only build the rows in view"
     assert 9_999 in last, "scrolled to the end, the last cluster is shown"
 
-    # Filters over everything stay responsive.
-    t0 = time.perf_counter()
+    # Filters work over everything.
     rp.page.select_option("#f-source", label="Outlet 007")
-    rp.page.wait_for_function("() => /showing [0-9,]+ of 10,000/.test(document.getElementById('f-count').textContent)"
-                              " && !document.getElementById('f-count').textContent.startsWith('showing 10,000')")
-    filter_s = time.perf_counter() - t0
+    rp.filtered()
+    count = rp.eval("() => document.getElementById('f-count').textContent")
+    assert re.fullmatch(r"showing [0-9,]+ of 10,000 clusters, [0-9,]+ of [0-9,]+ passages", count), count
+    assert not count.startswith("showing 10,000")
     rp.go("#/")
     rp.page.wait_for_selector("#size-chart rect.bar")
     rp.go("#/cluster/0")
@@ -324,10 +332,3 @@ def test_ten_thousand_clusters_open_and_scroll(report_page, tmp_path):
     assert rp.eval("() => document.getElementById('more-members').hidden")
     pid = rp.eval("() => document.querySelector('#members .links a').getAttribute('href')").split("/")[-1]
     open_pair(rp, pid)
-    long_tasks = rp.eval("() => window.__longTasks")
-    print(f"\n10,000 clusters: build {build_s:.2f} s, {size_mb:.1f} MB, open {open_s:.2f} s "
-          f"(script {ready['ms']} ms), {steps} scroll steps {scroll_s:.2f} s, source filter {filter_s:.2f} s, "
-          f"longest task {max(long_tasks, default=0):.0f} ms")
-    # Generous bounds: they catch a page that freezes, not a slow machine.
-    assert open_s < 60
-    assert max(long_tasks, default=0) < 5000

@@ -35,7 +35,7 @@ class LiveServer:
 
     def __enter__(self):
         self.thread.start()
-        deadline = time.time() + 20
+        deadline = time.time() + 120  # a guard against hanging, not a speed limit
         while not self.server.started:
             if time.time() > deadline or not self.thread.is_alive():
                 raise RuntimeError("server did not start")
@@ -47,33 +47,73 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
+class AddGate:
+    """Holds adds at named points: installed as ``reprints.index.store.on_stage``, it blocks the
+    adding thread at each of ``points`` (names from ``store.ADD_POINTS``) until the test
+    releases it, so that the test can act while the add is provably held there."""
+
+    def __init__(self, points):
+        self.points = list(points)
+        self.passed: list[str] = []
+        self._reached = {p: threading.Event() for p in self.points}
+        self._go = {p: threading.Event() for p in self.points}
+
+    def __call__(self, point: str) -> None:
+        self.passed.append(point)
+        if point in self._reached:
+            self._reached[point].set()
+            self._go[point].wait()
+
+    def wait(self, point: str, adding: threading.Thread) -> None:
+        """Until the add is held at ``point``; fails if the adding thread ends first."""
+        while not self._reached[point].wait(timeout=0.1):
+            assert adding.is_alive(), f"the add ended without reaching {point!r} (passed {self.passed})"
+
+    def release(self, point: str) -> None:
+        self._go[point].set()
+
+    def release_all(self) -> None:
+        for go in self._go.values():
+            go.set()
+
+
 def queries_during_add(url: str, headers: dict, batch: list[dict], text: str, expect_doc: str,
-                       check=None) -> tuple[object, int, float]:
-    """POST ``batch`` to /documents in a thread and keep querying ``text`` until it is answered;
-    every query must succeed and match ``expect_doc``; ``check(client)`` runs after each query
-    answered while the add was still running. Returns (add response, queries answered during
-    the add, add seconds)."""
+                       gate: AddGate, per_point: int = 2, check=None) -> tuple[object, int]:
+    """POST ``batch`` to /documents in a thread; at each of the gate's points, while the add is
+    held there, query ``text`` ``per_point`` times: every query must succeed and match
+    ``expect_doc``, and ``check(client, point, answer)`` runs after each. ``gate`` must be
+    installed as ``reprints.index.store.on_stage``. Returns (add response, queries answered
+    while the add was held)."""
     import httpx
 
     done = {}
 
     def add():
-        started = time.perf_counter()
-        done["response"] = httpx.post(url + "/documents", json={"documents": batch}, headers=headers, timeout=300)
-        done["seconds"] = time.perf_counter() - started
+        try:
+            done["response"] = httpx.post(url + "/documents", json={"documents": batch}, headers=headers, timeout=300)
+        except BaseException as error:  # reported below, in the test's thread
+            done["error"] = error
 
     writer = threading.Thread(target=add)
     writer.start()
     answered_during = 0
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-        time.sleep(0.2)
-        while writer.is_alive():
-            r = client.post("/query", json={"text": text})
-            assert r.status_code == 200
-            assert expect_doc in {m["doc_id"] for m in r.json()["matches"]}
-            if writer.is_alive():
-                answered_during += 1
-                if check is not None:
-                    check(client)
-    writer.join()
-    return done["response"], answered_during, done["seconds"]
+    try:
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+            for point in gate.points:
+                gate.wait(point, writer)
+                for _ in range(per_point):
+                    r = client.post("/query", json={"text": text})
+                    assert r.status_code == 200, (point, r.text)
+                    answer = r.json()
+                    assert expect_doc in {m["doc_id"] for m in answer["matches"]}, point
+                    assert writer.is_alive() and "response" not in done  # still held at ``point``
+                    answered_during += 1
+                    if check is not None:
+                        check(client, point, answer)
+                gate.release(point)
+    finally:
+        gate.release_all()  # never leave the add blocked, even when an assertion failed
+        writer.join()
+    if "error" in done:
+        raise done["error"]
+    return done["response"], answered_during

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from servicekit import TOKEN, LiveServer, queries_during_add
-from reprints.index import Index
+from servicekit import TOKEN, AddGate, LiveServer, queries_during_add
+from reprints.index import Index, store
 from reprints.service.app import Limits, create_app, is_loopback, read_token, serve
 
 LIMITS = Limits(max_body_bytes=300_000, max_text_chars=100_000, max_batch=50)
@@ -112,7 +112,7 @@ def test_errors_are_clear_json_and_write_nothing(live):
         assert r.status_code == status and r.json()["error"], (method, path, r.text)
 
 
-def test_queries_are_answered_while_an_add_runs(tmp_path, wire_rows):
+def test_queries_are_answered_while_an_add_runs(tmp_path, wire_rows, monkeypatch):
     import sys
     from pathlib import Path
 
@@ -123,17 +123,30 @@ def test_queries_are_answered_while_an_add_runs(tmp_path, wire_rows):
     index.add(wire_rows)
     batch = _variants(wire_rows, per_story=4)
     source = next(r for r in wire_rows if r["id"] == "nw-port-strike")
+    old_answer = index.query(source["text"])
+    # The add is held at every point it passes (each stage boundary, and after its COMMIT), and
+    # queries are answered while it is held there.
+    gate = AddGate(store.ADD_POINTS)
+    monkeypatch.setattr(store, "on_stage", gate)
     with LiveServer(create_app(index, TOKEN, Limits(max_batch=1000))) as server:
         headers = {"Authorization": f"Bearer {TOKEN}"}
 
-        def never_half_visible(client):  # reads see the last committed state
-            assert client.get("/health").json()["documents"] in (len(wire_rows), len(wire_rows) + len(batch))
+        def never_half_visible(client, point, answer):  # reads see the last committed state
+            committed = point == "committed"
+            assert client.get("/health").json()["documents"] == len(wire_rows) + (len(batch) if committed else 0), point
+            if committed:
+                assert answer == index.query(source["text"]) != old_answer
+            else:
+                assert answer == old_answer, point
 
-        response, answered_during, seconds = queries_during_add(server.url, headers, batch, source["text"],
-                                                                "nw-port-strike", never_half_visible)
+        response, answered_during = queries_during_add(server.url, headers, batch, source["text"], "nw-port-strike",
+                                                       gate, per_point=2, check=never_half_visible)
         assert response.status_code == 200, response.text
-        assert answered_during >= 2, f"only {answered_during} queries during a {seconds:.1f} s add"
+        assert gate.passed == list(store.ADD_POINTS)
+        assert answered_during == 2 * len(store.ADD_POINTS)
         assert httpx.get(server.url + "/health").json()["documents"] == len(wire_rows) + len(batch)
+        new_answer = httpx.post(server.url + "/query", json={"text": source["text"]}, headers=headers).json()
+        assert new_answer == index.query(source["text"]) and new_answer != old_answer
     index.close()
 
 

@@ -14,12 +14,41 @@ import time
 import httpx
 import pytest
 
-from servicekit import TOKEN, LiveServer, free_port, queries_during_add
-from reprints.index import Index
+from servicekit import TOKEN, AddGate, LiveServer, free_port, queries_during_add
+from reprints.index import Index, store
 from reprints.service.app import Limits, create_app
 from reprints.service.workers import QueryWorkers
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked query workers; /proc")
+
+# ``reprints serve`` whose adds print each point they reach (``store.ADD_POINTS``) and block at
+# the point named by argv[1] until the process is killed.
+SERVE_SCRIPT = """
+import sys
+import threading
+from reprints.cli import main
+from reprints.index import store
+stop_at = sys.argv[1]
+
+
+def reached(point):
+    print(point, flush=True)
+    if point == stop_at:
+        threading.Event().wait()
+
+
+store.on_stage = reached
+sys.argv = ["reprints", *sys.argv[2:]]
+sys.exit(main())
+"""
+GUARD_S = 120  # how long a wait for a condition may take before the test gives up: against hangs, not a speed limit
+
+
+def _wait_until(condition, what: str) -> None:
+    deadline = time.monotonic() + GUARD_S
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
 
 
 def _children(pid: int) -> set[int]:
@@ -73,10 +102,8 @@ def test_workers_answer_as_the_index_does_and_see_adds(tmp_path, wire_rows):
                 assert after == index.query(text)
                 # workers forked while serving hold none of the server's descriptors (listening
                 # socket, client connections, DuckDB file): only stdio and their own socket
-                deadline = time.time() + 10
-                while any(len(os.listdir(f"/proc/{pid}/fd")) > 4 for pid in workers.pids()):
-                    assert time.time() < deadline, [os.listdir(f"/proc/{pid}/fd") for pid in workers.pids()]
-                    time.sleep(0.05)
+                _wait_until(lambda: all(len(os.listdir(f"/proc/{pid}/fd")) <= 4 for pid in workers.pids()),
+                            "workers kept the server's descriptors")
                 # so a connection the server closes is closed for the client at once
                 with raw:
                     raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -97,7 +124,7 @@ def test_workers_answer_as_the_index_does_and_see_adds(tmp_path, wire_rows):
         index.close()
 
 
-def test_queries_answered_by_workers_while_an_add_runs(tmp_path, wire_rows):
+def test_queries_answered_by_workers_while_an_add_runs(tmp_path, wire_rows, monkeypatch):
     sys.path.insert(0, str(os.path.join(os.path.dirname(__file__), "..", "index")))
     from test_index_kill import _variants
 
@@ -105,15 +132,27 @@ def test_queries_answered_by_workers_while_an_add_runs(tmp_path, wire_rows):
     index.add(wire_rows)
     batch = _variants(wire_rows, per_story=4)
     source = next(r for r in wire_rows if r["id"] == "nw-port-strike")
+    old_answer = index.query(source["text"])
     workers = QueryWorkers(index, 2)
     workers.refresh()
+    gate = AddGate(store.ADD_POINTS)  # held at every point, up to after its COMMIT
+    monkeypatch.setattr(store, "on_stage", gate)
     try:
         with LiveServer(create_app(index, TOKEN, Limits(max_batch=1000), workers)) as server:
             headers = {"Authorization": f"Bearer {TOKEN}"}
-            response, answered_during, _ = queries_during_add(server.url, headers, batch, source["text"],
-                                                              "nw-port-strike")
+            old_pids = workers.pids()
+
+            def last_committed_state(client, point, answer):
+                if point != "committed":  # the workers forked before the add answer, from the old snapshot
+                    assert answer == old_answer and workers.pids() == old_pids, point
+                else:  # committed, not yet answered: the old state or the new one, never a mix
+                    assert answer in (old_answer, index.query(source["text"]))
+
+            response, answered_during = queries_during_add(server.url, headers, batch, source["text"],
+                                                           "nw-port-strike", gate, check=last_committed_state)
             assert response.status_code == 200, response.text
-            assert answered_during >= 2
+            assert answered_during == 2 * len(store.ADD_POINTS)
+            assert set(workers.pids()).isdisjoint(old_pids)
             with httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
                 # the new reprints are seen by the (new) workers
                 found = {m["doc_id"] for m in client.post("/query", json={"text": source["text"]}).json()["matches"]}
@@ -129,42 +168,43 @@ def test_killed_server_leaves_no_workers_and_a_consistent_index(tmp_path, wire_r
     with Index(path) as index:
         index.add(wire_rows[:10])
     port = free_port()
-    exe = os.path.join(os.path.dirname(sys.executable), "reprints")
-    server = subprocess.Popen([exe, "serve", str(path), "--port", str(port), "--workers", "2", "--log-level", "warning"],
-                              env=dict(os.environ, REPRINTS_TOKEN=TOKEN))
+    server = subprocess.Popen([sys.executable, "-c", SERVE_SCRIPT, "candidates", "serve", str(path), "--port", str(port),
+                               "--workers", "2", "--log-level", "warning"],
+                              env=dict(os.environ, REPRINTS_TOKEN=TOKEN), stdout=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {TOKEN}"}
+    adding = None
     try:
-        deadline = time.time() + 60
-        while True:
+        def up() -> bool:
+            assert server.poll() is None, "server did not start"
             try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.time() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.1)
+                return httpx.get(url + "/health", timeout=GUARD_S).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _wait_until(up, "server did not start")
         assert httpx.post(url + "/query", json={"text": wire_rows[0]["text"]}, headers=headers).status_code == 200
         workers = _children(server.pid)
         assert len(workers) >= 2
-        # killed in the middle of an add
+        # killed in the middle of an add: held at a stage boundary, its candidates written
         adding = threading.Thread(target=lambda: _quietly(lambda: httpx.post(
-            url + "/documents", json={"documents": wire_rows[10:]}, headers=headers, timeout=60)))
+            url + "/documents", json={"documents": wire_rows[10:]}, headers=headers, timeout=GUARD_S)))
         adding.start()
-        time.sleep(0.3)
+        passed = [server.stdout.readline().strip() for _ in store.ADD_POINTS[:4]]  # blocks until printed
+        assert passed == ["begin", "boilerplate", "shingle", "candidates"], passed
         server.send_signal(signal.SIGKILL)
-        server.wait(timeout=10)
-        adding.join(timeout=60)
-        deadline = time.time() + 10
-        while any(_alive(p) for p in workers):
-            assert time.time() < deadline, "query workers outlived the killed server"
-            time.sleep(0.1)
+        server.wait()
+        adding.join()
+        _wait_until(lambda: not any(_alive(p) for p in workers), "query workers outlived the killed server")
     finally:
         if server.poll() is None:
             server.kill()
-    with Index(path) as index:  # all of the add or none of it
-        n = index.stats()["documents"]
-        assert n in (10, len(wire_rows))
+            server.wait()
+        if adding is not None:
+            adding.join()
+        server.stdout.close()
+    with Index(path) as index:  # none of the add
+        assert index.stats()["documents"] == 10
         index.add(wire_rows)
         assert index.stats()["documents"] == len(wire_rows)
 

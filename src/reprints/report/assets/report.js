@@ -192,7 +192,11 @@
       F.minWords = Math.max(0, parseInt(words.value, 10) || 0);
       F.q = query.value.trim().toLowerCase();
       clearTimeout(timer);
-      timer = setTimeout(function () { applyFilters(); listScroll = {}; rerender(); }, 120);
+      document.body.dataset.filtering = '1';  // until the debounced change is applied (tests wait for that)
+      timer = setTimeout(function () {
+        applyFilters(); listScroll = {}; rerender();
+        delete document.body.dataset.filtering;
+      }, 120);
     }
     [source, from, to, words, query].forEach(function (e) { e.addEventListener('input', changed); e.addEventListener('change', changed); });
     var reset = h('button', { class: 'btn', id: 'f-reset', text: 'Reset', onclick: function () {
