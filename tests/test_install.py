@@ -107,12 +107,43 @@ def test_wheel_from_the_sdist_installs_and_runs_without_a_compiler(tmp_path, exp
     assert stats["documents"] == 19 and stats["passages"] > 0
 
 
-def test_pip_install_dot_from_a_clean_tree(tmp_path, expected):
+def test_pip_install_dot_from_a_clean_tree_with_both_extras(tmp_path, expected):
     src = source_copy(tmp_path / "src")
     bin_dir = new_venv(tmp_path / "venv")
-    run([bin_dir / "python", "-m", "pip", "install", "--quiet", "-c", CONSTRAINTS, "."], cwd=src)
+    run([bin_dir / "python", "-m", "pip", "install", "--quiet", "-c", CONSTRAINTS, ".[service,spark]"], cwd=src)
     # the build recorded its sources; the installed package is checked against them on import
     info = run([bin_dir / "python", "-c", "import reprints._build_info as b; print(sorted(b.SOURCE_SHA256))"],
                cwd=tmp_path).stdout
     assert "stages/align.py" in info
-    check_installed(bin_dir, dict(os.environ), tmp_path, expected)
+    env = dict(os.environ)
+    check_installed(bin_dir, env, tmp_path, expected)
+    # the spark extra: the same passages from the Spark engine
+    out = tmp_path / "run-spark"
+    run([bin_dir / "reprints", "scan", CORPORA["wire"], "--out", out, "--engine", "spark", "--master", "local[1]",
+         "-q"], env=env, cwd=tmp_path)
+    key = lambda p: (p["doc_a"], p["begin_a"], p["doc_b"], p["begin_b"])  # noqa: E731
+    strip = lambda rows: sorted(({k: v for k, v in p.items() if k != "passage_id"} for p in rows), key=key)  # noqa: E731
+    assert strip(passages(out)) == strip(expected["wire"])
+    # the service extra: the server starts on an index and answers
+    index = tmp_path / "ix.duckdb"
+    run([bin_dir / "reprints", "index", "add", index, CORPORA["wire"]], env=env)
+    server = subprocess.Popen([bin_dir / "reprints", "serve", index, "--port", "0"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_for_health(server)["documents"] == 19
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def wait_for_health(server: subprocess.Popen) -> dict:
+    """Read the server's log until it says where it listens, then ask /health."""
+    import re
+    import urllib.request
+
+    for line in server.stdout:
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        if found:
+            with urllib.request.urlopen(f"http://127.0.0.1:{found.group(1)}/health", timeout=60) as response:
+                return json.loads(response.read())
+    raise AssertionError(f"the server exited ({server.wait()}) without listening")
