@@ -368,3 +368,27 @@ def test_token_file_first_line(tmp_path, monkeypatch):
         with pytest.raises(ValueError, match="first line is empty"):
             serve(str(tmp_path / "never.duckdb"), token_file=str(path))
         assert not (tmp_path / "never.duckdb").exists()
+
+
+# --- the schema says what the endpoints check (found by schemathesis) --------------------
+
+
+def test_schema_states_limits_rules_and_links(index):
+    import re
+
+    limits = Limits(max_text_chars=20_000, max_batch=5)
+    with serve_app(index, limits) as server:
+        schema = httpx.get(server.url + "/openapi.json").json()
+    models = schema["components"]["schemas"]
+    text = models["DocumentIn"]["properties"]["text"]
+    assert text["maxLength"] == 20_000 and models["QueryRequest"]["properties"]["text"]["maxLength"] == 20_000
+    assert models["AddRequest"]["properties"]["documents"]["maxItems"] == 5
+    assert re.search(text["pattern"], "no. 5") and not re.search(text["pattern"], "  ?! _ ")
+    id_pattern = re.compile(models["DocumentIn"]["properties"]["id"]["pattern"])
+    from reprints.records import doc_id_problem
+    for doc_id in ("a", "a b", " x ", "über/α", "a\nb", "\t", " ", "x\x85", "x\x7f"):
+        assert bool(id_pattern.fullmatch(doc_id)) == (doc_id_problem(doc_id) is None), doc_id
+    links = schema["paths"]["/documents"]["post"]["responses"]["200"]["links"]
+    assert links["GetAddedDocument"]["operationId"] == "get_document"
+    assert {op["operationId"] for path in schema["paths"].values() for op in path.values()} == {
+        "health", "add_documents", "query", "get_document", "get_cluster"}

@@ -56,12 +56,20 @@ class Limits:
     max_header_bytes: int = 65_536
 
 
+# The id rule (records.doc_id_problem) as a JSON Schema pattern, for the OpenAPI schema only: the
+# endpoint applies doc_id_problem itself, so that a refused id is named with the reason.
+ID_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+
 class DocumentIn(BaseModel):
     """Other fields (title, …) are kept as the document's metadata, as in a scan."""
 
     model_config = ConfigDict(extra="allow")
-    id: str = Field(..., min_length=1, max_length=1000, description="Your id for the document.")
-    text: str = Field(..., description="The text; offsets are code points into it.")
+    id: str = Field(..., min_length=1, max_length=1000,
+                    description="Your id for the document: not blank, no control characters (records.doc_id_problem).",
+                    json_schema_extra={"pattern": ID_PATTERN})
+    text: str = Field(..., description="The text; offsets are code points into it. It must hold a letter or a digit.",
+                      json_schema_extra={"pattern": "[^\\W_]"})
     source: Optional[str] = Field(None, max_length=1000, description="Outlet or series (boilerplate is per source).")
     date: Optional[str] = Field(None, max_length=100, description="ISO 8601 date preferred.")
     url: Optional[str] = Field(None, max_length=4000)
@@ -291,14 +299,13 @@ class RequestGate:
     @staticmethod
     def _repair(scope, body: bytes) -> bytes:
         try:
-            value = json.loads(body)
-        except (ValueError, RecursionError):
-            return body  # the endpoint answers it as malformed
-        value, notes = replace_surrogates(value)
-        if not notes:
+            value, notes = replace_surrogates(json.loads(body))
+            repaired = json.dumps(value, ensure_ascii=False).encode("utf-8") if notes else body
+        except (ValueError, RecursionError):  # malformed or nested too deeply: the endpoint answers it
             return body
-        scope[REPAIRED_KEY] = notes
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if notes:
+            scope[REPAIRED_KEY] = notes
+        return repaired
 
     async def _too_slow(self, scope, receive, send):
         log.warning("%s: request body not received within %s s; connection closed",
@@ -393,14 +400,26 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
     app.add_middleware(RequestGate, max_bytes=limits.max_body_bytes, body_timeout=limits.body_timeout,
                        token=token, public=public)
 
-    responses = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 408: {"model": ErrorOut},
-                 413: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+    errors = {401: {"model": ErrorOut}, 503: {"model": ErrorOut}}  # any path but the open ones: token; any: too many connections
+    responses = {**errors, 400: {"model": ErrorOut}, 408: {"model": ErrorOut}, 413: {"model": ErrorOut},
+                 415: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+
+    # OpenAPI links: how an answer leads to the next request (and schemathesis' stateful tests)
+    def link(operation: str, parameter: str, expression: str) -> dict[str, Any]:
+        return {"operationId": operation, "parameters": {parameter: expression}}
+
+    added_links = {200: {"links": {"GetAddedDocument": link("get_document", "doc_id", "$response.body#/added_ids/0")}}}
+    query_links = {200: {"links": {"GetMatchedDocument": link("get_document", "doc_id", "$response.body#/matches/0/doc_id"),
+                                   "GetMatchedCluster": link("get_cluster", "cluster_id",
+                                                             "$response.body#/matches/0/passages/0/cluster_id")}}}
+    document_links = {200: {"links": {"GetCluster": link("get_cluster", "cluster_id",
+                                                         "$response.body#/clusters/0/cluster_id")}}}
 
     def check_text(text: str, where: str) -> None:
         if len(text) > limits.max_text_chars:
             raise HTTPException(413, f"{where}: text of {len(text)} characters; the limit is {limits.max_text_chars}")
 
-    @app.get("/health")
+    @app.get("/health", operation_id="health", responses={503: {"model": ErrorOut}})
     def health() -> dict[str, Any]:
         """Liveness: the index is readable."""
         con = index.reader()
@@ -410,7 +429,8 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
             con.close()
         return {"status": "ok", "documents": int(n), "version": __version__}
 
-    @app.post("/documents", dependencies=[Depends(auth)], responses=responses)
+    @app.post("/documents", dependencies=[Depends(auth)], responses={**responses, **added_links},
+              operation_id="add_documents")
     def add_documents(body: AddRequest, request: Request) -> dict[str, Any]:
         """Add one document or a batch, in one transaction. Known id with the same text: unchanged;
         with another text: replaced. A batch with any unusable document is rejected whole.
@@ -447,7 +467,8 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
         return out
 
     if workers is None:
-        @app.post("/query", dependencies=[Depends(auth)], responses=responses)
+        @app.post("/query", dependencies=[Depends(auth)], responses={**responses, **query_links},
+                  operation_id="query")
         def query(body: QueryRequest, request: Request) -> dict[str, Any]:
             """Indexed documents sharing passages with the text, without adding it. Lone
             surrogates in the text are replaced by U+FFFD (listed in ``warnings``)."""
@@ -459,7 +480,8 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
             # Plain JSON types already: sent as they are, without FastAPI's per-value encoding pass.
             return SafeJSONResponse(answer)
     else:
-        @app.post("/query", dependencies=[Depends(auth)], responses=responses)
+        @app.post("/query", dependencies=[Depends(auth)], responses={**responses, **query_links},
+                  operation_id="query")
         async def query(body: QueryRequest, request: Request) -> dict[str, Any]:
             """Indexed documents sharing passages with the text, without adding it. Lone
             surrogates in the text are replaced by U+FFFD (listed in ``warnings``)."""
@@ -470,7 +492,8 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
                 answer = answer[:-1] + b',"warnings":' + json.dumps(surrogate_warnings(repaired)).encode("ascii") + b"}"
             return Response(answer, media_type="application/json")
 
-    @app.get("/documents/{doc_id:path}", dependencies=[Depends(auth)], responses={404: {"model": ErrorOut}, 401: {"model": ErrorOut}})
+    @app.get("/documents/{doc_id:path}", dependencies=[Depends(auth)], operation_id="get_document",
+             responses={**errors, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}, **document_links})
     def get_document(doc_id: str, text: bool = True) -> dict[str, Any]:
         """A document, its passages (with the other side) and its cluster memberships."""
         found = index.document(doc_id, with_text=text)
@@ -478,7 +501,8 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
             raise HTTPException(404, f"no document with id {doc_id!r}")
         return found
 
-    @app.get("/clusters/{cluster_id}", dependencies=[Depends(auth)], responses={404: {"model": ErrorOut}, 401: {"model": ErrorOut}})
+    @app.get("/clusters/{cluster_id}", dependencies=[Depends(auth)], operation_id="get_cluster",
+             responses={**errors, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}})
     def get_cluster(cluster_id: int) -> dict[str, Any]:
         """The member spans of a reprint cluster, origin first."""
         rows = index.cluster(cluster_id)
@@ -486,6 +510,17 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
             raise HTTPException(404, f"no cluster {cluster_id}")
         return {"cluster_id": cluster_id, "members": rows}
 
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema with this server's limits in it (checked by the endpoints: 413)."""
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            models = schema["components"]["schemas"]
+            for name in ("DocumentIn", "QueryRequest"):
+                models[name]["properties"]["text"]["maxLength"] = limits.max_text_chars
+            models["AddRequest"]["properties"]["documents"]["maxItems"] = limits.max_batch
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app
 
 
