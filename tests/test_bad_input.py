@@ -3,7 +3,9 @@ reason in ``result.documents.skip_reason`` and ``summary["skip_reasons"]``."""
 
 from __future__ import annotations
 
+import builtins
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -57,14 +59,14 @@ def test_unreadable_file_simulated(tmp_path, articles, monkeypatch):
     root = good_folder(tmp_path, articles)
     locked = root / "locked.txt"
     locked.write_text("secret words", encoding="utf-8")
-    real = Path.read_bytes
+    real = builtins.open
 
-    def read_bytes(self):
-        if self == locked:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def fake_open(file, *args, **kwargs):
+        if isinstance(file, (str, Path)) and Path(file) == locked:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(builtins, "open", fake_open)
     result = reprints.scan(root)
     (row,) = assert_skipped(result, "cannot read file", "locked")
     assert "Permission denied" in row["skip_reason"]
@@ -259,3 +261,78 @@ def test_skips_are_written_to_the_run(tmp_path, articles):
     assert [r["doc_id"] for r in docs if r["skip_reason"]] == ["empty"]
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["summary"]["skip_reasons"] == {"empty document": 1}
+
+
+# --- Folders: every file is read or skipped (issue 13) ---------------------------------------------
+
+
+def test_hidden_files_and_folders_are_reported(tmp_path, articles):
+    root = good_folder(tmp_path, articles)
+    (root / ".notes.txt").write_text("hidden words", encoding="utf-8")
+    (root / ".cache").mkdir()
+    (root / ".cache" / "x.txt").write_text("hidden words", encoding="utf-8")
+    result = reprints.scan(root)
+    assert_skipped(result, "hidden file", count=1)
+    assert_skipped(result, "hidden folder", count=1)
+
+
+def test_symlinked_folder_is_read_and_a_loop_reported(tmp_path, articles):
+    root = good_folder(tmp_path, articles[:2])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for a in articles[2:]:
+        (elsewhere / f"{a['id']}.txt").write_text(a["text"], encoding="utf-8")
+    (root / "more").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "back").symlink_to(root, target_is_directory=True)
+    result = reprints.scan(root)
+    assert result.summary["documents_read"] == len(articles)
+    assert {f"more/{a['id']}" for a in articles[2:]} <= set(result.documents.column("doc_id").to_pylist())
+    assert_skipped(result, "symlink loop")
+
+
+def test_unreadable_folder_simulated(tmp_path, articles, monkeypatch):
+    root = good_folder(tmp_path, articles)
+    locked = root / "locked"
+    locked.mkdir()
+    (locked / "secret.txt").write_text("secret words", encoding="utf-8")
+    real = os.scandir
+
+    def scandir(path="."):
+        if isinstance(path, (str, os.PathLike)) and os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = reprints.scan(root)
+    (row,) = assert_skipped(result, "cannot read folder")
+    assert row["input"] == str(locked) and "Permission denied" in row["skip_reason"]
+
+
+def test_utf16_file_is_read(tmp_path, articles, assert_offsets):
+    root = good_folder(tmp_path, articles)
+    (root / "hill-gazette.txt").unlink()
+    text = articles[1]["text"]
+    (root / "wide.txt").write_bytes(text.encode("utf-16"))
+    result = reprints.scan(root)
+    assert result.summary["documents_skipped"] == 0
+    texts = {a["id"]: a["text"] for a in articles if a["id"] != "hill-gazette"} | {"wide": text}
+    assert_offsets(result, texts)
+    assert any("wide" in (p["doc_a"], p["doc_b"]) for p in result.passages.to_pylist())
+
+
+def test_bad_id_is_skipped_with_the_id_rule(articles):
+    rows = [dict(a) for a in articles] + [{"id": "two\nlines", "text": "some words"}]
+    result = reprints.scan(rows)
+    assert_skipped(result, "control character U+000A")
+
+
+def test_non_string_metadata_is_json_in_the_run(tmp_path, articles):
+    rows = [dict(a, tags=["x", "y"], info={"page": 3}, raw=b"bytes") for a in articles]
+    rows[0]["id"] = 7
+    out = tmp_path / "run"
+    reprints.scan(rows, out=out)
+    import pyarrow.parquet as pq
+
+    docs = {r["doc_id"]: r for r in pq.read_table(out / "documents.parquet").to_pylist()}
+    assert "7" in docs
+    assert json.loads(docs["7"]["meta"]) == {"tags": ["x", "y"], "info": {"page": 3}, "raw": "bytes"}

@@ -170,9 +170,13 @@ def test_txt_folder_ids_are_relative_paths_without_suffix(tmp_path):
     (root / ".git").mkdir()
     (root / ".git" / "x.txt").write_text("hidden too", encoding="utf-8")
     items = _read(root)
-    assert all(isinstance(i, Document) for i in items)
-    assert [i.doc_id for i in items] == ["a", "sub/b", "sub/deeper/c.d"]
-    assert items[0].origin == str(root / "a.txt")
+    docs = [i for i in items if isinstance(i, Document)]
+    assert [i.doc_id for i in docs] == ["a", "sub/b", "sub/deeper/c.d"]
+    assert docs[0].origin == str(root / "a.txt")
+    # Hidden files and folders are not read, and say so (a folder once).
+    skips = {Path(i.origin).name: i.reason for i in items if isinstance(i, Skip)}
+    assert skips == {".git": "hidden folder (name starts with '.'), not read",
+                     ".hidden.txt": "hidden file (name starts with '.'), not read"}
 
 
 def test_single_txt_file(tmp_path):
