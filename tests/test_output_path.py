@@ -102,3 +102,10 @@ def test_work_goes_beside_the_output_and_killed_runs_leftovers_are_removed(tmp_p
     reprints.scan(STORIES, out=tmp_path / "run")
     assert seen["workdir"].parent == tmp_path and seen["workdir"].name.startswith(f".run.work-{os.getpid()}-")
     assert not seen["workdir"].exists() and not stale.exists() and live.exists()
+
+
+@pytest.mark.parametrize("name", ["it's", "run[1]", "r*n?", "{a,b}"])
+def test_out_paths_with_glob_characters_or_quotes_work(tmp_path, name):
+    out = tmp_path / name / name
+    result = reprints.scan(STORIES, out=out)
+    assert (out / "run.json").exists() and result.passages.num_rows > 0

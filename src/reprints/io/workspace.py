@@ -24,6 +24,11 @@ from pathlib import Path
 from typing import Iterator
 
 
+# A work folder is read back through DuckDB's file globs, which give these characters a meaning
+# (and a quote would end the SQL string): a path holding any goes to the system temp folder.
+GLOB_OR_QUOTE = set("[]*?{}'\\")
+
+
 class OutputExistsError(Exception):
     """The output path cannot be written: it exists, is a file, or is not writable."""
 
@@ -75,12 +80,15 @@ def temp_name(near: Path, kind: str) -> Path:
 @contextlib.contextmanager
 def work_dir(near: Path | None = None, explicit: str | Path | None = None) -> Iterator[Path]:
     """A temporary folder, removed on exit: in ``explicit`` if given, else beside ``near``, else in
-    the system temp folder. Stale folders of killed runs beside it are removed first."""
+    the system temp folder (also when the path beside ``near`` holds a glob character or a quote).
+    Stale folders of killed runs beside it are removed first."""
     if explicit is not None:
         with tempfile.TemporaryDirectory(prefix="reprints-", dir=explicit) as tmp:
             yield Path(tmp)
         return
-    anchor = Path(near).absolute() if near is not None else Path(tempfile.gettempdir()) / "reprints"
+    anchor = Path(near).absolute() if near is not None else None
+    if anchor is None or any(ch in str(anchor) for ch in GLOB_OR_QUOTE):
+        anchor = Path(tempfile.gettempdir()) / "reprints"
     anchor.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(anchor.parent, f".{anchor.name}")
     path = temp_name(anchor, "work")
