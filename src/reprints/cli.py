@@ -9,8 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from reprints.cli_options import (KEEP_FORMULA, BoilerplateShare, DateField, IdField, MaxDf, MinWords, Paraphrase,
-                                  SourceField, TextField, Workers, apply_options, fail, load_config, show)
+from reprints.cli_options import (KEEP_FORMULA, BoilerplateShare, DateField, HtmlField, IdField, MaxDf, MinWords,
+                                  Paraphrase, SourceField, TextField, Workers, apply_options, fail, load_config, show)
 from reprints.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -37,7 +37,8 @@ def _root(
 @app.command()
 def scan(
     corpus: Optional[List[str]] = typer.Argument(
-        None, help="Folders of .txt files, or .jsonl[.gz] / .parquet / .csv files (may be left out with a "
+        None, help="Folders of .txt / .html files, .jsonl[.gz] / .parquet / .csv files, .html pages or "
+        ".warc[.gz] / .arc[.gz] web archives (may be left out with a "
         "--config run.json whose inputs were paths: they are read again)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory to write (documents, pairs, passages, clusters .parquet + run.json)."),
     config_file: Optional[Path] = typer.Option(
@@ -47,6 +48,7 @@ def scan(
     text_field: TextField = None,
     source_field: SourceField = None,
     date_field: DateField = None,
+    html_field: HtmlField = None,
     min_words: MinWords = None,
     max_df: MaxDf = None,
     paraphrase: Paraphrase = None,
@@ -75,7 +77,7 @@ def scan(
     try:
         config, inputs = load_config(config_file) if config_file else (ScanConfig(), None)
         config = apply_options(config, id_field=id_field, text_field=text_field, source_field=source_field,
-                               date_field=date_field, min_words=min_words, max_df=max_df, paraphrase=paraphrase,
+                               date_field=date_field, html_field=html_field, min_words=min_words, max_df=max_df, paraphrase=paraphrase,
                                boilerplate_share=boilerplate_share, workers=workers)
         if keep_formula:
             config = config.replace(pairs=KEEP_FORMULA)

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from reprints.cli_options import (DateField, IdField, MaxDf, MinWords, SourceField, TextField, Workers,
+from reprints.cli_options import (DateField, HtmlField, IdField, MaxDf, MinWords, SourceField, TextField, Workers,
                                   apply_options, fail)
 from reprints.config import ConfigError
 
@@ -33,11 +33,13 @@ def _open(path: Path, create: bool = False, read_only: bool = False, config=None
 @index_app.command("add")
 def add(
     index: Path = typer.Argument(..., help="The index file (created if missing)."),
-    corpus: List[str] = typer.Argument(..., help="Folders of .txt files, or .jsonl[.gz] / .parquet / .csv files."),
+    corpus: List[str] = typer.Argument(..., help="Folders of .txt / .html files, .jsonl[.gz] / .parquet / .csv "
+                                       "files, .html pages or .warc[.gz] / .arc[.gz] web archives."),
     id_field: IdField = "id",
     text_field: TextField = "text",
     source_field: SourceField = "source",
     date_field: DateField = "date",
+    html_field: HtmlField = None,
     min_words: MinWords = None,
     max_df: MaxDf = None,
     workers: Workers = None,
@@ -49,7 +51,8 @@ def add(
 
     from reprints.config import ScanConfig
 
-    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field, "date_field": date_field}
+    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field, "date_field": date_field,
+              "html_field": html_field}
     try:
         config = apply_options(ScanConfig(), min_words=min_words, max_df=max_df, workers=workers)
     except ConfigError as error:

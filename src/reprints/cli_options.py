@@ -19,6 +19,7 @@ SETTINGS = {
     "text_field": ("read", "text_field"),
     "source_field": ("read", "source_field"),
     "date_field": ("read", "date_field"),
+    "html_field": ("read", "html_field"),
     "min_words": ("align", "min_words"),
     "max_df": ("candidates", "max_df"),
     "paraphrase": ("align", "paraphrase"),
@@ -49,6 +50,7 @@ IdField = Annotated[Optional[str], setting_option("id_field")]
 TextField = Annotated[Optional[str], setting_option("text_field")]
 SourceField = Annotated[Optional[str], setting_option("source_field")]
 DateField = Annotated[Optional[str], setting_option("date_field")]
+HtmlField = Annotated[Optional[str], setting_option("html_field")]
 MinWords = Annotated[Optional[int], setting_option("min_words")]
 MaxDf = Annotated[Optional[int], setting_option("max_df")]
 Paraphrase = Annotated[Optional[str], setting_option("paraphrase")]

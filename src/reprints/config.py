@@ -19,9 +19,11 @@ class ConfigError(ValueError):
 
 
 def setting(default: Any, help: str = "", *, choices: tuple[str, ...] | None = None,
-            min: float | None = None, max: float | None = None) -> Any:
-    """A configuration field: its default, a one-line help for the command line, and its limits."""
-    return field(default=default, metadata={"help": help, "choices": choices, "min": min, "max": max})
+            min: float | None = None, max: float | None = None, empty: bool = False) -> Any:
+    """A configuration field: its default, a one-line help for the command line, and its limits
+    (``empty``: a string field may be "", which means off)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "min": min, "max": max,
+                                            "empty": empty})
 
 
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
@@ -45,7 +47,7 @@ class _Checked:
             meta = f.metadata
             if meta.get("choices") and value not in meta["choices"]:
                 raise ConfigError(f"{name} must be one of {', '.join(meta['choices'])}, not {value!r}")
-            if kind is str and not meta.get("choices") and not value:
+            if kind is str and not meta.get("choices") and not value and not meta.get("empty"):
                 raise ConfigError(f"{name} must not be empty")
             low, high = meta.get("min"), meta.get("max")
             if low is not None and value < low or high is not None and value > high:
@@ -68,6 +70,9 @@ class ReadConfig(_Checked):
     text_field: str = setting("text", "Field holding the text.")
     source_field: str = setting("source", "Field holding the outlet / series.")
     date_field: str = setting("date", "Field holding the date (ISO 8601 preferred).")
+    # Rows whose page is HTML: the text is the page's extracted main text (io/html.py).
+    html_field: str = setting("", "Field holding a web page's HTML: its main text is extracted and read as the "
+                              "text (instead of --text-field); empty: off.", empty=True)
     # Documents longer than this many code points are skipped with a reason: 50 M is far
     # beyond any article, and such a "document" is almost always a mis-read file.
     max_chars: int = setting(50_000_000, "Longest document read, in code points.", min=1)

@@ -12,7 +12,8 @@ while reading: nothing longer is ever held whole.
 
 The formats live beside this module: `walk` (folders), `decoding` (encodings, bounded lines),
 `jsonl`, `csvfile`, `arrow` (Parquet, Arrow, pandas), `rows` (a row to a document) and
-`values` (ids and metadata as strings and JSON values).
+`values` (ids and metadata as strings and JSON values); web pages (`html`: .html files and
+rows with an HTML field, their main text by `extract`) and crawls (`warc`: WARC and ARC files).
 """
 
 from __future__ import annotations
@@ -27,21 +28,24 @@ from reprints.config import ReadConfig
 from reprints.io.arrow import read_parquet, read_table
 from reprints.io.csvfile import read_csv
 from reprints.io.decoding import decode, os_error, read_bounded, sniff
+from reprints.io.html import HTML_SUFFIXES, read_html_file
 from reprints.io.jsonl import read_jsonl
 from reprints.io.rows import row_to_document, too_long  # noqa: F401  (row_to_document: the Spark engine's)
 from reprints.io.values import clean, has_surrogate, id_text, json_value
 from reprints.io.walk import walk
+from reprints.io.warc import ARCHIVE_SUFFIXES, read_archive
 from reprints.records import Document, Skip, doc_id_problem
 
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".parquet", ".csv")
 TEXT_SUFFIXES = (".txt",)
+WEB_SUFFIXES = HTML_SUFFIXES + ARCHIVE_SUFFIXES  # web pages and crawls: io/html.py, io/warc.py
 _BINARY_PROBE = 8192
 _HAS_WORD = re.compile(r"[^\W_]")
 
 
 def _suffix(path: Path) -> str:
     name = path.name.lower()
-    for suffix in TABLE_SUFFIXES + TEXT_SUFFIXES:
+    for suffix in TABLE_SUFFIXES + TEXT_SUFFIXES + WEB_SUFFIXES:
         if name.endswith(suffix):
             return suffix
     return path.suffix.lower()
@@ -84,9 +88,13 @@ def _read_folder(root: Path, config: ReadConfig) -> Iterator[Document | Skip]:
             yield _read_text_file(path, doc_id, config)
         elif suffix in TABLE_SUFFIXES:
             yield from _read_table_file(path, config)
+        elif suffix in HTML_SUFFIXES:
+            yield read_html_file(path, path.relative_to(root).as_posix()[: -len(suffix)], config)
+        elif suffix in ARCHIVE_SUFFIXES:
+            yield from read_archive(path, config)
         else:
             yield Skip(str(path), f"unsupported file type '{suffix or path.name}' (reads .txt, "
-                                  + ", ".join(TABLE_SUFFIXES) + ")")
+                                  + ", ".join(TABLE_SUFFIXES + WEB_SUFFIXES) + ")")
 
 
 def read_path(path: str | os.PathLike, config: ReadConfig) -> Iterator[Document | Skip]:
@@ -104,6 +112,10 @@ def read_path(path: str | os.PathLike, config: ReadConfig) -> Iterator[Document 
         yield from _read_folder(p, config)
     elif _suffix(p) in TABLE_SUFFIXES:
         yield from _read_table_file(p, config)
+    elif _suffix(p) in HTML_SUFFIXES:
+        yield read_html_file(p, p.name[: -len(_suffix(p))], config)
+    elif _suffix(p) in ARCHIVE_SUFFIXES:
+        yield from read_archive(p, config)
     else:
         yield _read_text_file(p, p.name.rsplit(".", 1)[0] if "." in p.name else p.name, config)
 

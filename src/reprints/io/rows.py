@@ -55,19 +55,24 @@ def _row_to_document(row: dict[str, Any], origin: str, config: ReadConfig) -> Do
         return Skip(origin, f"'{config.id_field}' {problem}")
     if doc_id is None or doc_id == "":
         return Skip(origin, f"no '{config.id_field}' field (set the id field with --id-field)")
-    if config.text_field not in row or row[config.text_field] is None:
-        return Skip(origin, f"no '{config.text_field}' field (set the text field with --text-field)", clean(doc_id))
-    text = row[config.text_field]
-    if not isinstance(text, str):
-        return Skip(origin, f"'{config.text_field}' is a {type(text).__name__}, not a string", clean(doc_id))
-    taken = {config.id_field, config.text_field, config.source_field, config.date_field, "url"}
-    return Document(
+    field, what = (config.html_field, "HTML") if config.html_field else (config.text_field, "text")
+    if field not in row or row[field] is None:
+        return Skip(origin, f"no '{field}' field (set the {what} field with --{what.lower()}-field)", clean(doc_id))
+    text = row[field]
+    if not isinstance(text, str) and not (config.html_field and isinstance(text, bytes)):
+        return Skip(origin, f"'{field}' is a {type(text).__name__}, not a string", clean(doc_id))
+    taken = {config.id_field, field, config.text_field, config.source_field, config.date_field, "url"}
+    doc = Document(
         doc_id=doc_id,
-        text=text,
+        text=text if isinstance(text, str) else "",
         source=text_value(row.get(config.source_field)),
         date=text_value(row.get(config.date_field)),
         url=text_value(row.get("url")),
         meta={key_text(k): json_value(v) for k, v in row.items() if k not in taken},
         origin=origin,
     )
+    if config.html_field:  # the text is the main text of the row's HTML (io/html.py)
+        from reprints.io.html import html_row
 
+        return html_row(doc, text)
+    return doc
