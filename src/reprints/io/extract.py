@@ -84,11 +84,19 @@ def extract_article(html: str, url: str | None = None) -> Article:
         return Article(None, "html: markup nested too deeply to read", meta)
     except Exception as err:
         return Article(None, f"html: extraction failed ({type(err).__name__})", meta)
-    if not text or not _WORD.search(text):
+    if not text or not _WORD.search(text) or not _has_prose(text):
+        if text and _WORD.search(text):
+            return Article(None, "html: no main text found (only short lines: menus, link lists)", meta)
         if _depth(tree) >= PARSER_DEPTH:
             return Article(None, f"html: markup nested more than {PARSER_DEPTH} levels deep; no main text found", meta)
         return Article(None, "html: no main text found", meta)
     return Article(text, None, meta)
+
+
+def _has_prose(text: str) -> bool:
+    """At least one line that reads as prose: 8 words, or 60 characters (scripts written without
+    spaces). What is left of a page of menus and link lists ("Section 3") has none."""
+    return any(len(line) >= 60 or len(line.split()) >= 8 for line in text.split("\n"))
 
 
 def page_metadata(tree: Any, url: str | None = None) -> dict[str, str]:

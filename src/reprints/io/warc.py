@@ -53,7 +53,7 @@ _CHUNK = 1 << 18  # compressed bytes read at a time
 _OUT = 1 << 20  # most decompressed bytes made from one chunk (a gzip bomb stays bounded)
 _HISTORY = 4 << 20  # decompressed bytes kept to look back in after a damaged record
 _WARC_START = re.compile(rb"\n(WARC/\d+\.\d+\r?\n)")
-_ARC_START = re.compile(rb"\n((?:https?|ftp|dns|filedesc|file)://\S+ \S+ \d{12,14} \S+ \d+\r?\n)")
+_ARC_START = re.compile(rb"\n((?:https?|ftp|dns|filedesc|file)://\S+ \S+ \d{12,} \S+ -?\w+\r?\n)")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)\b", re.I | re.S)
 _TOKEN = re.compile(r"[^\x21-\x7e]")
 
@@ -64,14 +64,29 @@ def archive_suffix(name: str) -> str | None:
 
 
 class _Damaged(Exception):
-    """The compressed data of a gzip member is damaged; reading resumes at the next member."""
+    """Compressed data that cannot be read: a damaged gzip member, or bytes that are not gzip
+    where a member should start. Reading resumes at the next member; ``offset`` is where the
+    damage starts in the file."""
+
+    def __init__(self, reason: str, offset: int):
+        super().__init__(reason)
+        self.offset = offset
+
+
+class _Resync(Exception):
+    """A record whose extent cannot be trusted: reading resumes at the next record header."""
+
+    def __init__(self, skip: Skip):
+        super().__init__(skip.reason)
+        self.skip = skip
 
 
 class _Members(io.RawIOBase):
     """The decompressed bytes of a gzip file, member after member, as one forward stream
     (with a window to look back in). Knows the compressed offset where each member starts.
-    A damaged member raises `_Damaged` once and is skipped up to the next gzip header;
-    bytes that are not gzip where a member should start are skipped the same way."""
+    A damaged member is skipped up to the next gzip header, and so are bytes that are not gzip
+    where a member should start; the reader gets every byte before the damage, then `_Damaged`
+    once, then the bytes after it."""
 
     def __init__(self, raw: BinaryIO):
         self.raw = raw
@@ -83,6 +98,9 @@ class _Members(io.RawIOBase):
         self.pos = 0
         self.eof = False
         self.starts: OrderedDict[int, int] = OrderedDict()  # decompressed offset -> member offset
+        self.member = 0  # file offset of the member being decompressed
+        self.damage: _Damaged | None = None  # raised when the reader reaches the end of ``out``
+        self.cut: int | None = None  # the file ends inside the member that starts here
 
     def readable(self) -> bool:
         return True
@@ -101,9 +119,15 @@ class _Members(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         want = _OUT if size is None or size < 0 else size
-        while self.pos + want > self.base + len(self.out) and not self.eof:
-            self._more()
+        while self.pos + want > self.base + len(self.out) and not self.eof and self.damage is None:
+            try:
+                self._more()
+            except _Damaged as damage:
+                self.damage = damage
         start = self.pos - self.base
+        if self.damage is not None and start >= len(self.out):
+            damage, self.damage = self.damage, None
+            raise damage
         data = bytes(self.out[start:start + want])
         self.pos += len(data)
         if len(self.out) > 2 * _HISTORY and self.pos - self.base > _HISTORY:  # keep a bounded window
@@ -134,19 +158,21 @@ class _Members(io.RawIOBase):
                 self.eof = True
                 return
             if not self.pending.startswith(b"\x1f\x8b"):
+                at = self.raw_pos
                 self._resync()
-                raise _Damaged("warc: bytes that are not gzip data between members; skipped")
-            self.starts[self.base + len(self.out)] = self.raw_pos
+                raise _Damaged("warc: bytes that are not gzip data between members; skipped", at)
+            self.starts[self.base + len(self.out)] = self.member = self.raw_pos
             self.decomp = zlib.decompressobj(31)
         if not self.pending and not self._refill():
             self.eof = True  # the file ends inside a member: a truncated file
+            self.cut = self.member
             return
         try:
             data = self.decomp.decompress(self.pending, _OUT)
         except zlib.error:
             self.decomp = None
             self._resync(skip=1)
-            raise _Damaged("warc: damaged gzip data; skipped to the next gzip member") from None
+            raise _Damaged("warc: damaged gzip data; skipped to the next gzip member", self.member) from None
         if self.decomp.eof:
             used = len(self.pending) - len(self.decomp.unused_data)
             self.decomp = None
@@ -230,13 +256,19 @@ def read_archive(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
             return
         stream: Any = _Members(raw) if head == b"\x1f\x8b" else raw
         try:
-            first = stream.read(5)
+            first = stream.read(1024)
             stream.seek(0)
         except _Damaged as damage:
-            yield Skip(f"{path}@0", str(damage))
+            yield Skip(f"{path}@{damage.offset}", str(damage))
             return
-        # A WARC file starts with its version line; anything else is read as ARC.
-        fmt = "warc" if first == b"WARC/" or not first else "arc"
+        # A WARC file starts with its version line, an ARC file with a header line.
+        if first.startswith(b"WARC/"):
+            fmt = "warc"
+        elif _ARC_START.match(b"\n" + first.split(b"\n", 1)[0] + b"\n"):
+            fmt = "arc"
+        else:
+            yield Skip(f"{path}@0", "warc: not a WARC or ARC file")
+            return
         yield from _records(stream, path, fmt)
 
 
@@ -259,6 +291,8 @@ def _records(stream: Any, path: Path, fmt: str) -> Iterator[Document | Skip]:
                     notes.seek(0)
                     notes.truncate()
                 if record is None:
+                    if members is not None and members.cut is not None:  # not reported with a record
+                        yield Skip(f"{path}@{members.cut}", "warc: record cut off (the file ends inside it)")
                     return
                 start = iterator.offset
                 with contextlib.redirect_stderr(notes):
@@ -270,19 +304,20 @@ def _records(stream: Any, path: Path, fmt: str) -> Iterator[Document | Skip]:
                         item = Skip(item.origin, "warc: damaged content-encoding data", item.doc_id)
                 yield item
         except _Damaged as damage:
-            yield Skip(f"{path}@{iterator.offset}", str(damage))
+            yield Skip(f"{path}@{damage.offset}", str(damage))
             pos, line_start = stream.tell(), True
-        except Exception as err:  # warcio's ArchiveLoadFailed, or a header it cannot parse
-            first = iterator.offset == 0 and "Unknown archive format" in str(err)
-            yield Skip(f"{path}@{iterator.offset}", "warc: not a WARC or ARC file" if first
-                       else "warc: damaged record; skipped to the next one")
+        except _Resync as resync:
+            yield resync.skip
+            pos, line_start = iterator.offset + 1, False
+        except Exception:  # warcio's ArchiveLoadFailed, or a header it cannot parse
+            yield Skip(f"{path}@{iterator.offset}", "warc: damaged record; skipped to the next one")
             pos, line_start = iterator.offset + 1, False
         while True:
             try:
                 resume = _next_start(stream, pos, fmt, line_start)
                 break
             except _Damaged as damage:
-                yield Skip(f"{path}@{stream.tell()}", str(damage))
+                yield Skip(f"{path}@{damage.offset}", str(damage))
                 pos, line_start = stream.tell(), True
         if resume is None:
             return
@@ -295,6 +330,8 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
     url = headers.get_header("WARC-Target-URI")
     offset = start if members is None else members.member_offset(start)
     origin = f"{path}@{offset}" if offset is not None else f"{path}@{start} (in the decompressed stream)"
+    if not (headers.get_header("Content-Length") or "").strip().isdigit():  # where does it end?
+        raise _Resync(Skip(origin, "warc: damaged record (no Content-Length); skipped to the next one", url))
     if kind not in ("response", "resource"):
         return Skip(origin, f"warc: {_label(kind, 20) or 'untyped'} record (not a response)")
     http = record.http_headers
@@ -316,9 +353,14 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
         raise
     except Exception:  # a broken chunked or compressed body
         return Skip(origin, "warc: damaged content-encoding data", url)
+    encoding = (http.get_header("Content-Encoding") or "").strip().lower() if http is not None else ""
+    if encoding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b":  # warcio passes undecodable data on as it is
+        return Skip(origin, "warc: damaged content-encoding data", url)
     if len(body) > MAX_PAGE_BYTES:
         return Skip(origin, too_large(), url)
     missing = _missing(record)
+    if missing and members is not None:
+        members.cut = None  # reported here
     if missing and not _whole_body(http, body):
         return Skip(origin, "warc: record cut off (the file ends inside it)", url)
     if not mime and not _HTML_START.match(body[:2048]):
