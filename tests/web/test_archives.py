@@ -273,3 +273,23 @@ def test_reading_an_archive_streams(tmp_path):
         tracemalloc.stop()
     assert count == 200 and path.stat().st_size > 40e6
     assert peak < 16e6, peak
+
+
+@pytest.mark.parametrize("gzipped", [True, False], ids=["warc.gz", "warc"])
+def test_cut_and_flipped_archives_never_raise(tmp_path, gzipped):
+    """Any prefix of an archive, and an archive with a run of bytes overwritten anywhere, is read
+    to its end: pages or skips, never an exception. The records before the damage are read."""
+    records = [page_response(url(n), page(n), gzipped=gzipped) for n in range(3)]
+    data = b"".join(records)
+    first = len(records[0])
+    rng = random.Random(11)
+    path = tmp_path / ("a.warc.gz" if gzipped else "a.warc")
+    for trial in range(60):
+        at = rng.randrange(1, len(data))
+        damaged = data[:at] if trial % 2 else data[:at] + bytes(rng.randrange(256) for _ in range(12)) + data[at + 12:]
+        path.write_bytes(damaged)
+        items = list(read_archive(path, ReadConfig()))
+        docs = [d.doc_id for d in items if isinstance(d, Document)]
+        assert all(isinstance(i, (Document, Skip)) for i in items)
+        if at > first + 4:
+            assert docs[:1] == [url(0)], (trial, at, items)
