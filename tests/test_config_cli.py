@@ -90,6 +90,16 @@ def test_bad_options_are_refused_before_any_work(tmp_path, args, message):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--max-batch", "0"], "limits.max_batch must be at least 1, not 0"),
+    (["--header-timeout", "-1"], "limits.header_timeout must be at least 0.001, not -1.0"),
+])
+def test_bad_server_limits_are_refused_before_it_starts(tmp_path, args, message):
+    result = invoke("serve", tmp_path / "ix.duckdb", *args)
+    assert result.exit_code == 2 and f"error: {message}" in result.output
+    assert not (tmp_path / "ix.duckdb").exists()
+
+
 def _tables(run: Path) -> dict:
     return {name: pq.read_table(run / f"{name}.parquet") for name in ("documents", "pairs", "passages", "clusters")}
 

@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
 from reprints.cli_options import (DateField, HtmlField, IdField, MaxDf, MinWords, SourceField, TextField, Workers,
-                                  apply_options, fail)
+                                  apply_options, fail, field_option)
 from reprints.config import ConfigError
+from reprints.service.limits import Limits
 
 index_app = typer.Typer(no_args_is_help=True, help="A persistent reprint index in one DuckDB file.")
 
@@ -108,27 +110,43 @@ def stats(index: Path = typer.Argument(..., help="The index file.")) -> None:
         ix.close()
 
 
+def _limit(name: str):
+    return field_option(next(f for f in dataclasses.fields(Limits) if f.name == name), f"Limits.{name}")
+
+
 def serve(
     index: Path = typer.Argument(..., help="The index file (created if missing)."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on; anything but loopback needs a token."),
-    port: int = typer.Option(8000, help="Port."),
-    token_file: Optional[Path] = typer.Option(None, help="File holding the bearer token (else env REPRINTS_TOKEN)."),
-    max_body_bytes: int = typer.Option(10_000_000, help="Largest request body."),
-    max_text_chars: int = typer.Option(1_000_000, help="Longest text of one document or query."),
+    port: int = typer.Option(8000, help="Port (0: any free port; the log says which)."),
+    token_file: Optional[Path] = typer.Option(None, help="File whose first line is the bearer token "
+                                              "(else env REPRINTS_TOKEN)."),
+    max_body_bytes: Annotated[Optional[int], _limit("max_body_bytes")] = None,
+    max_text_chars: Annotated[Optional[int], _limit("max_text_chars")] = None,
+    max_batch: Annotated[Optional[int], _limit("max_batch")] = None,
+    max_connections: Annotated[Optional[int], _limit("max_connections")] = None,
+    header_timeout: Annotated[Optional[float], _limit("header_timeout")] = None,
+    body_timeout: Annotated[Optional[float], _limit("body_timeout")] = None,
+    keep_alive_timeout: Annotated[Optional[float], _limit("keep_alive_timeout")] = None,
+    max_header_bytes: Annotated[Optional[int], _limit("max_header_bytes")] = None,
     log_level: str = typer.Option("info", help="uvicorn log level (warning: no line per request)."),
-    workers: int = typer.Option(0, help="Processes answering POST /query, forked with the index's query snapshot "
-                                        "(0: all in the server process). About one per CPU core."),
+    workers: int = typer.Option(0, min=0, help="Processes answering POST /query, forked with the index's query "
+                                "snapshot (0: all in the server process). About one per CPU core."),
 ) -> None:
     """Serve INDEX over HTTP: POST /documents, POST /query, GET /documents/{id},
     GET /clusters/{id}, GET /health; OpenAPI at /openapi.json and /docs."""
+    given = {"max_body_bytes": max_body_bytes, "max_text_chars": max_text_chars, "max_batch": max_batch,
+             "max_connections": max_connections, "header_timeout": header_timeout, "body_timeout": body_timeout,
+             "keep_alive_timeout": keep_alive_timeout, "max_header_bytes": max_header_bytes}
     try:
-        from reprints.service.app import Limits
+        limits = Limits(**{name: value for name, value in given.items() if value is not None})
+    except ConfigError as error:
+        fail(str(error))
+    try:
         from reprints.service.app import serve as run
     except ImportError as error:
         fail(f"{error}; install the service extra: pip install 'reprints[service]'")
     try:
         run(str(index), host=host, port=port, token_file=str(token_file) if token_file else None,
-            limits=Limits(max_body_bytes=max_body_bytes, max_text_chars=max_text_chars), log_level=log_level,
-            workers=workers)
+            limits=limits, log_level=log_level, workers=workers)
     except (PermissionError, ValueError, OSError) as error:
         fail(str(error))

@@ -36,14 +36,16 @@ def setting_field(param: str) -> dataclasses.Field:
     return next(f for f in dataclasses.fields(stage) if f.name == name)
 
 
+def field_option(f: dataclasses.Field, where: str) -> Any:
+    """A typer option (for ``Annotated[..., option] = None``) for a field of a checked dataclass:
+    unset unless given, so that --config and the dataclass default apply; its help shows the
+    default, from the one place it is written."""
+    return typer.Option(help=f"{f.metadata['help']} Default {f.default!r} ({where}).", show_default=False)
+
+
 def setting_option(param: str) -> Any:
-    """A typer option (for ``Annotated[..., option] = None``) for a configuration field: unset
-    unless given, so that --config and the dataclass default apply; its help shows the default
-    from config.py."""
-    f = setting_field(param)
     section, name = SETTINGS[param]
-    return typer.Option(help=f"{f.metadata['help']} Default {f.default!r} ({section}.{name}).",
-                        show_default=False)
+    return field_option(setting_field(param), f"{section}.{name}")
 
 
 IdField = Annotated[Optional[str], setting_option("id_field")]

@@ -29,7 +29,7 @@ def setting(default: Any, help: str = "", *, choices: tuple[str, ...] | None = N
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
-class _Checked:
+class Checked:
     """Checks every field against its type and `setting` limits when the dataclass is built."""
 
     SECTION = ""
@@ -61,7 +61,7 @@ class _Checked:
 
 
 @dataclass(frozen=True)
-class ReadConfig(_Checked):
+class ReadConfig(Checked):
     """How rows of tabular inputs are mapped to documents."""
 
     SECTION = "read"
@@ -79,7 +79,7 @@ class ReadConfig(_Checked):
 
 
 @dataclass(frozen=True)
-class BoilerplateConfig(_Checked):
+class BoilerplateConfig(Checked):
     """Lines that recur across many documents of one source are site chrome, not reprints."""
 
     SECTION = "boilerplate"
@@ -113,7 +113,7 @@ class BoilerplateConfig(_Checked):
 
 
 @dataclass(frozen=True)
-class ShingleConfig(_Checked):
+class ShingleConfig(Checked):
     """Word n-grams hashed from normalised tokens (case-folded, accents stripped)."""
 
     SECTION = "shingle"
@@ -124,7 +124,7 @@ class ShingleConfig(_Checked):
 
 
 @dataclass(frozen=True)
-class CandidateConfig(_Checked):
+class CandidateConfig(Checked):
     """Which document pairs are worth aligning, from n-gram postings."""
 
     SECTION = "candidates"
@@ -144,7 +144,7 @@ class CandidateConfig(_Checked):
 
 
 @dataclass(frozen=True)
-class AlignConfig(_Checked):
+class AlignConfig(Checked):
     """Passage alignment between two documents (one implementation, used by every engine)."""
 
     SECTION = "align"
@@ -232,7 +232,7 @@ def plagiarism_profile(base: AlignConfig | None = None) -> AlignConfig:
 
 
 @dataclass(frozen=True)
-class PairConfig(_Checked):
+class PairConfig(Checked):
     """Which document pairs are reported."""
 
     SECTION = "pairs"
@@ -264,7 +264,7 @@ class PairConfig(_Checked):
 
 
 @dataclass(frozen=True)
-class EngineConfig(_Checked):
+class EngineConfig(Checked):
     """How work is spread over the machine."""
 
     SECTION = "engine"

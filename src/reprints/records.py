@@ -15,11 +15,14 @@ import pyarrow as pa
 
 def doc_id_problem(doc_id: str) -> str | None:
     """Why ``doc_id`` cannot be a document id, or None when it can: the one rule every reader,
-    the index and the service apply. An id is a non-empty string of at most 1,000 code points
+    the index and the service apply. An id is a non-empty string of at most 1,000 code points,
+    not "." or ".." (which URL clients remove from a path),
     with no control characters (a newline or tab could not be written in a URL path, a CSV
     cell or a log line and be read back as the same id) and no lone surrogates (not UTF-8)."""
     if not isinstance(doc_id, str) or not doc_id.strip():
         return "empty id"
+    if doc_id in (".", ".."):
+        return f"id {doc_id!r} cannot be a URL path segment (GET /documents/{doc_id} would lose it)"
     if len(doc_id) > 1000:
         return f"id longer than 1,000 characters ({len(doc_id):,})"
     for ch in doc_id:

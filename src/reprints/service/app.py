@@ -30,30 +30,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from reprints import __version__
 from reprints.index.store import Index, documents_from_dicts
 from reprints.records import doc_id_problem
+from reprints.service.limits import Limits  # noqa: F401  (part of this module's API)
 from reprints.service.workers import QueryWorkers
 
 TOKEN_ENV = "REPRINTS_TOKEN"
-
-
-@dataclass(frozen=True)
-class Limits:
-    # Whole request body, in bytes (a batch of documents included).
-    max_body_bytes: int = 10_000_000
-    # One document's or query's text, in code points.
-    max_text_chars: int = 1_000_000
-    # Documents in one POST /documents.
-    max_batch: int = 1000
-    # Open connections: a connection opened while this many are open gets 503 and is closed.
-    max_connections: int = 100
-    # Seconds a client has to send a request's headers, counted from the connection's opening
-    # and, on a kept-alive connection, from the end of the previous response (408, closed).
-    header_timeout: float = 10.0
-    # Seconds a client has to send a request's whole body, counted from the end of its headers (408, closed).
-    body_timeout: float = 60.0
-    # Seconds an idle kept-alive connection stays open (uvicorn's timeout_keep_alive).
-    keep_alive_timeout: float = 5.0
-    # Request line and headers, in bytes (431, closed).
-    max_header_bytes: int = 65_536
 
 
 # The id rule (records.doc_id_problem) as a JSON Schema pattern, for the OpenAPI schema only: the
