@@ -20,13 +20,17 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A real uvicorn server on 127.0.0.1 in a thread."""
+    """A real uvicorn server on 127.0.0.1 in a thread, configured as ``reprints serve`` runs it
+    (``uvicorn_config``: the connection cap, header and body deadlines of ``limits``)."""
 
-    def __init__(self, app):
+    def __init__(self, app, limits=None):
         import uvicorn
 
+        from reprints.service.app import Limits, uvicorn_config
+
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn_config(app, limits or Limits(), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

@@ -8,47 +8,17 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 
 import httpx
 import pytest
 
-from servicekit import TOKEN, free_port
+from servicekit import TOKEN, LiveServer
 from reprints.index import Index
-from reprints.service.app import Limits, create_app, read_token, serve, uvicorn_config
+from reprints.service.app import Limits, create_app, read_token, serve
 
 GUARD = 30.0  # seconds: only a hang guard; every test here is answered long before
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-class Served:
-    """``app`` served by uvicorn with ``uvicorn_config(app, limits)`` in a thread."""
-
-    def __init__(self, app, limits: Limits):
-        import uvicorn
-
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn_config(app, limits, host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + GUARD
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture
@@ -59,8 +29,8 @@ def index(tmp_path, wire_rows):
     ix.close()
 
 
-def serve_app(index, limits: Limits = Limits(), workers=None) -> Served:
-    return Served(create_app(index, TOKEN, limits, workers), limits)
+def serve_app(index, limits: Limits = Limits(), workers=None) -> LiveServer:
+    return LiveServer(create_app(index, TOKEN, limits, workers), limits)
 
 
 # --- raw HTTP, to send what a careful client would not ------------------------------------

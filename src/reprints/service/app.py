@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any, Optional
 
 from fastapi import Depends, FastAPI, HTTPException, Request
