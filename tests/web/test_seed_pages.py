@@ -163,6 +163,13 @@ def test_the_report_reads_the_same_texts_again(tmp_path, pages):
     assert result.passages.num_rows > 0 and model["meta"]["texts_note"] is None
     for page in pages:  # the whole texts are in the report, not only the passages
         assert docs["text"][docs["id"].index(page["url"])] == texts[page["url"]]
+    # Reading again, only the pages asked for are extracted (extraction is the cost of a crawl).
+    from reprints.io.html import NOT_WANTED, only_pages
+
+    with only_pages({pages[1]["url"]}):
+        again = list(read_documents(path, ReadConfig()))
+    assert [d.doc_id for d in again if isinstance(d, Document)] == [pages[1]["url"]]
+    assert [s.doc_id for s in again if getattr(s, "reason", None) == NOT_WANTED] == [pages[0]["url"]]
 
 
 def test_rows_with_an_html_field(tmp_path, pages, assert_offsets):

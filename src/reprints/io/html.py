@@ -16,11 +16,13 @@ skip's input), so the summary counts them.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import zlib
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from reprints.config import ReadConfig
@@ -43,6 +45,22 @@ _MAGIC = (
 _CONTROL = dict.fromkeys(range(0x20), None)
 for _keep in (9, 10, 12, 13):
     del _CONTROL[_keep]
+
+
+# Ids whose pages are wanted (None: all). The report reads its inputs again for the texts of the
+# documents in passages; pages of other ids are then not extracted (extraction is the cost).
+_WANTED: ContextVar[frozenset[str] | None] = ContextVar("reprints_wanted_pages", default=None)
+NOT_WANTED = "html: not extracted (not asked for)"
+
+
+@contextlib.contextmanager
+def only_pages(ids: set[str] | frozenset[str]) -> Iterator[None]:
+    """Within this block, pages whose id is not in ``ids`` are skipped before extraction."""
+    token = _WANTED.set(frozenset(ids))
+    try:
+        yield
+    finally:
+        _WANTED.reset(token)
 
 
 def too_large() -> str:
@@ -102,6 +120,9 @@ def page_document(data: bytes | str, doc_id: str, origin: str, *, url: str | Non
     ``url``, ``source`` and ``date`` given by the caller (a WARC record's target URI, a row's
     fields) win over what the page says; ``archive_date`` is used when the page has no date.
     """
+    wanted = _WANTED.get()
+    if wanted is not None and doc_id not in wanted:
+        return Skip(origin, NOT_WANTED, doc_id)
     warning = None
     extra: dict[str, Any] = {}
     if isinstance(data, bytes):

@@ -97,6 +97,7 @@ def _input_paths(run_info: dict[str, Any], run_dir: Path) -> tuple[list[Path], s
 def read_texts(run_dir: Path, run_info: dict[str, Any], wanted: set[str]) -> tuple[dict[str, str], str | None]:
     """Texts of the ``wanted`` documents read again from the run's inputs, and a note on any problem."""
     from reprints.config import ReadConfig
+    from reprints.io.html import only_pages
     from reprints.io.readers import read_documents
     from reprints.records import Document
 
@@ -108,9 +109,10 @@ def read_texts(run_dir: Path, run_info: dict[str, Any], wanted: set[str]) -> tup
         known = set(ReadConfig.__dataclass_fields__)
         config = ReadConfig(**{k: v for k, v in read.items() if k in known})
         texts = {}
-        for item in read_documents(paths, config):
-            if isinstance(item, Document) and item.doc_id in wanted:
-                texts[item.doc_id] = item.text
+        with only_pages(wanted):  # web pages of other documents are not extracted again
+            for item in read_documents(paths, config):
+                if isinstance(item, Document) and item.doc_id in wanted:
+                    texts[item.doc_id] = item.text
         return texts, note
     except Exception as err:  # a damaged input must not stop the report
         return {}, f"the inputs could not be read again ({type(err).__name__}: {err})"
