@@ -4,9 +4,9 @@ language, site name).
 The text is trafilatura's (``fast=True, favor_recall=True``), chosen by measurement on the
 article-extraction benchmark (181 real pages with hand-marked article bodies; word 4-gram
 F1 as the benchmark computes it, one core; ``benchmarks/bench_extraction.py`` and
-benchmarks/RESULTS.md): trafilatura's default settings 0.960 at 36 pages/s, these settings
-0.963 at 60 pages/s; resiliparse is ten times faster (480 pages/s) but reaches only 0.90,
-readability-lxml 0.950 at 33 pages/s, boilerpy3 0.86, jusText 0.79. ``fast`` skips
+benchmarks/RESULTS.md): trafilatura's default settings 0.960 at 37 pages/s, these settings
+0.963 at 66 pages/s; resiliparse is eight times faster (550 pages/s) but reaches only 0.90,
+readability-lxml 0.950 at 35 pages/s, boilerpy3 0.86, jusText 0.79. ``fast`` skips
 trafilatura's second-opinion extractors (readability, jusText), which cost time without
 improving this benchmark; ``favor_recall`` keeps short paragraphs a reprint may share.
 
