@@ -315,3 +315,75 @@ class ScanConfig:
                 raise ConfigError(f"unknown field {name}.{unknown[0]}; {name} has: {', '.join(sorted(known))}")
             parts[name] = dataclasses.replace(stage, **overrides)
         return dataclasses.replace(self, **parts)
+
+
+KEEP_POLICIES = ("first", "earliest", "longest")
+
+
+@dataclass(frozen=True)
+class DuplicateConfig(Checked):
+    """What `reprints dedup` removes and which document of a group it keeps (docs/dedup.md)."""
+
+    SECTION = "dedup"
+
+    # documents: remove whole exact, near-duplicate and contained documents; passages: cut
+    # repeated passages out of later documents; both: first the one, then the other.
+    mode: str = setting("documents", "What to remove: documents (exact, near-duplicate and contained documents), "
+                        "passages (repeated passages cut out of later documents) or both.",
+                        choices=("documents", "passages", "both"))
+    # Near duplicates: exact Jaccard of the two documents' sets of word n-grams at least this.
+    # 0.8 on word 5-grams is the common MinHash-LSH setting (datasketch, datatrove), computed
+    # here exactly from the shingles, not estimated.
+    threshold: float = setting(0.8, "Near duplicates: word n-gram Jaccard at least this (exact, not estimated).",
+                               min=0.01, max=1.0)
+    # Contained: at least this share of a document's n-grams are in one longer document (a
+    # brief wholly inside the full story). 0 turns the test off.
+    containment: float = setting(0.9, "Contained: at least this share of a document's word n-grams are in one "
+                                 "longer kept document (0: off).", min=0.0, max=1.0)
+    # Which document of a group is kept: the first read (input order), the earliest dated,
+    # the one with most words, or the largest value of a field (field:NAME; field:-NAME: the
+    # smallest). Ties go to input order, so the choice is the same on every run.
+    keep: str = setting("first", "Which document of a group is kept: first (input order), earliest (date), "
+                        "longest (words), field:NAME (largest value of NAME) or field:-NAME (smallest).")
+    # Word n-grams compared at document level (the scan's shingles).
+    ngram: int = setting(5, "Words per n-gram for the document-level comparison.", min=1, max=12)
+    # Passage level: a run of at least this many words (case, accents and punctuation aside)
+    # found in a document kept earlier is cut. 50 tokens is the usual exact-substring setting
+    # (Lee et al. 2022, "Deduplicating training data makes language models better").
+    passage_words: int = setting(50, "Passages: cut runs of at least this many words that a document kept "
+                                 "earlier already holds.", min=5)
+    # A document with a passage cut that is left with fewer words than this is removed: what is
+    # left is a fragment (shorter than the shortest passage a scan reports).
+    min_words: int = setting(20, "Passages: remove a document left with fewer words than this after cutting.",
+                             min=0)
+    # Output format of the kept documents: auto = jsonl when every input is a JSONL file,
+    # else parquet.
+    format: str = setting("auto", "Format of kept documents: parquet, jsonl, or auto (jsonl when every input is "
+                          "JSONL, else parquet).", choices=("auto", "parquet", "jsonl"))
+
+    def _check(self) -> None:
+        if self.keep not in KEEP_POLICIES and not (self.keep.startswith("field:") and self.keep_field):
+            raise ConfigError(f"dedup.keep must be one of {', '.join(KEEP_POLICIES)} or field:NAME, "
+                              f"not {self.keep!r}")
+
+    @property
+    def keep_field(self) -> str:
+        """NAME of keep=field:NAME (or field:-NAME), else ""."""
+        return self.keep[len("field:"):].lstrip("-") if self.keep.startswith("field:") else ""
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    """The configuration of `reprints dedup`: how input is read, what is removed, workers.
+    ``to_dict`` / ``from_dict`` / ``replace`` work as `ScanConfig`'s do."""
+
+    read: ReadConfig = field(default_factory=ReadConfig)
+    dedup: DuplicateConfig = field(default_factory=DuplicateConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+
+    to_dict = ScanConfig.to_dict
+    replace = ScanConfig.replace
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DedupConfig":
+        return ScanConfig.from_dict.__func__(cls, data)

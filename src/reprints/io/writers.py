@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,6 +48,23 @@ def write_run(out: Path, tables: dict[str, pa.Table], run_info: dict[str, Any], 
     """Write the run into a temporary folder beside ``out`` and rename it into place. Without
     ``overwrite`` the rename never replaces anything: an ``out`` that appeared during the run
     (another program's) makes this run fail instead of replacing it."""
+    def write(tmp: Path) -> None:
+        for name in TABLE_FILES:
+            pq.write_table(tables[name], tmp / f"{name}.parquet", compression="zstd")
+
+    return write_directory(out, write, run_info, overwrite)
+
+
+def write_run_json(path: Path, run_info: dict[str, Any]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(run_info, handle, indent=2, ensure_ascii=False, default=str)
+        handle.write("\n")
+
+
+def write_directory(out: Path, write: Callable[[Path], None], run_info: dict[str, Any],
+                    overwrite: bool = False) -> Path:
+    """``write(tmp)`` the files of a run into a temporary folder beside ``out``, add its
+    ``run.json`` and rename the folder into place (see `write_run`)."""
     out = Path(out)
     check_target(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -55,11 +72,8 @@ def write_run(out: Path, tables: dict[str, pa.Table], run_info: dict[str, Any], 
     tmp = workspace.temp_name(out, "partial")
     tmp.mkdir()
     try:
-        for name in TABLE_FILES:
-            pq.write_table(tables[name], tmp / f"{name}.parquet", compression="zstd")
-        with open(tmp / "run.json", "w", encoding="utf-8") as handle:
-            json.dump(run_info, handle, indent=2, ensure_ascii=False, default=str)
-            handle.write("\n")
+        write(tmp)
+        write_run_json(tmp / "run.json", run_info)
         if out.exists() and overwrite:
             check_target(out, overwrite)
             trash = workspace.temp_name(out, "old")

@@ -1,0 +1,775 @@
+"""``reprints.dedup``: a corpus given back without its duplicates (docs/dedup.md).
+
+Documents are read as a scan reads them (skips and their reasons included), tokenised by the
+scan's tokeniser into folded word hashes with code-point spans, and compared in two ways:
+
+* document level (``mode`` documents or both): word n-gram shingles (the scan's, without the
+  boilerplate mask: a document is compared on every word it gives back), exact duplicates by
+  the scan's fingerprint of the whole word sequence, and near-duplicate / contained pairs from
+  an exact set-similarity join: a prefix filter over n-grams ordered rarest first finds every
+  pair that can reach the thresholds, and each candidate's shared n-grams are counted exactly;
+* passage level (``mode`` passages or both): every run of ``passage_words`` words is hashed
+  (a rolling hash of the word hashes); runs found in two or more documents are looked up in
+  the runs of the documents kept so far.
+
+Documents are then decided one at a time, in keep order (the ``keep`` policy, ties in input
+order), except that a document is decided only after every longer document that contains it.
+A document is removed when it is an exact duplicate, a near duplicate (Jaccard ≥
+``threshold``) or contained (share ≥ ``containment`` of its n-grams) of a document already
+*kept*; the row names that kept document. Decisions are never revisited, so every removed
+document names a kept one it duplicates, and the result does not depend on the worker count.
+Passages of a document that a kept document already holds are cut; a document left with
+fewer than ``min_words`` words is removed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from reprints import __version__
+from reprints.api import NoDocumentsError, input_paths
+from reprints.config import DedupConfig, DuplicateConfig
+from reprints.engines import local
+from reprints.io import readers, workspace, writers
+from reprints.progress import Reporter
+from reprints.records import Document, Skip
+from reprints.stages import report_tables, shingle
+from reprints.stages.arrays import sorted_isin, unique_pairs
+from reprints.stages.normalise import _POWERS, mix64, tokenize
+
+EXACT = "exact"
+NEAR = "near-duplicate"
+CONTAINED = "contained"
+PASSAGE = "repeated passage"
+TOO_SHORT = "too short after removal"
+REASONS = (EXACT, NEAR, CONTAINED, PASSAGE, TOO_SHORT)
+
+REMOVED = pa.schema([
+    ("doc_id", pa.string()),
+    ("reason", pa.string()),
+    ("kept_doc_id", pa.string()),
+    ("similarity", pa.float64()),
+    ("begin", pa.int64()),
+    ("end", pa.int64()),
+    ("kept_begin", pa.int64()),
+    ("kept_end", pa.int64()),
+    ("characters", pa.int64()),
+    ("input", pa.string()),
+])
+
+SKIPPED = pa.schema([
+    ("input", pa.string()),
+    ("doc_id", pa.string()),
+    ("reason", pa.string()),
+])
+
+_EPS = 1e-9
+_JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
+
+
+class DedupError(ValueError):
+    """The documents cannot be deduplicated as configured (e.g. ``keep=field:NAME`` and no
+    document has NAME); the message says why."""
+
+
+@dataclass
+class DedupResult:
+    """Kept documents (all their fields, input order), removed documents and spans, skipped
+    input, the summary, and where they were written."""
+
+    kept: pa.Table
+    removed: pa.Table
+    skipped: pa.Table
+    summary: dict[str, Any] = field(default_factory=dict)
+    out: Path | None = None
+    format: str = "parquet"
+
+
+def dedup(documents: Any, config: DedupConfig | None = None, out: str | Path | None = None,
+          overwrite: bool = False, reporter: Reporter | None = None) -> DedupResult:
+    """``documents`` without their duplicates (see the module's docstring and docs/dedup.md).
+
+    ``documents``: what `reprints.scan` takes (paths, dicts, `Document`s, tables).
+    ``config``: a `DedupConfig` (or a `DuplicateConfig` for its ``dedup`` section). With
+    ``out`` the folder (kept, removed, skipped, run.json) is written atomically, held for
+    this run alone; it is checked before any work.
+    """
+    if isinstance(config, DuplicateConfig):
+        config = DedupConfig(dedup=config)
+    config = config or DedupConfig()
+    if out is None:
+        return _dedup(documents, config, None, overwrite, reporter)
+    writers.check_target(Path(out), overwrite)
+    with workspace.claim(Path(out)):
+        return _dedup(documents, config, Path(out), overwrite, reporter)
+
+
+# --- reading and tokenising ----------------------------------------------------------------
+
+_STATE: dict[str, Any] = {}
+
+
+def _tokenise_task(span: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Per batch of documents: fingerprints, word counts, distinct n-gram shingles and
+    passage-window hashes (each as the mode needs)."""
+    lo, hi = span
+    cfg: DuplicateConfig = _STATE["config"]
+    tokens = tokenize(_STATE["texts"][lo:hi])
+    found = {"fp": shingle.document_fingerprints(tokens), "words": np.diff(tokens.doc_bounds)}
+    token_doc = tokens.doc_of_token()
+    if cfg.mode != "passages":
+        starts, grams = shingle.ngram_hashes(tokens.hashes, cfg.ngram, None, token_doc)
+        docs, grams = unique_pairs(token_doc[starts], grams)
+        found["sh_doc"], found["sh_h"] = docs + lo, grams
+    if cfg.mode != "documents":
+        starts, windows = window_hashes(tokens.hashes, cfg.passage_words, token_doc)
+        docs = token_doc[starts]
+        found["win_doc"] = docs + lo
+        found["win_pos"] = starts - tokens.doc_bounds[docs]
+        found["win_h"] = windows
+    return found
+
+
+def window_hashes(hashes: np.ndarray, n: int, token_doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start token, hash) of every run of ``n`` consecutive words within one document: a
+    polynomial hash of the word hashes from prefix sums (`normalise.sequence_hash`'s), so a
+    50-word window costs what a 5-word one does."""
+    total = len(hashes)
+    count = total - n + 1
+    if count <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    fwd, inv = _POWERS.upto(total + 1)
+    prefix = np.zeros(total + 1, dtype=np.uint64)
+    np.cumsum(hashes * fwd[:total], out=prefix[1:])
+    starts = np.flatnonzero(token_doc[:count] == token_doc[n - 1:])
+    return starts, mix64((prefix[starts + n] - prefix[starts]) * inv[starts] + np.uint64(n))
+
+
+def _tokenise(texts: list[str], config: DedupConfig, reporter: Reporter) -> dict[str, np.ndarray]:
+    n = len(texts)
+    size = config.engine.batch_docs
+    spans = [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+    workers = config.engine.workers or os.cpu_count() or 1
+    parts = []
+    _STATE.update(texts=texts, config=config.dedup)
+    try:
+        with reporter.stage("tokenise", total=n, unit="docs") as r:
+            for (lo, hi), part in zip(spans, local._imap(_tokenise_task, spans, workers)):
+                parts.append(part)
+                r.advance(hi - lo)
+    finally:
+        _STATE.clear()
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+# --- keep order ------------------------------------------------------------------------------
+
+def _field_value(doc: Document, name: str, config: DedupConfig) -> Any:
+    read = config.read
+    named = {read.id_field: doc.doc_id, read.source_field: doc.source, read.date_field: doc.date, "url": doc.url}
+    return named[name] if name in named else doc.meta.get(name)
+
+
+def keep_order(docs: list[Document], words: np.ndarray, config: DedupConfig) -> np.ndarray:
+    """Each document's rank in keep order (0 = kept first): the ``keep`` policy, ties in input
+    order."""
+    n = len(docs)
+    index = np.arange(n)
+    policy = config.dedup.keep
+    if policy == "first":
+        order = index
+    elif policy == "longest":
+        order = np.lexsort((index, -words.astype(np.int64)))
+    elif policy == "earliest":
+        dates, _ = report_tables.parse_dates([d.date for d in docs])
+        undated = np.isnat(dates)
+        seconds = np.where(undated, 0, dates.astype("datetime64[s]").astype(np.int64))
+        order = np.lexsort((index, seconds, undated))
+    else:
+        name = config.dedup.keep_field
+        largest = not policy.startswith("field:-")
+        values = [_field_value(d, name, config) for d in docs]
+        if all(v is None for v in values):
+            raise DedupError(f"keep policy {policy}: no document has a field {name!r}")
+        keys = [_sort_key(v, largest) for v in values]
+        order = np.array(sorted(index.tolist(), key=lambda i: (keys[i], i)), dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = index
+    return rank
+
+
+def _sort_key(value: Any, largest: bool) -> tuple:
+    """Missing values last; numbers before text before other values; largest (or smallest)
+    first within each."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return (1, 0, 0)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, 0, -value if largest else value)
+    if isinstance(value, str):
+        return (0, 1, _Descending(value) if largest else value)
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return (0, 2, _Descending(text) if largest else text)
+
+
+class _Descending:
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __lt__(self, other: "_Descending") -> bool:
+        return self.value > other.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+
+# --- document level ------------------------------------------------------------------------
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(s, s + c)`` for each start and count."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(counts) - counts
+    return np.repeat(starts - offsets, counts) + np.arange(total, dtype=np.int64)
+
+
+@dataclass
+class DocumentPairs:
+    """Pairs of distinct-text documents (``a < b``, representatives of exact groups) that are
+    near duplicates or where one contains the other, with their shared n-gram counts."""
+
+    a: np.ndarray
+    b: np.ndarray
+    shared: np.ndarray
+    size: np.ndarray  # n-grams per document
+    candidates: int = 0
+
+    def jaccard(self) -> np.ndarray:
+        union = self.size[self.a] + self.size[self.b] - self.shared
+        return np.where(union > 0, self.shared / np.maximum(union, 1), 0.0)
+
+
+def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: float,
+                  containment: float, chunk: int = 4_000_000) -> DocumentPairs:
+    """Every pair of documents (among those whose shingles are given) with Jaccard ≥
+    ``threshold`` or containment of one in the other ≥ ``containment`` (0: off), exactly.
+
+    Prefix filter: with each document's n-grams ordered rarest first, a document x whose
+    share ≥ τ (τ = the smaller threshold) of n-grams are in y has one of its first
+    ``|x| − ⌈τ|x|⌉ + 1`` n-grams in y; so candidates are x's prefix n-grams looked up in every
+    document of size ≥ τ|x|. Rare n-grams come first, so the postings read are short. Then
+    each candidate's shared n-grams are counted (the smaller side's n-grams looked up in the
+    larger's), ``chunk`` lookups at a time.
+    """
+    size = np.bincount(sh_doc, minlength=n_docs).astype(np.int64)
+    empty = np.zeros(0, np.int64)
+    if len(sh_h) == 0:
+        return DocumentPairs(empty, empty, empty, size)
+    # Dense n-gram ids by sorting the hashes once; that order is also the postings' (stable:
+    # documents ascending within an n-gram).
+    by_h = np.argsort(sh_h, kind="stable")
+    sorted_h = sh_h[by_h]
+    new_h = np.ones(len(sorted_h), dtype=bool)
+    new_h[1:] = sorted_h[1:] != sorted_h[:-1]
+    hid = np.empty(len(sh_h), dtype=np.int64)
+    hid[by_h] = np.cumsum(new_h) - 1
+    n_h = int(new_h.sum())
+    df = np.bincount(hid, minlength=n_h)
+    post_doc = sh_doc[by_h].astype(np.int64)
+    post_start = np.zeros(n_h + 1, dtype=np.int64)
+    np.cumsum(df, out=post_start[1:])
+    tau = min(threshold, containment) if containment > 0 else threshold
+
+    # Each document's n-grams rarest first (ties by id: deterministic), as one sorted key.
+    rare_rank = np.empty(n_h, dtype=np.int64)
+    rare_rank[np.lexsort((np.arange(n_h), df))] = np.arange(n_h)
+    by_rank = np.argsort(rare_rank)
+    doc_keys = sh_doc.astype(np.int64) * n_h + rare_rank[hid]
+    doc_keys.sort()
+    doc_sorted, hid_sorted = doc_keys // n_h, by_rank[doc_keys % n_h]
+    doc_start = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(size, out=doc_start[1:])
+    position = np.arange(len(doc_sorted)) - doc_start[doc_sorted]
+    prefix_len = size - np.ceil(tau * size - _EPS).astype(np.int64) + 1
+    in_prefix = (position < prefix_len[doc_sorted]) & (df[hid_sorted] > 1)
+    px_doc, px_h = doc_sorted[in_prefix], hid_sorted[in_prefix]
+
+    keys = [empty]
+    counts = df[px_h]
+    cum = np.cumsum(counts)
+    lo = 0
+    while lo < len(px_h):
+        hi = max(int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + chunk, side="right")), lo + 1)
+        x = np.repeat(px_doc[lo:hi], counts[lo:hi])
+        y = post_doc[_ranges(post_start[px_h[lo:hi]], counts[lo:hi])]
+        ok = (y != x) & (size[y] >= tau * size[x] - _EPS)
+        x, y = x[ok], y[ok]
+        keys.append(np.unique(np.minimum(x, y) * n_docs + np.maximum(x, y)))
+        lo = hi
+    pair_keys = np.unique(np.concatenate(keys))
+    n_candidates = len(pair_keys)
+    a, b = pair_keys // n_docs, pair_keys % n_docs
+
+    # Count shared n-grams: the smaller side's n-grams looked up in the larger's.
+    small = np.where(size[a] <= size[b], a, b)
+    large = np.where(size[a] <= size[b], b, a)
+    # (document, rarity rank) keys, sorted: is the smaller side's n-gram in the larger?
+    shared = np.zeros(len(a), dtype=np.int64)
+    lo = 0
+    per_pair = size[small]
+    cum = np.cumsum(per_pair)
+    while lo < len(a):
+        hi = int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + chunk, side="right"))
+        hi = max(hi, lo + 1)
+        idx = _ranges(doc_start[small[lo:hi]], per_pair[lo:hi])
+        owner = np.repeat(np.arange(lo, hi), per_pair[lo:hi])
+        found = sorted_isin(np.repeat(large[lo:hi], per_pair[lo:hi]) * n_h + rare_rank[hid_sorted[idx]], doc_keys)
+        shared[lo:hi] = np.bincount(owner[found] - lo, minlength=hi - lo)
+        lo = hi
+    pairs = DocumentPairs(a, b, shared, size, n_candidates)
+    jaccard = pairs.jaccard()
+    contained = shared / np.maximum(size[small], 1)
+    keep = (jaccard >= threshold - _EPS) | ((containment > 0) & (contained >= containment - _EPS))
+    return DocumentPairs(a[keep], b[keep], shared[keep], size, n_candidates)
+
+
+# --- deciding ----------------------------------------------------------------------------------
+
+@dataclass
+class Removal:
+    doc: int
+    reason: str
+    kept: int
+    similarity: float
+    begin: int | None = None
+    end: int | None = None
+    kept_begin: int | None = None
+    kept_end: int | None = None
+
+
+@dataclass
+class Decisions:
+    kept: np.ndarray  # bool per document
+    removals: list[Removal]
+    cuts: dict[int, list[tuple[int, int]]]  # kept document -> spans cut (begin, end), in order
+    pairs: int = 0
+    candidates: int = 0
+
+
+class _Passages:
+    """Passage cutting against the windows of the documents kept so far."""
+
+    def __init__(self, texts: list[str], found: dict[str, np.ndarray], config: DuplicateConfig) -> None:
+        self.n = config.passage_words
+        self.min_words = config.min_words
+        doc, pos, h = found["win_doc"], found["win_pos"], found["win_h"]
+        # Only windows found in two or more documents can be cut or make a cut.
+        udoc, uh = unique_pairs(doc, h)
+        values, counts = np.unique(uh, return_counts=True)
+        shared = values[counts > 1]
+        keep = sorted_isin(h, shared)
+        doc, pos, h = doc[keep], pos[keep], h[keep]
+        order = np.lexsort((pos, doc))
+        doc, pos, h = doc[order], pos[order], h[order]
+        starts = np.searchsorted(doc, np.arange(len(texts) + 1))
+        self.windows = {d: (pos[starts[d]:starts[d + 1]], h[starts[d]:starts[d + 1]])
+                        for d in np.unique(doc).tolist()}
+        needed = sorted(self.windows)
+        tokens = tokenize([texts[d] for d in needed])
+        self.spans = {d: (tokens.begins[tokens.doc_bounds[k]:tokens.doc_bounds[k + 1]],
+                          tokens.ends[tokens.doc_bounds[k]:tokens.doc_bounds[k + 1]])
+                      for k, d in enumerate(needed)}
+        self.registry: dict[int, tuple[int, int]] = {}
+
+    def cut(self, d: int) -> tuple[list[Removal], list[tuple[int, int]], int | None]:
+        """The spans of ``d`` that documents kept so far hold (not yet applied), as removals and
+        as word ranges, and the kept document covering most of their words."""
+        if d not in self.windows:
+            return [], [], None
+        pos, h = self.windows[d]
+        n = self.n
+        segments: list[list[int]] = []  # [source doc, first word, last window start, source first word]
+        get = self.registry.get
+        for p, key in zip(pos.tolist(), h.tolist()):
+            source = get(key)
+            if source is None:
+                continue
+            s, sp = source
+            last = segments[-1] if segments else None
+            if last is not None and last[0] == s and last[2] == p - 1 and last[3] + (p - last[1]) == sp:
+                last[2] = p
+            else:
+                segments.append([s, p, p, sp])
+        if not segments:
+            return [], [], None
+        begins, ends = self.spans[d]
+        removals = []
+        ranges = []
+        by_source: dict[int, int] = {}
+        previous_end = 0  # first word not yet cut
+        for s, first, last_start, source_first in segments:
+            end_word = last_start + n  # exclusive
+            shift = max(0, previous_end - first)
+            first += shift
+            if first >= end_word:
+                continue
+            source_first += shift
+            source_end = source_first + (end_word - first)
+            sb, se = self.spans[s]
+            removals.append(Removal(d, PASSAGE, s, 1.0, int(begins[first]), int(ends[end_word - 1]),
+                                    int(sb[source_first]), int(se[source_end - 1])))
+            ranges.append((first, end_word))
+            by_source[s] = by_source.get(s, 0) + end_word - first
+            previous_end = end_word
+        main = max(by_source, key=lambda s: (by_source[s], -s))
+        return removals, ranges, main
+
+    def register(self, d: int, ranges: list[tuple[int, int]]) -> None:
+        """Make the windows of kept document ``d`` that no cut (word ``ranges``) touches
+        findable."""
+        if d not in self.windows:
+            return
+        pos, h = self.windows[d]
+        if ranges:
+            cut = np.zeros(len(self.spans[d][0]), dtype=bool)
+            for first, end in ranges:
+                cut[first:end] = True
+            bad = np.concatenate([[0], np.cumsum(cut)])
+            clean = bad[pos + self.n] - bad[pos] == 0
+            pos, h = pos[clean], h[clean]
+        setdefault = self.registry.setdefault
+        for p, key in zip(pos.tolist(), h.tolist()):
+            setdefault(key, (d, p))
+
+
+def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray, config: DuplicateConfig,
+           reporter: Reporter) -> Decisions:
+    """Which documents are kept, which are removed and why, which spans are cut."""
+    n = len(docs)
+    texts = [d.text for d in docs]
+    words = found["words"]
+    doc_level = config.mode != "passages"
+    passages = _Passages(texts, found, config) if config.mode != "documents" else None
+
+    # Exact groups: documents with the same word sequence; the group's first in keep order leads.
+    if doc_level:
+        _, group = np.unique(found["fp"], return_inverse=True)
+        group = group.astype(np.int64)
+    else:
+        group = np.arange(n, dtype=np.int64)
+    n_groups = int(group.max()) + 1 if n else 0
+    members: list[list[int]] = [[] for _ in range(n_groups)]
+    for d in np.argsort(rank, kind="stable").tolist():
+        members[group[d]].append(d)
+    lead = np.array([m[0] for m in members], dtype=np.int64)
+
+    near: list[list[tuple[float, int]]] = [[] for _ in range(n_groups)]
+    containers: list[list[tuple[float, int]]] = [[] for _ in range(n_groups)]
+    indegree = np.zeros(n_groups, dtype=np.int64)
+    contains: list[list[int]] = [[] for _ in range(n_groups)]
+    n_pairs = n_candidates = 0
+    if doc_level:
+        with reporter.stage("pairs", total=None, unit="pairs") as r:
+            is_lead = np.zeros(n, dtype=bool)
+            is_lead[lead] = True
+            keep = is_lead[found["sh_doc"]]
+            pairs = similar_pairs(found["sh_doc"][keep], found["sh_h"][keep], n, config.threshold,
+                                  config.containment)
+            n_pairs, n_candidates = len(pairs.a), pairs.candidates
+            r.advance(n_pairs)
+        jaccard = pairs.jaccard()
+        size = pairs.size
+        for a, b, s, j in zip(pairs.a.tolist(), pairs.b.tolist(), pairs.shared.tolist(), jaccard.tolist()):
+            ga, gb = int(group[a]), int(group[b])
+            if j >= config.threshold - _EPS:
+                near[ga].append((j, gb))
+                near[gb].append((j, ga))
+                continue
+            # a contains b, or b contains a: the larger (then the earlier in keep order) contains
+            if (size[a], -rank[a]) > (size[b], -rank[b]):
+                outer, inner = ga, gb
+            else:
+                outer, inner = gb, ga
+            share = s / max(int(size[lead[inner]]), 1)
+            if share >= config.containment - _EPS:
+                containers[inner].append((share, outer))
+                contains[outer].append(inner)
+                indegree[inner] += 1
+
+    kept = np.zeros(n, dtype=bool)
+    keeper = np.full(n_groups, -1, dtype=np.int64)
+    removals: list[Removal] = []
+    cuts: dict[int, list[tuple[int, int]]] = {}
+    heap = [(int(rank[lead[g]]), g) for g in range(n_groups) if indegree[g] == 0]
+    heapq.heapify(heap)
+    with reporter.stage("decide", total=n, unit="docs") as r:
+        while heap:
+            _, g = heapq.heappop(heap)
+            found_doc = _document_match(g, near, containers, keeper, rank)
+            for d in members[g]:
+                if keeper[g] >= 0:
+                    removals.append(Removal(d, EXACT, int(keeper[g]), 1.0))
+                elif found_doc is not None:
+                    reason, other, similarity = found_doc
+                    removals.append(Removal(d, reason, other, similarity))
+                elif passages is None:
+                    kept[d], keeper[g] = True, d
+                else:
+                    spans, ranges, main = passages.cut(d)
+                    covered = sum(e - f for f, e in ranges)
+                    if spans and int(words[d]) - covered < config.min_words:
+                        removals.append(Removal(d, TOO_SHORT, main, round(covered / max(int(words[d]), 1), 4)))
+                        continue
+                    kept[d], keeper[g] = True, d
+                    removals.extend(spans)
+                    if spans:
+                        cuts[d] = [(s.begin, s.end) for s in spans]
+                    passages.register(d, ranges)
+                r.advance()
+            for inner in contains[g]:
+                indegree[inner] -= 1
+                if indegree[inner] == 0:
+                    heapq.heappush(heap, (int(rank[lead[inner]]), inner))
+    return Decisions(kept, removals, cuts, n_pairs, n_candidates)
+
+
+def _document_match(g: int, near: list, containers: list, keeper: np.ndarray, rank: np.ndarray
+                    ) -> tuple[str, int, float] | None:
+    """The kept document that group ``g`` near-duplicates (highest Jaccard), else the kept
+    document containing it (highest share); ties go to the one kept first."""
+    for reason, edges in ((NEAR, near[g]), (CONTAINED, containers[g])):
+        best = None
+        for similarity, other in edges:
+            k = int(keeper[other])
+            if k < 0:
+                continue
+            key = (-similarity, int(rank[k]))
+            if best is None or key < best[0]:
+                best = (key, k, similarity)
+        if best is not None:
+            return reason, best[1], round(float(best[2]), 4)
+    return None
+
+
+# --- output ------------------------------------------------------------------------------------
+
+def cut_text(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` without the (ordered, disjoint) spans."""
+    parts, at = [], 0
+    for begin, end in spans:
+        parts.append(text[at:begin])
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def kept_rows(docs: list[Document], kept: np.ndarray, cuts: dict[int, list[tuple[int, int]]],
+              config: DedupConfig) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each kept document as a row of all its fields (in input order), and the column names:
+    id, text, source, date, url (those any document has), then the other fields in the
+    order first seen."""
+    read = config.read
+    named = [read.id_field, read.text_field]
+    optional = [(read.source_field, "source"), (read.date_field, "date"), ("url", "url")]
+    rows = []
+    extra: dict[str, None] = {}
+    present: set[str] = set()
+    for d in np.flatnonzero(kept).tolist():
+        doc = docs[d]
+        row = {read.id_field: doc.doc_id, read.text_field: cut_text(doc.text, cuts[d]) if d in cuts else doc.text}
+        for name, attr in optional:
+            value = getattr(doc, attr)
+            if value is not None and name not in row:
+                row[name] = value
+                present.add(name)
+        for key, value in doc.meta.items():
+            if key not in row:
+                row[key] = value
+                extra.setdefault(key)
+        rows.append(row)
+    columns = named + [name for name, _ in optional if name in present and name not in named]
+    columns += [k for k in extra if k not in columns]
+    return rows, columns
+
+
+def _column(values: list[Any]) -> pa.Array:
+    """Values of one field as an Arrow array of their own type; as JSON text where they have no
+    one type (a number in one row, an object in another)."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        return pa.array([None if v is None else v if isinstance(v, str) else
+                         json.dumps(v, ensure_ascii=False) for v in values], pa.string())
+
+
+def kept_table(rows: list[dict[str, Any]], columns: list[str], config: DedupConfig) -> pa.Table:
+    read = config.read
+    arrays = {}
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        if name in (read.id_field, read.text_field, read.source_field, read.date_field, "url"):
+            arrays[name] = pa.array(values, pa.string())
+        else:
+            arrays[name] = _column(values)
+    return pa.table(arrays)
+
+
+def removed_table(docs: list[Document], removals: list[Removal]) -> pa.Table:
+    removals = sorted(removals, key=lambda r: (r.doc, -1 if r.begin is None else r.begin))
+    return pa.table({
+        "doc_id": [docs[r.doc].doc_id for r in removals],
+        "reason": [r.reason for r in removals],
+        "kept_doc_id": [docs[r.kept].doc_id for r in removals],
+        "similarity": [float(r.similarity) for r in removals],
+        "begin": [r.begin for r in removals],
+        "end": [r.end for r in removals],
+        "kept_begin": [r.kept_begin for r in removals],
+        "kept_end": [r.kept_end for r in removals],
+        "characters": [len(docs[r.doc].text) if r.begin is None else r.end - r.begin for r in removals],
+        "input": [docs[r.doc].origin for r in removals],
+    }, schema=REMOVED)
+
+
+def skipped_table(skips: list[Skip]) -> pa.Table:
+    return pa.table({"input": [s.origin for s in skips], "doc_id": [s.doc_id for s in skips],
+                     "reason": [s.reason for s in skips]}, schema=SKIPPED)
+
+
+def output_format(config: DedupConfig, paths: list[str] | str) -> str:
+    """parquet or jsonl: as configured; ``auto`` is jsonl when every input is a JSONL file."""
+    chosen = config.dedup.format
+    if chosen != "auto":
+        return chosen
+    if isinstance(paths, list) and paths and all(p.lower().endswith(_JSONL_SUFFIXES) for p in paths):
+        return "jsonl"
+    return "parquet"
+
+
+def write_kept(path: Path, rows: list[dict[str, Any]], columns: list[str], table: pa.Table, fmt: str) -> None:
+    if fmt == "jsonl":
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            for row in rows:
+                handle.write(json.dumps({k: row[k] for k in columns if k in row}, ensure_ascii=False))
+                handle.write("\n")
+    else:
+        pq.write_table(table, path, compression="zstd")
+
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def summarise(docs: list[Document], skips: list[Skip], decisions: Decisions, config: DedupConfig,
+              timings: dict[str, float], wall: float) -> dict[str, Any]:
+    reasons: dict[str, int] = {}
+    spans = 0
+    bytes_removed = 0
+    for r in decisions.removals:
+        text = docs[r.doc].text
+        if r.begin is None:
+            reasons[r.reason] = reasons.get(r.reason, 0) + 1
+            bytes_removed += _utf8(text)
+        else:
+            spans += 1
+            bytes_removed += _utf8(text[r.begin:r.end])
+    skip_reasons: dict[str, int] = {}
+    for s in skips:
+        key = s.reason.split(" (first read")[0]
+        skip_reasons[key] = skip_reasons.get(key, 0) + 1
+    bytes_in = sum(_utf8(d.text) for d in docs)
+    return {
+        "mode": config.dedup.mode,
+        "keep": config.dedup.keep,
+        "documents_in": len(docs),
+        "documents_skipped": len(skips),
+        "skip_reasons": skip_reasons,
+        "skipped": [{"input": s.origin, "doc_id": s.doc_id, "reason": s.reason} for s in skips[:20]],
+        "documents_kept": int(decisions.kept.sum()),
+        "documents_removed": int(sum(reasons.values())),
+        "removed_by_reason": {k: reasons[k] for k in REASONS if k in reasons},
+        "passages_removed": spans,
+        "documents_cut": len(decisions.cuts),
+        "candidate_pairs": int(decisions.candidates),
+        "similar_pairs": int(decisions.pairs),
+        "bytes_in": bytes_in,
+        "bytes_removed": bytes_removed,
+        "bytes_kept": bytes_in - bytes_removed,
+        "seconds_per_stage": {k: round(v, 3) for k, v in timings.items()},
+        "seconds": round(wall, 3),
+    }
+
+
+def _dedup(documents: Any, config: DedupConfig, out: Path | None, overwrite: bool,
+           reporter: Reporter | None) -> DedupResult:
+    reporter = reporter or Reporter()
+    started = time.perf_counter()
+    paths = input_paths(documents)
+    if isinstance(paths, list):
+        documents = paths
+    docs: list[Document] = []
+    skips: list[Skip] = []
+    with reporter.stage("read", total=None, unit="docs") as r:
+        for item in readers.read_documents(documents, config.read):
+            (docs if isinstance(item, Document) else skips).append(item)
+            r.advance()
+    if not docs:
+        raise NoDocumentsError(skips)
+    found = _tokenise([d.text for d in docs], config, reporter)
+    rank = keep_order(docs, found["words"], config)
+    decisions = decide(docs, found, rank, config.dedup, reporter)
+
+    with reporter.stage("write", total=1, unit="") as r:
+        rows, columns = kept_rows(docs, decisions.kept, decisions.cuts, config)
+        fmt = output_format(config, paths)
+        kept = kept_table(rows, columns, config)
+        removed = removed_table(docs, decisions.removals)
+        skipped = skipped_table(skips)
+        summary = summarise(docs, skips, decisions, config, reporter.timings, time.perf_counter() - started)
+        result = DedupResult(kept, removed, skipped, summary, format=fmt)
+        if out is not None:
+            def write(tmp: Path) -> None:
+                write_kept(tmp / f"kept.{fmt}", rows, columns, kept, fmt)
+                pq.write_table(removed, tmp / "removed.parquet", compression="zstd")
+                pq.write_table(skipped, tmp / "skipped.parquet", compression="zstd")
+
+            run_info = {
+                "command": "dedup",
+                "reprints_version": __version__,
+                "config": config.to_dict(),
+                "inputs": paths,
+                "output": f"kept.{fmt}",
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "versions": _versions(),
+                "summary": summary,
+                "complete": True,
+            }
+            result.out = writers.write_directory(out, write, run_info, overwrite=overwrite)
+        r.advance()
+    summary["seconds_per_stage"] = {k: round(v, 3) for k, v in reporter.timings.items()}
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _versions() -> dict[str, str]:
+    from reprints.versions import dependency_versions
+
+    return dependency_versions(optional=False)
+
+
+__all__ = ["dedup", "DedupResult", "DedupError", "similar_pairs", "window_hashes", "keep_order", "cut_text",
+           "REASONS"]
