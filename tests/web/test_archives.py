@@ -194,8 +194,11 @@ def test_encodings_and_charsets_in_archives(tmp_path):
             ("Content-Type", "text/html"), ("Content-Encoding", "gzip")]),
         # a page the crawler truncated
         page_response(url(6), page(6), extra_headers=[]),
+        # a content encoding warcio does not decode
+        record("response", url(7), b"(\xb5/\xfd" + bytes(100), headers=[
+            ("Content-Type", "text/html"), ("Content-Encoding", "zstd")]),
     ]
-    records[-1] = record("response", url(6), page(6).encode(), headers=[("Content-Type", "text/html")],
+    records[-2] = record("response", url(6), page(6).encode(), headers=[("Content-Type", "text/html")],
                          extra=[("WARC-Truncated", "length")])
     path = tmp_path / "encodings.warc.gz"
     path.write_bytes(b"".join(records))
@@ -209,7 +212,7 @@ def test_encodings_and_charsets_in_archives(tmp_path):
     assert by[url(3)].meta["charset_from"] == "meta" and by[url(3)].warning is None
     assert by[url(4)].meta["charset"] == "cp1252" and by[url(4)].meta["charset_from"] == "detected"
     assert "WARC-Truncated: length" in by[url(6)].warning
-    assert [s.reason for s in skips] == ["warc: damaged content-encoding data"]
+    assert [s.reason for s in skips] == ["warc: damaged content-encoding data", "warc: content encoding zstd not decoded"]
 
 
 def test_bad_pages_in_an_archive_are_skipped_with_reasons(tmp_path):

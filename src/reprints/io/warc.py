@@ -201,6 +201,13 @@ class _Members(io.RawIOBase):
                 return
 
 
+def _decoders() -> Any:
+    """The content encodings warcio decodes here (gzip, deflate; br with the brotli package)."""
+    from warcio.bufferedreaders import BufferedReader
+
+    return BufferedReader.get_supported_decompressors()
+
+
 def _iterator(stream: Any) -> Any:
     """A warcio iterator over ``stream`` whose notes on stderr are kept, not printed."""
     from warcio.archiveiterator import ArchiveIterator
@@ -347,13 +354,16 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime and mime not in HTML_TYPES:
         return Skip(origin, f"warc: content type {_label(mime)}", url)
+    encoding = (http.get_header("Content-Encoding") or "").strip().lower() if http is not None else ""
+    if encoding not in ("", "identity") and encoding not in _decoders():
+        hint = " (install the brotli package)" if encoding == "br" else ""
+        return Skip(origin, f"warc: content encoding {_label(encoding, 20)} not decoded{hint}", url)
     try:
         body = record.content_stream().read(MAX_PAGE_BYTES + 1)
     except _Damaged:
         raise
     except Exception:  # a broken chunked or compressed body
         return Skip(origin, "warc: damaged content-encoding data", url)
-    encoding = (http.get_header("Content-Encoding") or "").strip().lower() if http is not None else ""
     if encoding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b":  # warcio passes undecodable data on as it is
         return Skip(origin, "warc: damaged content-encoding data", url)
     if len(body) > MAX_PAGE_BYTES:
