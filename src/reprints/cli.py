@@ -139,6 +139,9 @@ from reprints.cli_index import index_app, serve as serve_command  # noqa: E402  
 
 app.add_typer(index_app, name="index")
 app.command("serve")(serve_command)
+from reprints.cli_dedup import dedup as dedup_command  # noqa: E402
+
+app.command("dedup")(dedup_command)
 
 evaluate_app = typer.Typer(no_args_is_help=True, help="Measure reprints on labelled data.")
 app.add_typer(evaluate_app, name="evaluate")

@@ -70,9 +70,9 @@ def apply_options(config: ScanConfig, **values: Any) -> ScanConfig:
     return config.replace(**sections)
 
 
-def load_config(path: Path) -> tuple[ScanConfig, list[str] | None]:
+def load_config(path: Path, kind: Any = ScanConfig) -> tuple[Any, list[str] | None]:
     """The configuration in a run.json (and its inputs, when they were paths), or in a JSON file
-    of configuration sections."""
+    of configuration sections; ``kind``: `ScanConfig` or `DedupConfig`."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -85,7 +85,7 @@ def load_config(path: Path) -> tuple[ScanConfig, list[str] | None]:
         elif isinstance(raw, str) and raw != "python objects":
             inputs = [raw]
         data = data["config"]
-    return ScanConfig.from_dict(data), inputs
+    return kind.from_dict(data), inputs
 
 
 def show(message: str, err: bool = True) -> None:
