@@ -296,3 +296,28 @@ def test_cut_and_flipped_archives_never_raise(tmp_path, gzipped):
         assert all(isinstance(i, (Document, Skip)) for i in items)
         if at > first + 4:
             assert docs[:1] == [url(0)], (trial, at, items)
+
+
+def test_arbitrary_bytes_as_pages_never_raise(tmp_path):
+    """Random bytes, random fragments of markup and mixtures of both, as .html files and as WARC
+    responses: each a document or a skip with a reason."""
+    rng = random.Random(23)
+    pieces = [b"<html>", b"<body>", b"<p>", b"</p>", b"<div class='x'>", b"</div>", b"<!--", b"-->", b"<script>",
+              b"</script>", b"<meta charset=", b"utf-16", b"shift_jis", b"\xef\xbb\xbf", b"\xff\xfe", b"\x00",
+              b"&#x0;", b"&amp;", b"<![CDATA[", b"]]>", b"<?xml version='1.0' encoding='latin1'?>", b"\xe9\xe8",
+              "Die Brücke über den Fluss wurde am Montag eröffnet und viele Menschen kamen. ".encode("utf-8"),
+              "川の上の橋は月曜日に開通し、多くの人が訪れました。".encode("utf-8"), b"<table><tr><td>"]
+    records = []
+    for n in range(120):
+        if n % 3 == 0:
+            data = rng.randbytes(rng.randrange(0, 3000))
+        else:
+            data = b"".join(rng.choice(pieces) for _ in range(rng.randrange(1, 80)))
+        (tmp_path / f"p{n:03d}.html").write_bytes(data)
+        records.append(page_response(f"https://fuzz.example.org/{n}", data, charset=rng.choice([None, "utf-8", "bogus"])))
+    (tmp_path / "fuzz.warc.gz").write_bytes(b"".join(records))
+    items = list(read_documents(tmp_path, ReadConfig()))
+    assert len(items) == 240 and all(isinstance(i, (Document, Skip)) for i in items)
+    for item in items:
+        if isinstance(item, Skip):
+            assert item.reason and "Error" not in item.reason, item

@@ -120,6 +120,17 @@ def page_document(data: bytes | str, doc_id: str, origin: str, *, url: str | Non
     ``url``, ``source`` and ``date`` given by the caller (a WARC record's target URI, a row's
     fields) win over what the page says; ``archive_date`` is used when the page has no date.
     """
+    try:
+        return _page_document(data, doc_id, origin, url, content_type, archive_date, meta, source, date)
+    except RecursionError:
+        return Skip(origin, "html: markup nested too deeply to read", doc_id)
+    except Exception as err:  # a page must never stop a run: anything unforeseen is its skip reason
+        return Skip(origin, f"html: the page could not be read ({type(err).__name__})", doc_id)
+
+
+def _page_document(data: bytes | str, doc_id: str, origin: str, url: str | None, content_type: str | None,
+                   archive_date: str | None, meta: dict[str, Any] | None, source: str | None,
+                   date: str | None) -> Document | Skip:
     wanted = _WANTED.get()
     if wanted is not None and doc_id not in wanted:
         return Skip(origin, NOT_WANTED, doc_id)
