@@ -264,7 +264,7 @@ class DocumentPairs:
 
 
 def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: float,
-                  containment: float, chunk: int = 4_000_000) -> DocumentPairs:
+                  containment: float, chunk: int = 1_000_000) -> DocumentPairs:
     """Every pair of documents (among those whose shingles are given) with Jaccard ≥
     ``threshold`` or containment of one in the other ≥ ``containment`` (0: off), exactly.
 
@@ -279,34 +279,41 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     empty = np.zeros(0, np.int64)
     if len(sh_h) == 0:
         return DocumentPairs(empty, empty, empty, size)
+    total = len(sh_h)
     # Dense n-gram ids by sorting the hashes once; that order is also the postings' (stable:
     # documents ascending within an n-gram).
     by_h = np.argsort(sh_h, kind="stable")
     sorted_h = sh_h[by_h]
-    new_h = np.ones(len(sorted_h), dtype=bool)
+    new_h = np.ones(total, dtype=bool)
     new_h[1:] = sorted_h[1:] != sorted_h[:-1]
-    hid = np.empty(len(sh_h), dtype=np.int64)
+    del sorted_h
+    post_start = np.append(np.flatnonzero(new_h), total)
+    n_h = len(post_start) - 1
+    df = np.diff(post_start)
+    post_doc = sh_doc[by_h].astype(np.int32 if n_docs < 2**31 else np.int64)
+    hid = np.empty(total, dtype=np.int64)
     hid[by_h] = np.cumsum(new_h) - 1
-    n_h = int(new_h.sum())
-    df = np.bincount(hid, minlength=n_h)
-    post_doc = sh_doc[by_h].astype(np.int64)
-    post_start = np.zeros(n_h + 1, dtype=np.int64)
-    np.cumsum(df, out=post_start[1:])
-    tau = min(threshold, containment) if containment > 0 else threshold
+    del by_h, new_h
 
-    # Each document's n-grams rarest first (ties by id: deterministic), as one sorted key.
+    # Rarity rank of each n-gram (fewest documents first, ties by id: deterministic); each
+    # document's n-grams as sorted (document, rank) keys, so its rarest come first.
+    by_rank = np.argsort(df, kind="stable")
     rare_rank = np.empty(n_h, dtype=np.int64)
-    rare_rank[np.lexsort((np.arange(n_h), df))] = np.arange(n_h)
-    by_rank = np.argsort(rare_rank)
+    rare_rank[by_rank] = np.arange(n_h)
     doc_keys = sh_doc.astype(np.int64) * n_h + rare_rank[hid]
+    del hid, rare_rank
     doc_keys.sort()
-    doc_sorted, hid_sorted = doc_keys // n_h, by_rank[doc_keys % n_h]
     doc_start = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(size, out=doc_start[1:])
-    position = np.arange(len(doc_sorted)) - doc_start[doc_sorted]
+    tau = min(threshold, containment) if containment > 0 else threshold
     prefix_len = size - np.ceil(tau * size - _EPS).astype(np.int64) + 1
-    in_prefix = (position < prefix_len[doc_sorted]) & (df[hid_sorted] > 1)
-    px_doc, px_h = doc_sorted[in_prefix], hid_sorted[in_prefix]
+    doc_of = doc_keys // n_h
+    in_prefix = np.arange(total) - doc_start[doc_of] < prefix_len[doc_of]
+    px_doc = doc_of[in_prefix]
+    px_h = by_rank[doc_keys[in_prefix] - px_doc * n_h]
+    del doc_of, in_prefix, by_rank
+    common = df[px_h] > 1  # an n-gram in one document pairs nothing
+    px_doc, px_h = px_doc[common], px_h[common]
 
     keys = [empty]
     counts = df[px_h]
@@ -315,30 +322,30 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     while lo < len(px_h):
         hi = max(int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + chunk, side="right")), lo + 1)
         x = np.repeat(px_doc[lo:hi], counts[lo:hi])
-        y = post_doc[_ranges(post_start[px_h[lo:hi]], counts[lo:hi])]
+        y = post_doc[_ranges(post_start[px_h[lo:hi]], counts[lo:hi])].astype(np.int64)
         ok = (y != x) & (size[y] >= tau * size[x] - _EPS)
         x, y = x[ok], y[ok]
         keys.append(np.unique(np.minimum(x, y) * n_docs + np.maximum(x, y)))
         lo = hi
+    del post_doc
     pair_keys = np.unique(np.concatenate(keys))
     n_candidates = len(pair_keys)
     a, b = pair_keys // n_docs, pair_keys % n_docs
 
-    # Count shared n-grams: the smaller side's n-grams looked up in the larger's.
+    # Count shared n-grams: the smaller side's (document, rank) keys moved to the larger
+    # side's document and looked up among the sorted keys.
     small = np.where(size[a] <= size[b], a, b)
     large = np.where(size[a] <= size[b], b, a)
-    # (document, rarity rank) keys, sorted: is the smaller side's n-gram in the larger?
     shared = np.zeros(len(a), dtype=np.int64)
-    lo = 0
     per_pair = size[small]
     cum = np.cumsum(per_pair)
+    lo = 0
     while lo < len(a):
-        hi = int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + chunk, side="right"))
-        hi = max(hi, lo + 1)
+        hi = max(int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + chunk, side="right")), lo + 1)
         idx = _ranges(doc_start[small[lo:hi]], per_pair[lo:hi])
-        owner = np.repeat(np.arange(lo, hi), per_pair[lo:hi])
-        found = sorted_isin(np.repeat(large[lo:hi], per_pair[lo:hi]) * n_h + rare_rank[hid_sorted[idx]], doc_keys)
-        shared[lo:hi] = np.bincount(owner[found] - lo, minlength=hi - lo)
+        owner = np.repeat(np.arange(hi - lo), per_pair[lo:hi])
+        moved = doc_keys[idx] + (large[lo:hi] - small[lo:hi])[owner] * n_h
+        shared[lo:hi] = np.bincount(owner[sorted_isin(moved, doc_keys)], minlength=hi - lo)
         lo = hi
     pairs = DocumentPairs(a, b, shared, size, n_candidates)
     jaccard = pairs.jaccard()
