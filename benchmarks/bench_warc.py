@@ -9,11 +9,14 @@ article-extraction benchmark (``$REPRINTS_DATA/article-extraction-benchmark`` or
 ``../shared/data/...``), repeated with distinct URLs until ``--pages`` responses, each after its
 request record, every record its own gzip member as crawlers write them (warcio's writer).
 
-Three passes, each in this one process (one core):
-1. ``parse``: warcio alone over the file, reading every record's body (no decoding, no extraction);
-2. ``read``: ``reprints.io.readers.read_documents`` on the file: what a scan's read stage does
-   (records parsed, bodies decoded, charsets, extraction, metadata, skips);
-3. the peak RSS of pass 2 (ru_maxrss of a fresh process).
+Passes:
+1. ``parse``: warcio alone over the file, reading every record's body (no decoding, no extraction),
+   in this process;
+2. ``read``: ``reprints.io.readers.read_documents`` on the file in a fresh process: what a scan's
+   read stage does (records parsed, bodies decoded, charsets, extraction, metadata, skips), with
+   ``--workers`` extraction processes as ``reprints.scan`` uses (``engine.workers``); CPU time
+   counts the workers too, and the peak RSS is the reading process's (ru_maxrss) and the largest
+   worker's.
 MB/s is given for the archive as stored (gzip) and for the HTML it holds.
 """
 
@@ -77,22 +80,27 @@ def parse_only(path: Path) -> float:
     return time.process_time() - started
 
 
-def read_all(path: Path) -> dict:
+def read_all(path: Path, workers: int) -> dict:
     from collections import Counter
 
     from reprints.config import ReadConfig
+    from reprints.io.html import page_workers
     from reprints.io.readers import read_documents
     from reprints.records import Document
 
     started, wall = time.process_time(), time.perf_counter()
     docs, reasons = 0, Counter()
-    for item in read_documents(path, ReadConfig()):
-        if isinstance(item, Document):
-            docs += 1
-        else:
-            reasons[item.reason] += 1
-    return {"cpu_s": time.process_time() - started, "wall_s": time.perf_counter() - wall, "documents": docs,
-            "skips": dict(reasons), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    with page_workers(workers):
+        for item in read_documents(path, ReadConfig()):
+            if isinstance(item, Document):
+                docs += 1
+            else:
+                reasons[item.reason] += 1
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu_s": time.process_time() - started + children.ru_utime + children.ru_stime,
+            "wall_s": time.perf_counter() - wall, "documents": docs, "skips": dict(reasons),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "worker_peak_rss_mb": children.ru_maxrss / 1024}
 
 
 def main() -> None:
@@ -100,10 +108,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=default_data())
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--workers", type=int, default=1, help="extraction processes in pass 2 (as a scan's "
+                        "engine.workers; 1: this process alone)")
     parser.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)  # the child process of pass 2
     args = parser.parse_args()
     if args.read_only:
-        print(json.dumps(read_all(args.read_only)))
+        print(json.dumps(read_all(args.read_only, args.workers)))
         return
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"crawl-{args.pages}.warc.gz"
@@ -116,14 +126,16 @@ def main() -> None:
     parse = parse_only(path)
     print(f"parse (warcio, bodies read): {parse:.1f} s CPU = {info['records'] / parse:,.0f} records/s, "
           f"{info['file_mb'] / parse:.0f} MB/s gzip, {info['html_mb'] / parse:.0f} MB/s HTML", flush=True)
-    child = subprocess.run([sys.executable, __file__, "--read-only", str(path)], capture_output=True, text=True,
-                           check=True)
+    child = subprocess.run([sys.executable, __file__, "--read-only", str(path), "--workers", str(args.workers)],
+                           capture_output=True, text=True, check=True)
     got = json.loads(child.stdout.strip().splitlines()[-1])
     cpu = got["cpu_s"]
-    print(f"read (reprints: parse, decode, extract, metadata): {cpu:.1f} s CPU ({got['wall_s']:.1f} s wall) = "
-          f"{got['documents'] / cpu:.1f} pages/s, {info['file_mb'] / cpu:.2f} MB/s gzip, "
-          f"{info['html_mb'] / cpu:.2f} MB/s HTML; {got['documents']:,} documents, skips {got['skips']}; "
-          f"peak RSS {got['peak_rss_mb']:.0f} MB", flush=True)
+    wall = got["wall_s"]
+    print(f"read (reprints: parse, decode, extract, metadata; {args.workers} worker(s)): {cpu:.1f} s CPU, "
+          f"{wall:.1f} s wall = {got['documents'] / cpu:.1f} pages per CPU-second, {got['documents'] / wall:.1f} "
+          f"pages/s wall, {info['html_mb'] / wall:.2f} MB/s HTML wall ({info['file_mb'] / wall:.2f} MB/s gzip); "
+          f"{got['documents']:,} documents, skips {got['skips']}; peak RSS {got['peak_rss_mb']:.0f} MB "
+          f"(a worker: {got['worker_peak_rss_mb']:.0f} MB)", flush=True)
 
 
 if __name__ == "__main__":

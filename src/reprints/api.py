@@ -54,7 +54,11 @@ class Result:
 def _read(documents: Any, config: ScanConfig, reporter: Reporter) -> tuple[list[Document], list[Skip]]:
     docs: list[Document] = []
     skips: list[Skip] = []
-    with reporter.stage("read", total=None, unit="docs") as r:
+    from reprints.io.html import page_workers
+
+    # Web pages are extracted in the engine's worker processes (extraction is most of a crawl's read).
+    with reporter.stage("read", total=None, unit="docs") as r, \
+            page_workers(config.engine.workers or os.cpu_count() or 1):
         for item in readers.read_documents(documents, config.read):
             (docs if isinstance(item, Document) else skips).append(item)
             r.advance()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import random
 import tracemalloc
 from collections import Counter
@@ -321,3 +322,34 @@ def test_arbitrary_bytes_as_pages_never_raise(tmp_path):
     for item in items:
         if isinstance(item, Skip):
             assert item.reason and "Error" not in item.reason, item
+
+
+_PARENT = os.getpid()
+
+
+def _dies_in_a_worker(item):
+    """`html._run` for the test below: the worker given story 5 dies."""
+    from reprints.io.html import Page
+
+    if os.getpid() != _PARENT and item.doc_id == url(5):
+        os._exit(3)
+    return Page.run(item)
+
+
+def test_pages_extracted_in_workers_are_the_same(tmp_path, monkeypatch):
+    """Under `page_workers` (as `reprints.scan` reads) pages are extracted in forked processes:
+    the same items in the same order as reading here. A worker that dies costs only time: its
+    pages are extracted here instead."""
+    from reprints.io import html
+
+    records = [page_response(url(n), page(n)) if n % 4 else record("request", url(n)) for n in range(24)]
+    path = tmp_path / "many.warc.gz"
+    path.write_bytes(b"".join(records))
+    (tmp_path / "a.html").write_text(page(99), encoding="utf-8")
+    serial = list(read_documents(tmp_path, ReadConfig()))
+    assert sum(isinstance(i, Document) for i in serial) == 19
+    with html.page_workers(2):
+        assert list(read_documents(tmp_path, ReadConfig())) == serial
+    monkeypatch.setattr(html, "_run", _dies_in_a_worker)
+    with html.page_workers(2):
+        assert list(read_documents(tmp_path, ReadConfig())) == serial

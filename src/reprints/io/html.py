@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import multiprocessing as mp
 import zlib
+from collections import deque
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from reprints.config import ReadConfig
@@ -131,8 +134,7 @@ def page_document(data: bytes | str, doc_id: str, origin: str, *, url: str | Non
 def _page_document(data: bytes | str, doc_id: str, origin: str, url: str | None, content_type: str | None,
                    archive_date: str | None, meta: dict[str, Any] | None, source: str | None,
                    date: str | None) -> Document | Skip:
-    wanted = _WANTED.get()
-    if wanted is not None and doc_id not in wanted:
+    if not wanted(doc_id):
         return Skip(origin, NOT_WANTED, doc_id)
     warning = None
     extra: dict[str, Any] = {}
@@ -179,8 +181,10 @@ def html_suffix(name: str) -> str | None:
     return next((s for s in HTML_SUFFIXES if lower.endswith(s)), None)
 
 
-def read_html_file(path: Path, doc_id: str, config: ReadConfig) -> Document | Skip:
-    """A saved page: its main text, its metadata from the markup."""
+def html_file_item(path: Path, doc_id: str) -> "Page | Skip":
+    """A saved page's bytes, to be extracted (`Page`), or why they cannot be read."""
+    if not wanted(doc_id):
+        return Skip(str(path), NOT_WANTED, doc_id)
     try:
         if path.name.lower().endswith(".gz"):
             with gzip.open(path, "rb") as handle:
@@ -191,7 +195,113 @@ def read_html_file(path: Path, doc_id: str, config: ReadConfig) -> Document | Sk
         return Skip(str(path), f"cannot read file: {read_error(err)}", doc_id)
     if data is None or len(data) > MAX_PAGE_BYTES:
         return Skip(str(path), too_large(), doc_id)
-    return page_document(data, doc_id, str(path))
+    return Page(data, doc_id, str(path))
+
+
+def read_html_file(path: Path, doc_id: str, config: ReadConfig) -> Document | Skip:
+    """A saved page: its main text, its metadata from the markup."""
+    item = html_file_item(path, doc_id)
+    return item.run() if isinstance(item, Page) else item
+
+
+# --- extraction in worker processes ----------------------------------------------------------
+
+# Processes that may extract pages at once (1: this one). `reprints.scan` sets it from
+# ``engine.workers`` for its read stage; other callers read serially.
+_WORKERS: ContextVar[int] = ContextVar("reprints_page_workers", default=1)
+
+
+@contextlib.contextmanager
+def page_workers(count: int) -> Iterator[None]:
+    """Within this block, `finish` extracts pages in up to ``count`` forked processes."""
+    token = _WORKERS.set(max(1, int(count)))
+    try:
+        yield
+    finally:
+        _WORKERS.reset(token)
+
+
+def wanted(doc_id: str | None) -> bool:
+    ids = _WANTED.get()
+    return ids is None or doc_id in ids
+
+
+@dataclass
+class Page:
+    """A page read but not yet extracted: what `page_document` needs, and notes for its warning.
+    Readers yield these; `finish` turns them into documents or skips, here or in workers."""
+
+    data: bytes
+    doc_id: str
+    origin: str
+    url: str | None = None
+    content_type: str | None = None
+    archive_date: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def run(self) -> Document | Skip:
+        made = page_document(self.data, self.doc_id, self.origin, url=self.url, content_type=self.content_type,
+                             archive_date=self.archive_date, meta=self.meta)
+        if self.notes and isinstance(made, Document):
+            made.warning = "; ".join(([made.warning] if made.warning else []) + self.notes)
+        return made
+
+
+def _run(page: Page) -> Document | Skip:
+    return page.run()
+
+
+def finish(items: Iterable[Any]) -> Iterator[Any]:
+    """``items`` in their order, each `Page` replaced by its document or skip. With
+    `page_workers` above 1 the pages are extracted in forked processes, at most a few per worker
+    in flight (memory stays bounded); a worker that dies costs nothing but time: what it had is
+    extracted here instead."""
+    workers = _WORKERS.get()
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        for item in items:
+            yield item.run() if isinstance(item, Page) else item
+        return
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool: ProcessPoolExecutor | None = None
+    pending: deque[Any] = deque()  # items and (page, future) pairs, in input order
+
+    def result(head: Any) -> Any:
+        if not isinstance(head, tuple):
+            return head
+        page, future = head
+        if future is not None:
+            try:
+                return future.result()
+            except Exception:  # a dead worker (BrokenProcessPool), a page that would not pickle
+                pass
+        return page.run()
+
+    try:
+        for item in items:
+            if isinstance(item, Page):
+                if pool is None:
+                    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+                try:
+                    future: Future | None = pool.submit(_run, item)
+                except BrokenProcessPool:
+                    future = None
+                pending.append((item, future))
+            else:
+                pending.append(item)
+            while pending and (len(pending) > 4 * workers or not isinstance(pending[0], tuple)
+                               or pending[0][1] is None or pending[0][1].done()):
+                yield result(pending.popleft())
+        while pending:
+            yield result(pending.popleft())
+    except BaseException:  # the reader stopped early (or failed): do not wait for pages no one reads
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def html_row(doc: Document, html: Any) -> Document | Skip:

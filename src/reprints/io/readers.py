@@ -28,12 +28,12 @@ from reprints.config import ReadConfig
 from reprints.io.arrow import read_parquet, read_table
 from reprints.io.csvfile import read_csv
 from reprints.io.decoding import decode, os_error, read_bounded, sniff
-from reprints.io.html import HTML_SUFFIXES, read_html_file
+from reprints.io.html import HTML_SUFFIXES, finish, html_file_item
 from reprints.io.jsonl import read_jsonl
 from reprints.io.rows import row_to_document, too_long  # noqa: F401  (row_to_document: the Spark engine's)
 from reprints.io.values import clean, has_surrogate, id_text, json_value
 from reprints.io.walk import walk
-from reprints.io.warc import ARCHIVE_SUFFIXES, read_archive
+from reprints.io.warc import ARCHIVE_SUFFIXES, archive_items
 from reprints.records import Document, Skip, doc_id_problem
 
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".parquet", ".csv")
@@ -89,16 +89,21 @@ def _read_folder(root: Path, config: ReadConfig) -> Iterator[Document | Skip]:
         elif suffix in TABLE_SUFFIXES:
             yield from _read_table_file(path, config)
         elif suffix in HTML_SUFFIXES:
-            yield read_html_file(path, path.relative_to(root).as_posix()[: -len(suffix)], config)
+            yield html_file_item(path, path.relative_to(root).as_posix()[: -len(suffix)])
         elif suffix in ARCHIVE_SUFFIXES:
-            yield from read_archive(path, config)
+            yield from archive_items(path, config)
         else:
             yield Skip(str(path), f"unsupported file type '{suffix or path.name}' (reads .txt, "
                                   + ", ".join(TABLE_SUFFIXES + WEB_SUFFIXES) + ")")
 
 
 def read_path(path: str | os.PathLike, config: ReadConfig) -> Iterator[Document | Skip]:
-    """Documents from one path: a folder, a table file or a single text file."""
+    """Documents from one path: a folder, a table file, a web page or archive, or a single text file."""
+    return finish(_path_items(path, config))
+
+
+def _path_items(path: str | os.PathLike, config: ReadConfig) -> Iterator[Any]:
+    """`read_path`'s items, web pages still to extract (`html.Page`)."""
     p = Path(path)
     try:
         is_dir = stat.S_ISDIR(os.stat(p).st_mode)
@@ -113,9 +118,9 @@ def read_path(path: str | os.PathLike, config: ReadConfig) -> Iterator[Document 
     elif _suffix(p) in TABLE_SUFFIXES:
         yield from _read_table_file(p, config)
     elif _suffix(p) in HTML_SUFFIXES:
-        yield read_html_file(p, p.name[: -len(_suffix(p))], config)
+        yield html_file_item(p, p.name[: -len(_suffix(p))])
     elif _suffix(p) in ARCHIVE_SUFFIXES:
-        yield from read_archive(p, config)
+        yield from archive_items(p, config)
     else:
         yield _read_text_file(p, p.name.rsplit(".", 1)[0] if "." in p.name else p.name, config)
 
@@ -127,7 +132,8 @@ def read_documents(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]
     DataFrame / Arrow table.
     """
     seen: dict[str, str] = {}
-    for item in _raw_items(inputs, config):
+    # Web pages come as `html.Page`s, extracted by `finish` in order (in workers under `page_workers`).
+    for item in finish(_raw_items(inputs, config)):
         if isinstance(item, Document):
             yield _check(item, seen, config)
         else:
@@ -136,14 +142,14 @@ def read_documents(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]
 
 def _raw_items(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]:
     if isinstance(inputs, (str, os.PathLike)):
-        yield from read_path(inputs, config)
+        yield from _path_items(inputs, config)
         return
     if hasattr(inputs, "to_batches") or hasattr(inputs, "iloc"):
         yield from read_table(inputs, config)
         return
     for number, item in enumerate(inputs, start=1):
         if isinstance(item, (str, os.PathLike)):
-            yield from read_path(item, config)
+            yield from _path_items(item, config)
         elif isinstance(item, Document):
             if not isinstance(item.meta, dict):
                 item.meta = {"meta": item.meta} if item.meta is not None else {}

@@ -43,7 +43,7 @@ from typing import Any, BinaryIO, Iterator
 
 from reprints.config import ReadConfig
 from reprints.io.decoding import os_error
-from reprints.io.html import MAX_PAGE_BYTES, page_document, too_large
+from reprints.io.html import MAX_PAGE_BYTES, NOT_WANTED, Page, finish, too_large, wanted
 from reprints.records import Document, Skip
 
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
@@ -246,6 +246,12 @@ def _label(value: str | None, limit: int = 60) -> str:
 
 def read_archive(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
     """Every page of one WARC or ARC file as a document, every other record as a skip."""
+    return finish(archive_items(path, config))
+
+
+def archive_items(path: Path, config: ReadConfig) -> Iterator[Page | Skip]:
+    """The records of one WARC or ARC file: each page a `Page` still to be extracted
+    (`html.finish` does it, here or in worker processes), every other record a skip."""
     try:
         raw = open(path, "rb")
     except OSError as err:
@@ -279,7 +285,7 @@ def read_archive(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
         yield from _records(stream, path, fmt)
 
 
-def _records(stream: Any, path: Path, fmt: str) -> Iterator[Document | Skip]:
+def _records(stream: Any, path: Path, fmt: str) -> Iterator[Page | Skip]:
     members = stream if isinstance(stream, _Members) else None
     pos, line_start = 0, True
     notes = io.StringIO()
@@ -307,7 +313,7 @@ def _records(stream: Any, path: Path, fmt: str) -> Iterator[Document | Skip]:
                 if notes.tell():  # warcio could not decode the body's content encoding
                     notes.seek(0)
                     notes.truncate()
-                    if isinstance(item, Document):
+                    if isinstance(item, Page):
                         item = Skip(item.origin, "warc: damaged content-encoding data", item.doc_id)
                 yield item
         except _Damaged as damage:
@@ -331,7 +337,7 @@ def _records(stream: Any, path: Path, fmt: str) -> Iterator[Document | Skip]:
         pos = resume
 
 
-def _record(record: Any, path: Path, start: int, members: _Members | None, arc: bool) -> Document | Skip:
+def _record(record: Any, path: Path, start: int, members: _Members | None, arc: bool) -> Page | Skip:
     headers = record.rec_headers
     kind = (record.rec_type or "").lower()
     url = headers.get_header("WARC-Target-URI")
@@ -354,6 +360,9 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime and mime not in HTML_TYPES:
         return Skip(origin, f"warc: content type {_label(mime)}", url)
+    doc_id = url or f"{path.name}@{start}"
+    if not wanted(doc_id):  # the report reads again only the pages it shows
+        return Skip(origin, NOT_WANTED, doc_id)
     encoding = (http.get_header("Content-Encoding") or "").strip().lower() if http is not None else ""
     if encoding not in ("", "identity") and encoding not in _decoders():
         hint = " (install the brotli package)" if encoding == "br" else ""
@@ -384,17 +393,13 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
     else:
         meta["warc_offset_uncompressed"] = start
     truncated = headers.get_header("WARC-Truncated")
-    doc_id = url or f"{path.name}@{start}"
-    made = page_document(body, doc_id, origin, url=url, content_type=content_type,
-                         archive_date=headers.get_header("WARC-Date"), meta=meta)
     notes = []
     if truncated:
         notes.append(f"the crawler truncated this page (WARC-Truncated: {_label(truncated, 20)}); its end may be missing")
     if missing:
         notes.append(f"the file ends {missing:,} bytes into the record's framing, after the page's whole body")
-    if notes and isinstance(made, Document):
-        made.warning = "; ".join(([made.warning] if made.warning else []) + notes)
-    return made
+    return Page(body, doc_id, origin, url=url, content_type=content_type,
+                archive_date=headers.get_header("WARC-Date"), meta=meta, notes=notes)
 
 
 def _missing(record: Any) -> int:
