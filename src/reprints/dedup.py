@@ -40,9 +40,10 @@ import pyarrow.parquet as pq
 
 from reprints import __version__
 from reprints.api import NoDocumentsError, input_paths
+from reprints.api import _read as read_input
 from reprints.config import DedupConfig, DuplicateConfig
 from reprints.engines import local
-from reprints.io import readers, workspace, writers
+from reprints.io import workspace, writers
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
 from reprints.stages import report_tables, shingle
@@ -727,12 +728,7 @@ def _dedup(documents: Any, config: DedupConfig, out: Path | None, overwrite: boo
     paths = input_paths(documents)
     if isinstance(paths, list):
         documents = paths
-    docs: list[Document] = []
-    skips: list[Skip] = []
-    with reporter.stage("read", total=None, unit="docs") as r:
-        for item in readers.read_documents(documents, config.read):
-            (docs if isinstance(item, Document) else skips).append(item)
-            r.advance()
+    docs, skips = read_input(documents, config, reporter)  # the scan's read stage (web pages in workers)
     if not docs:
         raise NoDocumentsError(skips)
     found = _tokenise([d.text for d in docs], config, reporter)
