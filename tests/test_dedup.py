@@ -409,3 +409,31 @@ def test_the_summary_is_printed(tmp_path):
     assert result.exit_code == 0
     for text_ in ("documents in", "19", "kept", "15", "2 near-duplicate, 2 contained", "bytes removed", "time"):
         assert text_ in result.output
+
+
+def test_every_dedup_setting_refuses_a_wrong_type_or_a_value_out_of_its_limits():
+    import dataclasses
+
+    DuplicateConfig()
+    for f in dataclasses.fields(DuplicateConfig):
+        meta = f.metadata
+        bad = [{"int": "3", "float": "0.5", "str": 7}[f.type]]
+        if meta.get("choices"):
+            bad.append("no-such-choice")
+        if meta.get("min") is not None:
+            bad.append(meta["min"] - 1 if f.type == "int" else meta["min"] - 0.005)
+        if meta.get("max") is not None:
+            bad.append(meta["max"] + 1 if f.type == "int" else meta["max"] + 0.5)
+        for value in bad:
+            with pytest.raises(ConfigError, match=rf"dedup\.{f.name} must"):
+                DuplicateConfig(**{f.name: value})
+        assert f.metadata["help"], f.name  # every setting has its help for the command line
+    with pytest.raises(ConfigError, match="unknown field dedup.treshold"):
+        DedupConfig().replace(dedup={"treshold": 0.5})
+
+
+def test_a_document_repeating_itself_is_not_cut():
+    passage = words("p", 60)
+    docs = [{"id": "a", "text": text(passage, words("a", 5), passage)}, {"id": "b", "text": text(words("b", 70))}]
+    result = run(docs, mode="both")
+    assert result.removed.num_rows == 0 and kept_ids(result) == ["a", "b"]
