@@ -13,6 +13,17 @@ WIRE = ROOT / "examples" / "wire" / "stories.jsonl"
 TOKEN = "test-token-0123456789"
 
 
+GUARD_S = 120  # how long a wait for a condition may take before the test gives up: against hangs, not a speed limit
+
+
+def wait_until(condition, what: str) -> None:
+    """Return once ``condition()`` is true; fail with ``what`` if it is not within GUARD_S (a hang)."""
+    deadline = time.monotonic() + GUARD_S
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,11 +50,13 @@ class LiveServer:
 
     def __enter__(self):
         self.thread.start()
-        deadline = time.time() + 120  # a guard against hanging, not a speed limit
-        while not self.server.started:
-            if time.time() > deadline or not self.thread.is_alive():
+
+        def started() -> bool:
+            if not self.thread.is_alive():
                 raise RuntimeError("server did not start")
-            time.sleep(0.02)
+            return self.server.started
+
+        wait_until(started, "server did not start")
         return self
 
     def __exit__(self, *exc):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 
 import httpx
 import pytest
 
-from servicekit import TOKEN, LiveServer
+from servicekit import TOKEN, LiveServer, wait_until
 from reprints.index import Index
 from reprints.service.app import Limits, create_app, read_token, serve
 
@@ -307,14 +306,13 @@ def test_connections_over_the_cap_get_503(index):
             assert read_response(held[0])[0] == 200
             # one closes: a new connection is served again (once the server has seen the close)
             held.pop().close()
-            for _ in range(int(GUARD / 0.05)):
+
+            def served() -> bool:
                 with connect(server.port) as sock:
                     sock.sendall(request_head("GET", "/health", {}))
-                    if read_response(sock)[0] == 200:
-                        break
-                time.sleep(0.05)
-            else:
-                pytest.fail("a connection under the cap was refused")
+                    return read_response(sock)[0] == 200
+
+            wait_until(served, "a connection under the cap was refused")
         finally:
             for sock in held:
                 sock.close()

@@ -9,12 +9,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import httpx
 import pytest
 
-from servicekit import TOKEN, AddGate, LiveServer, free_port, queries_during_add
+from servicekit import GUARD_S, TOKEN, AddGate, LiveServer, free_port, queries_during_add, wait_until
 from reprints.index import Index, store
 from reprints.service.app import Limits, create_app
 from reprints.service.workers import QueryWorkers
@@ -41,16 +40,6 @@ store.on_stage = reached
 sys.argv = ["reprints", *sys.argv[2:]]
 sys.exit(main())
 """
-GUARD_S = 120  # how long a wait for a condition may take before the test gives up: against hangs, not a speed limit
-
-
-def _wait_until(condition, what: str) -> None:
-    deadline = time.monotonic() + GUARD_S
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
 def _children(pid: int) -> set[int]:
     """Live (not zombie) child processes of ``pid``, from /proc."""
     found = set()
@@ -102,7 +91,7 @@ def test_workers_answer_as_the_index_does_and_see_adds(tmp_path, wire_rows):
                 assert after == index.query(text)
                 # workers forked while serving hold none of the server's descriptors (listening
                 # socket, client connections, DuckDB file): only stdio and their own socket
-                _wait_until(lambda: all(len(os.listdir(f"/proc/{pid}/fd")) <= 4 for pid in workers.pids()),
+                wait_until(lambda: all(len(os.listdir(f"/proc/{pid}/fd")) <= 4 for pid in workers.pids()),
                             "workers kept the server's descriptors")
                 # so a connection the server closes is closed for the client at once
                 with raw:
@@ -182,7 +171,7 @@ def test_killed_server_leaves_no_workers_and_a_consistent_index(tmp_path, wire_r
             except httpx.TransportError:
                 return False
 
-        _wait_until(up, "server did not start")
+        wait_until(up, "server did not start")
         assert httpx.post(url + "/query", json={"text": wire_rows[0]["text"]}, headers=headers).status_code == 200
         workers = _children(server.pid)
         assert len(workers) >= 2
@@ -195,7 +184,7 @@ def test_killed_server_leaves_no_workers_and_a_consistent_index(tmp_path, wire_r
         server.send_signal(signal.SIGKILL)
         server.wait()
         adding.join()
-        _wait_until(lambda: not any(_alive(p) for p in workers), "query workers outlived the killed server")
+        wait_until(lambda: not any(_alive(p) for p in workers), "query workers outlived the killed server")
     finally:
         if server.poll() is None:
             server.kill()
