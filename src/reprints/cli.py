@@ -10,7 +10,8 @@ from typing import List, Optional
 import typer
 
 from reprints.cli_options import (KEEP_FORMULA, BoilerplateShare, DateField, HtmlField, IdField, MaxDf, MinWords,
-                                  Paraphrase, SourceField, TextField, Workers, apply_options, fail, load_config, show)
+                                  Paraphrase, SourceField, TextField, Workers, apply_options, fail, load_config, show,
+                                  stop_reporter)
 from reprints.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -102,13 +103,13 @@ def scan(
         else:
             result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
     except (api.NoDocumentsError, OutputExistsError) as error:
-        _stop(reporter)
+        stop_reporter(reporter)
         fail(str(error))
     except KeyboardInterrupt:
-        _stop(reporter)
+        stop_reporter(reporter)
         show("interrupted: no run directory was written")
         raise typer.Exit(130)
-    _stop(reporter)
+    stop_reporter(reporter)
     if json_summary:
         typer.echo(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:
@@ -176,7 +177,7 @@ def evaluate_pan(
         fail(str(error))
     reporter = Reporter() if json_out else RichReporter(Console(stderr=True))
     result = run(corpus_dir, plagiarism_profile(), out=out, workers=workers, progress=reporter, fold=fold)
-    _stop(reporter)
+    stop_reporter(reporter)
     if json_out:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -211,12 +212,6 @@ def evaluate_clusters(
     except (OSError, KeyError, ValueError) as error:
         fail(str(error))
     typer.echo(json.dumps(cluster_metrics(p, g), indent=2))
-
-
-def _stop(reporter) -> None:
-    stop = getattr(reporter, "stop", None)
-    if stop:
-        stop()
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from reprints.cli_options import (DateField, HtmlField, IdField, SourceField, TextField, Workers, apply_options,
-                                  fail, field_option, load_config, show)
+                                  fail, field_option, load_config, show, stop_reporter)
 from reprints.config import ConfigError, DedupConfig, DuplicateConfig
 
 
@@ -87,13 +87,13 @@ def dedup(
     try:
         result = run(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
     except (NoDocumentsError, OutputExistsError, DedupError) as error:
-        _stop(reporter)
+        stop_reporter(reporter)
         fail(str(error))
     except KeyboardInterrupt:
-        _stop(reporter)
+        stop_reporter(reporter)
         show("interrupted: no output folder was written")
         raise typer.Exit(130)
-    _stop(reporter)
+    stop_reporter(reporter)
     if json_summary:
         typer.echo(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:
@@ -104,12 +104,9 @@ def render(summary: dict[str, Any], out: str, fmt: str) -> Any:
     """The summary as a rich panel; every text shown as written (no markup is read in it)."""
     from rich.console import Group
     from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(justify="right", style="bold")
-    grid.add_column()
+    from reprints.summary import counts_grid, skipped_parts
+
     removed = ", ".join(f"{v:,} {k}" for k, v in summary["removed_by_reason"].items()) or "none"
     share = summary["bytes_removed"] / max(summary["bytes_in"], 1)
     rows = [
@@ -128,22 +125,5 @@ def render(summary: dict[str, Any], out: str, fmt: str) -> Any:
             f"{k} {v:.1f}" for k, v in summary["seconds_per_stage"].items()) + ")"),
         ("written to", f"{out}  (kept.{fmt}, removed.parquet, skipped.parquet, run.json)"),
     ]
-    for key, value in rows:
-        grid.add_row(key, Text(value))
-    parts: list[Any] = [grid]
-    if summary["skip_reasons"]:
-        skips = Table(title="skipped input", box=None, show_header=True, pad_edge=False)
-        skips.add_column("count", justify="right")
-        skips.add_column("reason")
-        for reason, count in sorted(summary["skip_reasons"].items(), key=lambda kv: -kv[1]):
-            skips.add_row(f"{count:,}", Text(reason))
-        parts += [Text(""), skips]
-        for item in summary["skipped"][:5]:
-            parts.append(Text(f"  {item['input']}: {item['reason']}", style="dim"))
+    parts: list[Any] = [counts_grid(rows), *skipped_parts(summary)]
     return Panel(Group(*parts), title="reprints dedup", expand=False)
-
-
-def _stop(reporter) -> None:
-    stop = getattr(reporter, "stop", None)
-    if stop:
-        stop()

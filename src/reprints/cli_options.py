@@ -88,6 +88,13 @@ def load_config(path: Path, kind: Any = ScanConfig) -> tuple[Any, list[str] | No
     return kind.from_dict(data), inputs
 
 
+def stop_reporter(reporter) -> None:
+    """End a command's progress display (a `RichReporter`'s bars), if it has one."""
+    stop = getattr(reporter, "stop", None)
+    if stop:
+        stop()
+
+
 def show(message: str, err: bool = True) -> None:
     """Print ``message`` exactly as written (no markup is read in it: ``reprints[spark]`` stays)."""
     typer.echo(message, err=err)

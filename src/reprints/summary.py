@@ -24,10 +24,30 @@ def _size_histogram(sizes: list[int]) -> Table:
     return table
 
 
+def counts_grid(rows: list[tuple[str, str]]) -> Table:
+    """Label / value rows; values are Text: paths and reasons are shown as written, never read as markup."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", style="bold")
+    grid.add_column()
+    for key, value in rows:
+        grid.add_row(key, Text(value))
+    return grid
+
+
+def skipped_parts(summary: dict[str, Any]) -> list[Any]:
+    """The skipped-input table (count per reason) and the first few skips, if any."""
+    if not summary["skip_reasons"]:
+        return []
+    skips = Table(title="skipped input", box=None, show_header=True, pad_edge=False)
+    skips.add_column("count", justify="right")
+    skips.add_column("reason")
+    for reason, count in sorted(summary["skip_reasons"].items(), key=lambda kv: -kv[1]):
+        skips.add_row(f"{count:,}", Text(reason))
+    return [Text(""), skips] + [Text(f"  {item['input']}: {item['reason']}", style="dim")
+                                for item in summary["skipped"][:5]]
+
+
 def render(summary: dict[str, Any], out: str | None = None) -> Group:
-    counts = Table.grid(padding=(0, 2))
-    counts.add_column(justify="right", style="bold")
-    counts.add_column()
     rows = [
         ("documents read", f"{summary['documents_read']:,}  ({summary['characters']:,} characters)"),
         ("skipped", f"{summary['documents_skipped']:,}"),
@@ -42,21 +62,7 @@ def render(summary: dict[str, Any], out: str | None = None) -> Group:
     ]
     if out:
         rows.append(("written to", out))
-    for key, value in rows:  # Text: paths and reasons are shown as written, never read as markup
-        counts.add_row(key, Text(value))
-    parts: list[Any] = [counts]
-
-    if summary["skip_reasons"]:
-        skips = Table(title="skipped input", box=None, show_header=True, pad_edge=False)
-        skips.add_column("count", justify="right")
-        skips.add_column("reason")
-        for reason, count in sorted(summary["skip_reasons"].items(), key=lambda kv: -kv[1]):
-            skips.add_row(f"{count:,}", Text(reason))
-        parts.append(Text(""))
-        parts.append(skips)
-        for item in summary["skipped"][:5]:
-            parts.append(Text(f"  {item['input']}: {item['reason']}", style="dim"))
-
+    parts: list[Any] = [counts_grid(rows), *skipped_parts(summary)]
     if summary["cluster_sizes"]:
         parts.append(Text(""))
         parts.append(_size_histogram(summary["cluster_sizes"]))
