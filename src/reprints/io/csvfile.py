@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Iterator
 
 from reprints.config import ReadConfig
-from reprints.io.decoding import Lines, open_binary
-from reprints.io.jsonl import READ_ERRORS, close, lost_rest
+from reprints.io.decoding import Lines
+from reprints.io.jsonl import read_line_file
 from reprints.io.rows import line_limit, line_too_long, row_id, row_to_document
 from reprints.io.values import clean
 from reprints.records import Document, Skip
@@ -102,62 +102,50 @@ def _names(header: list[str]) -> list[str]:
 
 
 def read_csv(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
+    return read_line_file(path, config, "", lambda lines: _csv_records(path, lines, config))
+
+
+def _csv_records(path: Path, lines: Lines, config: ReadConfig) -> Iterator[Document | Skip]:
     limit = line_limit(config)
-    produced = 0
-    raw = lines = None
-    try:
-        raw = open_binary(path)
-        lines = Lines(raw, limit, newline="")
-        feed = _Feed(lines, limit)
-        header: list[str] | None = None
-        reader = csv.reader(feed, strict=True)
-        while True:
-            feed.start()
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, _RecordTooLong, _LineTooLong) as err:
-                reader = csv.reader(feed, strict=True)  # a fresh parser for what follows
-                if header is None:
-                    reason = "CSV header longer than the limit" if not isinstance(err, csv.Error) else _quote_error(err)
-                    produced += 1
-                    yield Skip(str(path), f"cannot read the header row: {reason}")
-                    return
-                if isinstance(err, _LineTooLong) and not feed.record:
-                    produced += 1
-                    yield Skip(f"{path}:{err.line[0]}", line_too_long(config))
-                    continue
-                if isinstance(err, csv.Error):
-                    reason = _quote_error(err)
-                else:
-                    reason = f"CSV row longer than {limit:,} characters (max_chars {config.max_chars:,}); not read"
-                produced += 1
-                yield Skip(f"{path}:{feed.record[0][0]}", reason)
-                feed.retry_after_first(*([err.line] if isinstance(err, _LineTooLong) else []))
-                continue
-            if not record or (len(record) == 1 and not record[0].strip()):  # a blank line
-                continue
-            first = feed.record[0][0]
+    feed = _Feed(lines, limit)
+    header: list[str] | None = None
+    reader = csv.reader(feed, strict=True)
+    while True:
+        feed.start()
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except (csv.Error, _RecordTooLong, _LineTooLong) as err:
+            reader = csv.reader(feed, strict=True)  # a fresh parser for what follows
             if header is None:
-                header = _names(record)
+                reason = "CSV header longer than the limit" if not isinstance(err, csv.Error) else _quote_error(err)
+                yield Skip(str(path), f"cannot read the header row: {reason}")
+                return
+            if isinstance(err, _LineTooLong) and not feed.record:
+                yield Skip(f"{path}:{err.line[0]}", line_too_long(config))
                 continue
-            produced += 1
-            row = dict(zip(header, record))
-            if len(record) != len(header):
-                fields = f"{len(record)} field" + ("s" if len(record) != 1 else "")
-                yield Skip(f"{path}:{first}", f"malformed CSV row: {fields} where the header has {len(header)}",
-                           row_id(row, config))
-                continue
-            item = row_to_document(row, f"{path}:{first}", config)
-            warning = next((w for _, _, w in feed.record if w), None)
-            if isinstance(item, Document) and warning:
-                item.warning = warning
-            yield item
-    except READ_ERRORS as err:
-        produced += 1
-        yield lost_rest(path, err, lines.number if lines is not None else 0)
-    finally:
-        close(lines or raw)
-    if not produced:
-        yield Skip(str(path), "no rows in file")
+            if isinstance(err, csv.Error):
+                reason = _quote_error(err)
+            else:
+                reason = f"CSV row longer than {limit:,} characters (max_chars {config.max_chars:,}); not read"
+            yield Skip(f"{path}:{feed.record[0][0]}", reason)
+            feed.retry_after_first(*([err.line] if isinstance(err, _LineTooLong) else []))
+            continue
+        if not record or (len(record) == 1 and not record[0].strip()):  # a blank line
+            continue
+        first = feed.record[0][0]
+        if header is None:
+            header = _names(record)
+            continue
+        row = dict(zip(header, record))
+        if len(record) != len(header):
+            fields = f"{len(record)} field" + ("s" if len(record) != 1 else "")
+            yield Skip(f"{path}:{first}", f"malformed CSV row: {fields} where the header has {len(header)}",
+                       row_id(row, config))
+            continue
+        item = row_to_document(row, f"{path}:{first}", config)
+        warning = next((w for _, _, w in feed.record if w), None)
+        if isinstance(item, Document) and warning:
+            item.warning = warning
+        yield item

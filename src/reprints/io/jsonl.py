@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from reprints.config import ReadConfig
 from reprints.io.decoding import Lines, open_binary, read_error
@@ -39,35 +39,18 @@ def close(handle) -> None:
             pass
 
 
-def read_jsonl(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
+def read_line_file(path: Path, config: ReadConfig, newline: str,
+                   records: Callable[[Lines], Iterator[Document | Skip]]) -> Iterator[Document | Skip]:
+    """What every file of lines shares (JSONL, CSV): ``records`` reads the file's lines into
+    documents and skips; a read error (damage, truncation) keeps what came before it and says how
+    far reading got; a file that gave nothing says so."""
     produced = 0
     raw = lines = None
     try:
         raw = open_binary(path)
-        lines = Lines(raw, line_limit(config), newline="\n")
-        for number, line, warning in lines:
-            origin = f"{path}:{number}"
-            if line is None:
-                produced += 1
-                yield Skip(origin, line_too_long(config))
-                continue
-            if not line.strip():
-                continue
+        lines = Lines(raw, line_limit(config), newline=newline)
+        for item in records(lines):
             produced += 1
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield Skip(origin, f"malformed JSON line: {err.msg} at column {err.colno}")
-                continue
-            except RecursionError:
-                yield Skip(origin, "malformed JSON line: nested too deeply")
-                continue
-            except ValueError as err:  # e.g. an integer of more than 4,300 digits
-                yield Skip(origin, f"malformed JSON line: {err}")
-                continue
-            item = row_to_document(row, origin, config)
-            if isinstance(item, Document) and warning:
-                item.warning = warning
             yield item
     except READ_ERRORS as err:
         produced += 1
@@ -76,3 +59,32 @@ def read_jsonl(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
         close(lines or raw)
     if not produced:
         yield Skip(str(path), "no rows in file")
+
+
+def read_jsonl(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
+    return read_line_file(path, config, "\n", lambda lines: _json_records(path, lines, config))
+
+
+def _json_records(path: Path, lines: Lines, config: ReadConfig) -> Iterator[Document | Skip]:
+    for number, line, warning in lines:
+        origin = f"{path}:{number}"
+        if line is None:
+            yield Skip(origin, line_too_long(config))
+            continue
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield Skip(origin, f"malformed JSON line: {err.msg} at column {err.colno}")
+            continue
+        except RecursionError:
+            yield Skip(origin, "malformed JSON line: nested too deeply")
+            continue
+        except ValueError as err:  # e.g. an integer of more than 4,300 digits
+            yield Skip(origin, f"malformed JSON line: {err}")
+            continue
+        item = row_to_document(row, origin, config)
+        if isinstance(item, Document) and warning:
+            item.warning = warning
+        yield item
