@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import time
@@ -50,40 +49,12 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = "/work/shared/data/reuters21578/reuters21578.jsonl"
 TOOLS = ("reprints", "reprints-j", "reprints-both", "datasketch", "datatrove")
-NUM_PERM = 128
-THRESHOLD = 0.8
-SHINGLE = 5
-TOKEN = re.compile(r"\w+")
 
-
-def load_docs(path: str) -> list[dict]:
-    docs = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            body = rec.get("body")
-            if body and body.strip():
-                docs.append({"id": str(rec["newid"]), "text": body, "date": rec.get("date")})
-    return docs
-
-
-def shingles(text: str) -> list[str]:
-    toks = TOKEN.findall(text.lower())
-    if len(toks) < SHINGLE:  # a very short body is one shingle, so it is not an empty set
-        return [" ".join(toks)] if toks else []
-    return list({" ".join(toks[i:i + SHINGLE]) for i in range(len(toks) - SHINGLE + 1)})
-
-
-def vm_hwm_mb() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
+# The Reuters bodies, their shingles and the MinHash settings are bench_reuters.py's, so both
+# benchmarks measure the same documents the same way (both modules import only the standard library).
+from _common import vm_hwm_mb  # noqa: E402
+from bench_reuters import DEFAULT_DATA, NUM_PERM, THRESHOLD, load_docs, shingles  # noqa: E402
 
 
 # --- workers (each in its own process; the datatrove one in its own venv) ----------------------
