@@ -11,7 +11,7 @@ import typer
 
 from reprints.cli_options import (KEEP_FORMULA, BoilerplateShare, DateField, HtmlField, IdField, MaxDf, MinWords,
                                   Paraphrase, SourceField, TextField, Workers, apply_options, fail, load_config, show,
-                                  stop_reporter)
+                                  progress, stop_reporter)
 from reprints.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -67,12 +67,10 @@ def scan(
     json_summary: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
 ) -> None:
     """Find every reprinted passage in CORPUS and write the run to --out."""
-    from rich.console import Console
 
     from reprints import api
     from reprints.config import ScanConfig
     from reprints.io.writers import OutputExistsError
-    from reprints.progress import Reporter, RichReporter
     from reprints.summary import print_summary
 
     try:
@@ -89,8 +87,8 @@ def scan(
         fail("nothing to scan: give CORPUS, or --config with a run.json whose inputs were paths")
     if engine not in ENGINES:
         fail(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}")
-    reporter = Reporter() if (quiet or json_summary) else RichReporter(Console(stderr=True))
-    try:
+    with progress(quiet or json_summary, (api.NoDocumentsError, OutputExistsError),
+                  "interrupted: no run directory was written") as reporter:
         if engine == "spark":
             try:
                 import pyspark  # noqa: F401
@@ -102,14 +100,6 @@ def scan(
                                       workdir=workdir, reporter=reporter)
         else:
             result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
-    except (api.NoDocumentsError, OutputExistsError) as error:
-        stop_reporter(reporter)
-        fail(str(error))
-    except KeyboardInterrupt:
-        stop_reporter(reporter)
-        show("interrupted: no run directory was written")
-        raise typer.Exit(130)
-    stop_reporter(reporter)
     if json_summary:
         typer.echo(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from reprints.cli_options import (DateField, HtmlField, IdField, SourceField, TextField, Workers, apply_options,
-                                  fail, field_option, load_config, show, stop_reporter)
+                                  fail, field_option, load_config, progress)
 from reprints.config import ConfigError, DedupConfig, DuplicateConfig
 
 
@@ -67,7 +67,6 @@ def dedup(
     from reprints.api import NoDocumentsError
     from reprints.dedup import DedupError, dedup as run
     from reprints.io.writers import OutputExistsError
-    from reprints.progress import Reporter, RichReporter
 
     try:
         config, inputs = load_config(config_file, DedupConfig) if config_file else (DedupConfig(), None)
@@ -83,17 +82,9 @@ def dedup(
     corpus = corpus or inputs
     if not corpus:
         fail("nothing to deduplicate: give CORPUS, or --config with a run.json whose inputs were paths")
-    reporter = Reporter() if (quiet or json_summary) else RichReporter(Console(stderr=True))
-    try:
+    with progress(quiet or json_summary, (NoDocumentsError, OutputExistsError, DedupError),
+                  "interrupted: no output folder was written") as reporter:
         result = run(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
-    except (NoDocumentsError, OutputExistsError, DedupError) as error:
-        stop_reporter(reporter)
-        fail(str(error))
-    except KeyboardInterrupt:
-        stop_reporter(reporter)
-        show("interrupted: no output folder was written")
-        raise typer.Exit(130)
-    stop_reporter(reporter)
     if json_summary:
         typer.echo(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:

@@ -4,10 +4,11 @@ messages printed exactly as written."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, Iterator, NoReturn, Optional
 
 import typer
 
@@ -86,6 +87,28 @@ def load_config(path: Path, kind: Any = ScanConfig) -> tuple[Any, list[str] | No
             inputs = [raw]
         data = data["config"]
     return kind.from_dict(data), inputs
+
+
+@contextlib.contextmanager
+def progress(quiet: bool, errors: tuple[type[BaseException], ...], interrupted: str) -> Iterator[Any]:
+    """The reporter for a command's work (progress bars on stderr unless ``quiet``), stopped when
+    the work ends; one of ``errors`` becomes ``error: ...`` and exit status 2, an interrupt
+    prints ``interrupted`` and exits with 130."""
+    from rich.console import Console
+
+    from reprints.progress import Reporter, RichReporter
+
+    reporter = Reporter() if quiet else RichReporter(Console(stderr=True))
+    try:
+        yield reporter
+    except errors as error:
+        stop_reporter(reporter)
+        fail(str(error))
+    except KeyboardInterrupt:
+        stop_reporter(reporter)
+        show(interrupted)
+        raise typer.Exit(130)
+    stop_reporter(reporter)
 
 
 def stop_reporter(reporter) -> None:
