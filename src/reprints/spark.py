@@ -18,7 +18,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from reprints.config import ScanConfig
 
@@ -55,26 +55,27 @@ def session(master: str = "local[*]", app_name: str = "reprints", conf: dict[str
 
 def _documents_frame(spark, inputs: Any, config: ScanConfig):
     """Inputs → (prepared documents, skips). Parquet files and folders of Parquet are read by
-    Spark; everything else by ``reprints.io.readers`` on the driver."""
+    Spark; other files and folders by ``reprints.io.readers`` in the executors (one task per
+    archive or batch of files, `engine.read_files`); rows and `Document`s on the driver."""
     from reprints.engines import spark as engine
     from reprints.io import readers
-    from reprints.records import Document
 
     paths = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     if paths and all(isinstance(p, (str, Path)) and str(p).endswith(".parquet") for p in paths):
         return engine.prepare(spark.read.parquet(*[str(p) for p in paths]), config)
-    rows, skips = [], []
-    for number, item in enumerate(readers.read_documents(inputs, config.read)):
-        if isinstance(item, Document):
-            import json
+    if paths and all(isinstance(p, (str, os.PathLike)) for p in paths):
+        return engine.read_files(spark, [unit for p in paths for unit in readers.read_units(p)], config)
+    rows = spark.createDataFrame(list(_driver_rows(inputs, config)), engine.PREPARED_SCHEMA)
+    return engine.first_readings(rows)
 
-            rows.append((len(rows), item.doc_id, item.text, item.source, item.date, item.url,
-                         json.dumps(item.meta, ensure_ascii=False) if item.meta else None, item.origin, item.warning))
-        else:
-            skips.append((item.origin, item.reason, item.doc_id, number))
-    docs = spark.createDataFrame(rows, engine.DOCS_SCHEMA)
-    skip_df = spark.createDataFrame(skips, "origin string, reason string, doc_id string, row long")
-    return docs, skip_df
+
+def _driver_rows(inputs: Any, config: ScanConfig) -> Iterator[tuple]:
+    """Rows, dicts, `Document`s or tables given in Python, read on the driver as prepared rows."""
+    from reprints.engines import spark as engine
+    from reprints.io import readers
+
+    for number, item in enumerate(readers.read_documents(inputs, config.read)):
+        yield tuple(engine.prepared_row(number, item).values())
 
 
 def _to_arrow(df):

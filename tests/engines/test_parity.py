@@ -186,16 +186,8 @@ def test_spark_submit_job_writes_parquet_tables_then_marker(spark, tmp_path):
     assert spark_job.main([str(corpus), "--out", str(out)], spark=spark) == 2
 
 
-def test_web_pages_and_archives_match_local(spark, tmp_path):
-    """Web input (issue 15): a WARC is read by the readers on the driver; Parquet rows with an HTML
-    field (--html-field) are read by Spark and extracted in the executors. Both give the documents
-    a local read gives (the stages after reading are the engines' shared parity)."""
-    import io
-
-    import pyarrow.parquet as pq
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
+def _harbour_pages() -> list[tuple[str, str]]:
+    """Three news pages (URL, HTML) that share two paragraphs."""
     shared = ("<p>The harbour authority said on Monday that the northern quay will close for repairs from March, "
               "moving the ferry service to the old pier for at least six weeks while divers inspect the piles.</p>"
               "<p>Fishermen who moor along the quay were offered berths in the marina at the same fee, a "
@@ -203,10 +195,17 @@ def test_web_pages_and_archives_match_local(spark, tmp_path):
     openings = ["Visitors to the coast found the promenade closed by the council.",
                 "A long queue formed outside the bakery before dawn on Sunday.",
                 "Teachers at the grammar school voted to accept the new timetable."]
-    pages = [(f"https://www.{site}.com/harbour", f"<html><head><title>{site}</title></head><body><nav>Home</nav>"
-              f"<article><h1>Harbour news</h1><p>{opening}</p>{shared}</article></body></html>")
-             for site, opening in zip(("tidings", "courier", "gazette"), openings)]
-    archive = tmp_path / "crawl.warc.gz"
+    return [(f"https://www.{site}.com/harbour", f"<html><head><title>{site}</title></head><body><nav>Home</nav>"
+             f"<article><h1>Harbour news</h1><p>{opening}</p>{shared}</article></body></html>")
+            for site, opening in zip(("tidings", "courier", "gazette"), openings)]
+
+
+def _write_warc(archive: Path, pages: list[tuple[str, str]]) -> Path:
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
     with open(archive, "wb") as handle:
         writer = WARCWriter(handle, gzip=True)
         for url, page in pages:
@@ -215,7 +214,18 @@ def test_web_pages_and_archives_match_local(spark, tmp_path):
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
                                                           http_headers=http,
                                                           warc_headers_dict={"WARC-Date": "2019-01-02T03:04:05Z"}))
-    # The archive goes through the readers on the driver: the same documents as a local read.
+    return archive
+
+
+def test_web_pages_and_archives_match_local(spark, tmp_path):
+    """Web input (issue 15): a WARC is read by the readers in an executor task; Parquet rows with an
+    HTML field (--html-field) are read by Spark and extracted in the executors. Both give the
+    documents a local read gives (the stages after reading are the engines' shared parity)."""
+    import pyarrow.parquet as pq
+
+    pages = _harbour_pages()
+    archive = _write_warc(tmp_path / "crawl.warc.gz", pages)
+    # The archive goes through the readers in a task: the same documents as a local read.
     from reprints.io.readers import read_documents
     from reprints.records import Document
 
@@ -231,3 +241,35 @@ def test_web_pages_and_archives_match_local(spark, tmp_path):
     want = [(d.doc_id, d.text, d.url, d.source) for d in read_documents(table, config.read) if isinstance(d, Document)]
     assert [(r["doc_id"], r["text"], r["url"], r["source"]) for r in docs.orderBy("doc").collect()] == want
     assert [text for _, text, _, _ in want] == [d[1] for d in want_warc] and len(want) == 3
+
+
+def test_files_are_read_in_tasks_as_a_local_read_reads_them(spark, tmp_path, monkeypatch):
+    """A folder is read in the executors (an archive per task, other files in batches, here two
+    to a task): the same documents, skips in read order, passages and clusters as a local read,
+    ids repeated across tasks included (the first reading wins, as it does locally)."""
+    from reprints.engines import spark as spark_engine
+    from reprints.io.readers import read_units
+
+    monkeypatch.setattr(spark_engine, "_FILES_PER_TASK", 2)
+    folder = tmp_path / "corpus"
+    (folder / "wire").mkdir(parents=True)
+    stories = [json.loads(line) for line in STORIES.read_text(encoding="utf-8").splitlines()]
+    for story in stories[:8]:
+        (folder / "wire" / f"{story['id']}.txt").write_text(story["text"], encoding="utf-8")
+    rows = [{"id": f"wire/{s['id']}", "text": s["text"], "date": s["date"]} for s in stories[6:]]  # two repeat
+    (folder / "wire" / "more.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    _write_warc(folder / "crawl.warc.gz", _harbour_pages())
+    url, html = _harbour_pages()[0]
+    (folder / "saved.html").write_text(html, encoding="utf-8")
+    (folder / "notes.md").write_text("not read", encoding="utf-8")
+    (folder / "wire" / "empty.txt").write_text("", encoding="utf-8")
+    (folder / ".hidden.txt").write_text("hidden", encoding="utf-8")
+
+    local = reprints.scan(folder)
+    result = reprints_spark.run(folder, ScanConfig(), spark=spark)
+    _same({name: getattr(result, name) for name in TABLES}, local)
+    assert len(spark_engine._file_tasks(list(read_units(folder)))) >= 5  # really spread over tasks
+    reasons = " | ".join(r for r in local.documents.column("skip_reason").to_pylist() if r)
+    for reason in ("duplicate id", "unsupported file type", "hidden file", "empty document"):
+        assert reason in reasons
+    assert local.passages.num_rows > 0 and result.summary["documents_read"] == local.summary["documents_read"]

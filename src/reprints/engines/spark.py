@@ -13,6 +13,7 @@ Hashes (uint64) travel as int64 with the same bits; equality and grouping are un
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any, Iterator
 
@@ -23,14 +24,14 @@ from reprints.config import ScanConfig
 from reprints.engines import tasks
 from reprints.io import readers
 from reprints.progress import Reporter
-from reprints.records import Document
+from reprints.records import Document, Skip
 from reprints.stages import candidates, cluster, formula, report_tables
 from reprints.stages.normalise import string_key
 
 # Prepared documents: ``doc`` numbers them 0..n-1 in read order, as the local engine does.
 DOCS_SCHEMA = ("doc long, doc_id string, text string, source string, date string, url string, "
                "meta string, origin string, warning string")
-_PREPARED_SCHEMA = ("row long, ok boolean, doc_id string, text string, source string, date string, url string, "
+PREPARED_SCHEMA = ("row long, ok boolean, doc_id string, text string, source string, date string, url string, "
                     "meta string, origin string, warning string, skip_reason string")
 
 
@@ -135,9 +136,6 @@ def prepare(df, config: ScanConfig):
     Each row goes through the readers' own checks (``row_to_document``, surrogate repair,
     empty, too long); a repeated id is skipped after its first reading, as the readers do.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     read = config.read
     indexed = with_index(df, "_row")
 
@@ -147,23 +145,80 @@ def prepare(df, config: ScanConfig):
             for row in batch.to_pylist():
                 number = row.pop("_row")
                 item = readers.row_to_document(row, f"row {number + 1}", read)
-                if isinstance(item, Document):
-                    item = readers._check(item, {}, read)
-                if isinstance(item, Document):
-                    out.append({"row": number, "ok": True, "doc_id": item.doc_id, "text": item.text,
-                                "source": item.source, "date": item.date, "url": item.url,
-                                "meta": json.dumps(item.meta, ensure_ascii=False) if item.meta else None,
-                                "origin": item.origin, "warning": item.warning, "skip_reason": None})
-                else:
-                    out.append({"row": number, "ok": False, "doc_id": item.doc_id, "text": None, "source": None,
-                                "date": None, "url": None, "meta": None, "origin": item.origin, "warning": None,
-                                "skip_reason": item.reason})
-            yield pa.RecordBatch.from_pylist(out, schema=_arrow_schema(_PREPARED_SCHEMA))
+                out.append(prepared_row(number, readers.checked(item, {}, read) if isinstance(item, Document) else item))
+            yield pa.RecordBatch.from_pylist(out, schema=_arrow_schema(PREPARED_SCHEMA))
+
+    return first_readings(indexed.mapInArrow(fn, PREPARED_SCHEMA))
+
+
+# A task reads files until they hold this many bytes (a WARC or ARC archive is always one task).
+_FILES_PER_TASK_BYTES = 64 << 20
+_FILES_PER_TASK = 2_000
+
+
+def read_files(spark, units: list, config: ScanConfig):
+    """Files and folders (`readers.ReadUnit`s, in read order) → (documents, skips) as `prepare`
+    gives them, read in the executors: one task per archive or per batch of other files, web
+    pages extracted where they are read. Each item is numbered by its unit and its place there,
+    so the first reading of a repeated id is the one a local read keeps."""
+    read = config.read
+
+    def fn(batches: Iterator[list]) -> Iterator[tuple]:
+        from reprints.io.html import finish
+
+        for batch in batches:
+            for number, unit in batch:
+                for place, item in enumerate(finish(readers.unit_items(unit, read))):
+                    row = prepared_row((number << 32) + place, readers.checked(item, {}, read))
+                    yield tuple(row.values())
+
+    tasks = _file_tasks(units)
+    rows = spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(fn)
+    return first_readings(spark.createDataFrame(rows, PREPARED_SCHEMA))
+
+
+def _file_tasks(units: list) -> list[list]:
+    """Numbered units grouped into tasks: an archive alone, other files up to a size or count."""
+    tasks: list[list] = []
+    batch: list = []
+    size = 0
+    for number, unit in enumerate(units):
+        if readers.is_archive(unit):
+            tasks.append([(number, unit)])
+            continue
+        try:
+            size += os.stat(unit.path).st_size if unit.reason is None else 0
+        except OSError:  # the task says why it cannot be read
+            pass
+        batch.append((number, unit))
+        if size >= _FILES_PER_TASK_BYTES or len(batch) >= _FILES_PER_TASK:
+            tasks.append(batch)
+            batch, size = [], 0
+    if batch or not tasks:
+        tasks.append(batch)
+    return tasks
+
+
+def prepared_row(number: int, item: Document | Skip) -> dict[str, Any]:
+    """One read item as a row of ``PREPARED_SCHEMA``."""
+    if isinstance(item, Document):
+        return {"row": number, "ok": True, "doc_id": item.doc_id, "text": item.text,
+                "source": item.source, "date": item.date, "url": item.url,
+                "meta": json.dumps(item.meta, ensure_ascii=False) if item.meta else None,
+                "origin": item.origin, "warning": item.warning, "skip_reason": None}
+    return {"row": number, "ok": False, "doc_id": item.doc_id, "text": None, "source": None,
+            "date": None, "url": None, "meta": None, "origin": item.origin, "warning": None,
+            "skip_reason": item.reason}
+
+
+def first_readings(rows):
+    """Prepared rows → (documents, skips): a repeated id is skipped after its first good reading
+    (skipped rows claim no id), ranked on the ids and row numbers alone."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
 
     # Rows stay in read order inside each partition from here on; texts are never shuffled.
-    rows = indexed.mapInArrow(fn, _PREPARED_SCHEMA).localCheckpoint()
-    # A repeated id is skipped after its first good reading (skipped rows claim no id): ranked
-    # on the ids and row numbers alone.
+    rows = rows.localCheckpoint()
     first = Window.partitionBy("doc_id").orderBy("row")
     repeats = (rows.filter("ok").select("row", "doc_id", "origin")
                .withColumn("_rank", F.row_number().over(first))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -77,24 +78,62 @@ def _read_table_file(path: Path, config: ReadConfig) -> Iterator[Document | Skip
         yield from read_parquet(path, config)
 
 
-def _read_folder(root: Path, config: ReadConfig) -> Iterator[Document | Skip]:
-    for path, reason in walk(root):
-        if reason is not None:
-            yield Skip(str(path), reason)
-            continue
-        suffix = _suffix(path)
-        if suffix in TEXT_SUFFIXES:
-            doc_id = path.relative_to(root).as_posix()[: -len(suffix)]
-            yield _read_text_file(path, doc_id, config)
-        elif suffix in TABLE_SUFFIXES:
-            yield from _read_table_file(path, config)
-        elif suffix in HTML_SUFFIXES:
-            yield html_file_item(path, path.relative_to(root).as_posix()[: -len(suffix)])
-        elif suffix in ARCHIVE_SUFFIXES:
-            yield from archive_items(path, config)
-        else:
-            yield Skip(str(path), f"unsupported file type '{suffix or path.name}' (reads .txt, "
-                                  + ", ".join(TABLE_SUFFIXES + WEB_SUFFIXES) + ")")
+@dataclass(frozen=True)
+class ReadUnit:
+    """One entry of the inputs, read on its own: a file, with the folder it was found in (its
+    ids are relative to that folder; None for a file given itself), or why it is not read.
+    A folder is read as its units in order; the Spark engine reads units in its tasks."""
+
+    path: str
+    root: str | None = None
+    reason: str | None = None
+
+
+def read_units(path: str | os.PathLike) -> Iterator[ReadUnit]:
+    """The units of one path: a folder's entries (`walk` order), or the path itself."""
+    p = Path(path)
+    try:
+        is_dir = stat.S_ISDIR(os.stat(p).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        yield ReadUnit(str(p), reason="path not found")
+        return
+    except (OSError, ValueError) as err:
+        yield ReadUnit(str(p), reason=f"cannot read path: {os_error(err) if isinstance(err, OSError) else err}")
+        return
+    if not is_dir:
+        yield ReadUnit(str(p))
+        return
+    for entry, reason in walk(p):
+        yield ReadUnit(str(entry), str(p), reason)
+
+
+def is_archive(unit: ReadUnit) -> bool:
+    return unit.reason is None and _suffix(Path(unit.path)) in ARCHIVE_SUFFIXES
+
+
+def unit_items(unit: ReadUnit, config: ReadConfig) -> Iterator[Any]:
+    """A unit's documents and skips, web pages still to extract (`html.Page`)."""
+    if unit.reason is not None:
+        yield Skip(unit.path, unit.reason)
+        return
+    path = Path(unit.path)
+    suffix = _suffix(path)
+    if unit.root is None:  # a file given itself: any other suffix is read as text
+        name = path.name[: -len(suffix)] if suffix in HTML_SUFFIXES else (
+            path.name.rsplit(".", 1)[0] if "." in path.name else path.name)
+    else:
+        name = path.relative_to(unit.root).as_posix()[: -len(suffix) or None]
+    if suffix in TABLE_SUFFIXES:
+        yield from _read_table_file(path, config)
+    elif suffix in HTML_SUFFIXES:
+        yield html_file_item(path, name)
+    elif suffix in ARCHIVE_SUFFIXES:
+        yield from archive_items(path, config)
+    elif suffix in TEXT_SUFFIXES or unit.root is None:
+        yield _read_text_file(path, name, config)
+    else:
+        yield Skip(str(path), f"unsupported file type '{suffix or path.name}' (reads .txt, "
+                              + ", ".join(TABLE_SUFFIXES + WEB_SUFFIXES) + ")")
 
 
 def read_path(path: str | os.PathLike, config: ReadConfig) -> Iterator[Document | Skip]:
@@ -104,25 +143,8 @@ def read_path(path: str | os.PathLike, config: ReadConfig) -> Iterator[Document 
 
 def _path_items(path: str | os.PathLike, config: ReadConfig) -> Iterator[Any]:
     """`read_path`'s items, web pages still to extract (`html.Page`)."""
-    p = Path(path)
-    try:
-        is_dir = stat.S_ISDIR(os.stat(p).st_mode)
-    except (FileNotFoundError, NotADirectoryError):
-        yield Skip(str(p), "path not found")
-        return
-    except (OSError, ValueError) as err:
-        yield Skip(str(p), f"cannot read path: {os_error(err) if isinstance(err, OSError) else err}")
-        return
-    if is_dir:
-        yield from _read_folder(p, config)
-    elif _suffix(p) in TABLE_SUFFIXES:
-        yield from _read_table_file(p, config)
-    elif _suffix(p) in HTML_SUFFIXES:
-        yield html_file_item(p, p.name[: -len(_suffix(p))])
-    elif _suffix(p) in ARCHIVE_SUFFIXES:
-        yield from archive_items(p, config)
-    else:
-        yield _read_text_file(p, p.name.rsplit(".", 1)[0] if "." in p.name else p.name, config)
+    for unit in read_units(path):
+        yield from unit_items(unit, config)
 
 
 def read_documents(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]:
@@ -134,10 +156,13 @@ def read_documents(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]
     seen: dict[str, str] = {}
     # Web pages come as `html.Page`s, extracted by `finish` in order (in workers under `page_workers`).
     for item in finish(_raw_items(inputs, config)):
-        if isinstance(item, Document):
-            yield _check(item, seen, config)
-        else:
-            yield _clean_skip(item)
+        yield checked(item, seen, config)
+
+
+def checked(item: Document | Skip, seen: dict[str, str], config: ReadConfig) -> Document | Skip:
+    """An item as read, checked: a document against `_check` (ids in ``seen``), a skip made
+    writable."""
+    return _check(item, seen, config) if isinstance(item, Document) else _clean_skip(item)
 
 
 def _raw_items(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]:
