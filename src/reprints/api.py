@@ -16,6 +16,7 @@ from reprints import __version__
 from reprints.config import ScanConfig
 from reprints.engines import local
 from reprints.io import readers, workspace, writers
+from reprints.io.html import PageCounts, counting_pages, page_workers
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
 from reprints.stages import report_tables
@@ -51,18 +52,16 @@ class Result:
         return {n: getattr(self, n) for n in writers.TABLE_FILES}
 
 
-def _read(documents: Any, config: ScanConfig, reporter: Reporter) -> tuple[list[Document], list[Skip]]:
+def _read(documents: Any, config: ScanConfig, reporter: Reporter) -> tuple[list[Document], list[Skip], PageCounts]:
     docs: list[Document] = []
     skips: list[Skip] = []
-    from reprints.io.html import page_workers
-
     # Web pages are extracted in the engine's worker processes (extraction is most of a crawl's read).
-    with reporter.stage("read", total=None, unit="docs") as r, \
+    with reporter.stage("read", total=None, unit="docs") as r, counting_pages() as pages, \
             page_workers(config.engine.workers or os.cpu_count() or 1):
         for item in readers.read_documents(documents, config.read):
             (docs if isinstance(item, Document) else skips).append(item)
             r.advance()
-    return docs, skips
+    return docs, skips, pages
 
 
 def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | None = None,
@@ -90,7 +89,7 @@ def _scan(documents: Any, config: ScanConfig | None, out: Path | None, overwrite
     paths = input_paths(documents)
     if isinstance(paths, list):
         documents = paths  # read as absolute paths: documents.parquet's `input` then means the same from anywhere
-    docs, skips = _read(documents, config, reporter)
+    docs, skips, pages = _read(documents, config, reporter)
     if not docs:
         raise NoDocumentsError(skips)
 
@@ -117,6 +116,7 @@ def _scan(documents: Any, config: ScanConfig | None, out: Path | None, overwrite
                                         matches.boilerplate_lines,
                                         len(matches.shared["a"]) + len(matches.exact["a"]),
                                         reporter.timings, time.perf_counter() - started)
+    summary.update(pages.summary())
     result = Result(tables.documents, tables.pairs, tables.passages, tables.clusters, summary)
     if out is not None:
         run_info = {

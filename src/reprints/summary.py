@@ -47,10 +47,20 @@ def skipped_parts(summary: dict[str, Any]) -> list[Any]:
                                 for item in summary["skipped"][:5]]
 
 
+def _web_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """A row for the web pages a run extracted, if it read any."""
+    pages = summary.get("web_pages")
+    if not pages:
+        return []
+    return [("web pages", f"{pages['extracted']:,} extracted: {pages['documents']:,} documents, "
+                          f"{pages['skipped']:,} skipped; extraction {pages['extraction_cpu_seconds']:.1f} CPU-s")]
+
+
 def render(summary: dict[str, Any], out: str | None = None) -> Group:
     rows = [
         ("documents read", f"{summary['documents_read']:,}  ({summary['characters']:,} characters)"),
         ("skipped", f"{summary['documents_skipped']:,}"),
+        *_web_rows(summary),
         ("with warnings", f"{summary['documents_with_warnings']:,}"),
         ("boilerplate lines", f"{summary['boilerplate_lines']:,}"),
         ("candidate pairs", f"{summary['candidate_pairs']:,}"),

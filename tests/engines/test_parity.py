@@ -200,7 +200,7 @@ def _harbour_pages() -> list[tuple[str, str]]:
             for site, opening in zip(("tidings", "courier", "gazette"), openings)]
 
 
-def _write_warc(archive: Path, pages: list[tuple[str, str]]) -> Path:
+def _write_warc(archive: Path, pages: list[tuple[str, str]], dates: list[str] | None = None) -> Path:
     import io
 
     from warcio.statusandheaders import StatusAndHeaders
@@ -208,12 +208,13 @@ def _write_warc(archive: Path, pages: list[tuple[str, str]]) -> Path:
 
     with open(archive, "wb") as handle:
         writer = WARCWriter(handle, gzip=True)
-        for url, page in pages:
+        for number, (url, page) in enumerate(pages):
             body = page.encode("utf-8")
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
                                                           http_headers=http,
-                                                          warc_headers_dict={"WARC-Date": "2019-01-02T03:04:05Z"}))
+                                                          warc_headers_dict={"WARC-Date": dates[number] if dates
+                                                                             else "2019-01-02T03:04:05Z"}))
     return archive
 
 
@@ -259,9 +260,12 @@ def test_files_are_read_in_tasks_as_a_local_read_reads_them(spark, tmp_path, mon
     rows = [{"id": f"wire/{s['id']}", "text": s["text"], "date": s["date"]} for s in stories[6:]]  # two repeat
     (folder / "wire" / "more.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     _write_warc(folder / "crawl.warc.gz", _harbour_pages())
-    url, html = _harbour_pages()[0]
+    _, html = _harbour_pages()[0]
     (folder / "saved.html").write_text(html, encoding="utf-8")
     (folder / "notes.md").write_text("not read", encoding="utf-8")
+    first, changed = _harbour_pages()[1], _harbour_pages()[2][1].replace("bakery", "harbour")
+    _write_warc(folder / "recrawl.warc.gz", [first, first, (first[0], changed), first],  # captured again
+                ["2019-01-03T00:00:00Z", "2019-01-04T00:00:00Z", "2019-01-05T00:00:00Z", "2019-01-06T00:00:00Z"])
     (folder / "wire" / "empty.txt").write_text("", encoding="utf-8")
     (folder / ".hidden.txt").write_text("hidden", encoding="utf-8")
 
@@ -270,6 +274,8 @@ def test_files_are_read_in_tasks_as_a_local_read_reads_them(spark, tmp_path, mon
     _same({name: getattr(result, name) for name in TABLES}, local)
     assert len(spark_engine._file_tasks(list(read_units(folder)))) >= 5  # really spread over tasks
     reasons = " | ".join(r for r in local.documents.column("skip_reason").to_pylist() if r)
-    for reason in ("duplicate id", "unsupported file type", "hidden file", "empty document"):
+    for reason in ("duplicate id", "unsupported file type", "hidden file", "empty document",
+                   "same page captured again"):
         assert reason in reasons
+    assert f"{first[0]}@2019-01-05T00:00:00Z" in local.documents.column("doc_id").to_pylist()
     assert local.passages.num_rows > 0 and result.summary["documents_read"] == local.summary["documents_read"]

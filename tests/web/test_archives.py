@@ -333,7 +333,7 @@ def _dies_in_a_worker(item):
 
     if os.getpid() != _PARENT and item.doc_id == url(5):
         os._exit(3)
-    return Page.run(item)
+    return Page.run(item), 0.0
 
 
 def test_pages_extracted_in_workers_are_the_same(tmp_path, monkeypatch):
@@ -353,3 +353,36 @@ def test_pages_extracted_in_workers_are_the_same(tmp_path, monkeypatch):
     monkeypatch.setattr(html, "_run", _dies_in_a_worker)
     with html.page_workers(2):
         assert list(read_documents(tmp_path, ReadConfig())) == serial
+
+
+def test_a_url_captured_again(tmp_path):
+    """A crawl fetches one URL three times: the second capture has the first's text and is
+    skipped with that reason; the third changed and is kept as a new version, its id the URL
+    and its capture date. Any other repeated id is still a duplicate."""
+    path = tmp_path / "recrawl.warc.gz"
+    path.write_bytes(page_response(url(1), page(1), date="2018-09-09T10:00:00Z")
+                     + page_response(url(1), page(1), date="2018-09-10T10:00:00Z")
+                     + page_response(url(1), page(1, "<p>Updated: the quay reopened early on Friday.</p>"),
+                                     date="2018-09-11T10:00:00Z")
+                     + page_response(url(1), page(1, "<p>Updated: the quay reopened early on Friday.</p>"),
+                                     date="2018-09-11T10:00:00Z"))
+    docs, skips = _read(path)
+    assert [d.doc_id for d in docs] == [url(1), f"{url(1)}@2018-09-11T10:00:00Z"]
+    assert docs[0].meta["warc_date"] == "2018-09-09T10:00:00Z" and "reopened early" in docs[1].text
+    assert [s.reason.split(" (")[0] for s in skips] == ["same page captured again, text unchanged", "duplicate id"]
+    assert str(path) in skips[0].reason and skips[0].doc_id == url(1)
+
+
+def test_the_summary_counts_pages_and_their_extraction(tmp_path):
+    """`reprints.scan` reports the pages it extracted (documents and skips among them) and the
+    CPU time extraction took, apart from archive records that are not pages."""
+    import reprints
+
+    (tmp_path / "crawl.warc.gz").write_bytes(b"".join(
+        [page_response(url(n), page(n)) for n in range(3)] + [record("request", url(9)),
+                                                              page_response(url(7), "<html><body></body></html>")]))
+    summary = reprints.scan(tmp_path).summary
+    pages = summary["web_pages"]
+    assert (pages["extracted"], pages["documents"], pages["skipped"]) == (4, 3, 1)
+    assert pages["extraction_cpu_seconds"] > 0 and summary["documents_read"] == 3
+    assert "web_pages" not in reprints.scan([{"id": "a", "text": page(1)}, {"id": "b", "text": page(2)}]).summary

@@ -32,7 +32,7 @@ from reprints.stages.normalise import string_key
 DOCS_SCHEMA = ("doc long, doc_id string, text string, source string, date string, url string, "
                "meta string, origin string, warning string")
 PREPARED_SCHEMA = ("row long, ok boolean, doc_id string, text string, source string, date string, url string, "
-                    "meta string, origin string, warning string, skip_reason string")
+                   "meta string, origin string, warning string, skip_reason string, capture string, digest long")
 
 
 def _i64(values: np.ndarray) -> np.ndarray:
@@ -202,37 +202,62 @@ def _file_tasks(units: list) -> list[list]:
 def prepared_row(number: int, item: Document | Skip) -> dict[str, Any]:
     """One read item as a row of ``PREPARED_SCHEMA``."""
     if isinstance(item, Document):
+        capture = readers.capture_date(item)
         return {"row": number, "ok": True, "doc_id": item.doc_id, "text": item.text,
                 "source": item.source, "date": item.date, "url": item.url,
                 "meta": json.dumps(item.meta, ensure_ascii=False) if item.meta else None,
-                "origin": item.origin, "warning": item.warning, "skip_reason": None}
+                "origin": item.origin, "warning": item.warning, "skip_reason": None,
+                "capture": capture, "digest": readers.text_digest(item.text) if capture else None}
     return {"row": number, "ok": False, "doc_id": item.doc_id, "text": None, "source": None,
             "date": None, "url": None, "meta": None, "origin": item.origin, "warning": None,
-            "skip_reason": item.reason}
+            "skip_reason": item.reason, "capture": None, "digest": None}
 
 
 def first_readings(rows):
-    """Prepared rows → (documents, skips): a repeated id is skipped after its first good reading
-    (skipped rows claim no id), ranked on the ids and row numbers alone."""
+    """Prepared rows → (documents, skips), repeated ids decided as `readers._check` decides them:
+    a repeated id is skipped after its first good reading (skipped rows claim no id); a later
+    capture of a web page is skipped if its text is the first capture's, else kept under
+    `readers.recapture_id` (unless that id is taken too). Ranked on ids, row numbers and text
+    digests alone."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     # Rows stay in read order inside each partition from here on; texts are never shuffled.
     rows = rows.localCheckpoint()
-    first = Window.partitionBy("doc_id").orderBy("row")
-    repeats = (rows.filter("ok").select("row", "doc_id", "origin")
-               .withColumn("_rank", F.row_number().over(first))
-               .withColumn("_first", F.first("origin").over(first))
-               .filter("_rank > 1")).localCheckpoint()
-    n_repeats = repeats.count()
-    skips = rows.filter(~F.col("ok")).select("origin", F.col("skip_reason").alias("reason"), "doc_id", "row").unionByName(
-        repeats.select("origin", F.concat(F.lit("duplicate id (first read from "), F.col("_first"), F.lit(")"))
-                       .alias("reason"), "doc_id", "row"))
+    by_id = Window.partitionBy("doc_id").orderBy("row")
+    ranked = (rows.filter("ok").select("row", "doc_id", "origin", "capture", "digest")
+              .withColumn("_rank", F.row_number().over(by_id))
+              .withColumn("_first", F.first("origin").over(by_id))
+              .withColumn("_first_digest", F.first("digest").over(by_id)))
+    later = F.col("_rank") > 1
+    unchanged = F.col("capture").isNotNull() & (F.col("digest") == F.col("_first_digest"))
+    renamed = later & F.col("capture").isNotNull() & ~F.coalesce(unchanged, F.lit(False))
+    # Renamed captures compete with every first reading for their new id, in read order.
+    claims = (ranked.filter(~later | renamed)
+              .select("row", "origin", F.col("doc_id").alias("_old"),
+                      F.when(renamed, F.concat("doc_id", F.lit(readers.RECAPTURE_SEPARATOR), "capture"))
+                      .otherwise(F.col("doc_id")).alias("doc_id"))
+              .withColumn("_rank", F.row_number().over(by_id))
+              .withColumn("_first", F.first("origin").over(by_id)))
+    duplicate = F.concat(F.lit("duplicate id (first read from "), F.col("_first"), F.lit(")"))
+    repeats = (ranked.filter(later & ~renamed)
+               .select("row", "origin", "doc_id", F.when(F.coalesce(unchanged, F.lit(False)), F.concat(F.lit(readers.SAME_CAPTURE), F.col("_first"), F.lit(")")))
+                       .otherwise(duplicate).alias("reason"))
+               .unionByName(claims.filter("_rank > 1").select("row", "origin", "doc_id", duplicate.alias("reason")))
+               ).localCheckpoint()
+    renames = claims.filter("_rank = 1 AND doc_id <> _old").select("row", F.col("doc_id").alias("_new")).localCheckpoint()
+    n_repeats, n_renames = repeats.count(), renames.count()
+    skips = rows.filter(~F.col("ok")).select("origin", F.col("skip_reason").alias("reason"), "doc_id", "row") \
+        .unionByName(repeats.select("origin", "reason", "doc_id", "row"))
     good = rows.filter("ok")
-    if n_repeats and n_repeats <= _BROADCAST_REPEATS:  # a broadcast anti-join keeps the read order
-        good = good.join(F.broadcast(repeats.select("row")), "row", "left_anti")
-    elif n_repeats:
-        good = good.join(repeats.select("row"), "row", "left_anti").orderBy("row")
+    small = n_repeats + n_renames <= _BROADCAST_REPEATS  # broadcast joins keep the read order
+    if n_repeats:
+        good = good.join(F.broadcast(repeats.select("row")) if small else repeats.select("row"), "row", "left_anti")
+    if n_renames:
+        good = (good.join(F.broadcast(renames) if small else renames, "row", "left")
+                .withColumn("doc_id", F.coalesce("_new", "doc_id")).drop("_new"))
+    if (n_repeats or n_renames) and not small:
+        good = good.orderBy("row")
     docs = with_index(good, "doc").select(*[c.split()[0] for c in DOCS_SCHEMA.split(", ")])
     return docs, skips  # not materialised: the caller keeps them as its "documents" stage
 

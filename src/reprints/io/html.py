@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import multiprocessing as mp
+import time
 import zlib
 from collections import deque
 from contextvars import ContextVar
@@ -28,7 +29,6 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlsplit
 
-from reprints.config import ReadConfig
 from reprints.io.charset import decode_page
 from reprints.io.decoding import read_bounded, read_error
 from reprints.records import Document, Skip
@@ -198,12 +198,6 @@ def html_file_item(path: Path, doc_id: str) -> "Page | Skip":
     return Page(data, doc_id, str(path))
 
 
-def read_html_file(path: Path, doc_id: str, config: ReadConfig) -> Document | Skip:
-    """A saved page: its main text, its metadata from the markup."""
-    item = html_file_item(path, doc_id)
-    return item.run() if isinstance(item, Page) else item
-
-
 # --- extraction in worker processes ----------------------------------------------------------
 
 # Processes that may extract pages at once (1: this one). `reprints.scan` sets it from
@@ -248,8 +242,56 @@ class Page:
         return made
 
 
-def _run(page: Page) -> Document | Skip:
-    return page.run()
+def _run(page: Page) -> tuple[Document | Skip, float]:
+    """A page's document or skip, and the CPU seconds its extraction took."""
+    started = time.process_time()
+    made = page.run()
+    return made, time.process_time() - started
+
+
+@dataclass
+class PageCounts:
+    """Web pages extracted in a read: how many, how many became documents, and the CPU seconds
+    extraction took (in whichever process it ran). Pages refused before extraction (too large,
+    not HTML) and archive records that are not pages are skips, not counted here."""
+
+    pages: int = 0
+    documents: int = 0
+    seconds: float = 0.0
+
+    def add(self, made: Document | Skip, seconds: float) -> None:
+        self.pages += 1
+        self.documents += isinstance(made, Document)
+        self.seconds += seconds
+
+    def summary(self) -> dict[str, Any]:
+        """The run summary's ``web_pages`` (empty when no page was read)."""
+        if not self.pages:
+            return {}
+        return {"web_pages": {"extracted": self.pages, "documents": self.documents,
+                              "skipped": self.pages - self.documents,
+                              "extraction_cpu_seconds": round(self.seconds, 2)}}
+
+
+_COUNTS: ContextVar[PageCounts | None] = ContextVar("reprints_page_counts", default=None)
+
+
+@contextlib.contextmanager
+def counting_pages() -> Iterator[PageCounts]:
+    """Within this block, `finish` counts the pages it extracts (and their CPU time) here."""
+    counts = PageCounts()
+    token = _COUNTS.set(counts)
+    try:
+        yield counts
+    finally:
+        _COUNTS.reset(token)
+
+
+def _counted(made: Document | Skip, seconds: float) -> Document | Skip:
+    counts = _COUNTS.get()
+    if counts is not None:
+        counts.add(made, seconds)
+    return made
 
 
 def finish(items: Iterable[Any]) -> Iterator[Any]:
@@ -260,7 +302,7 @@ def finish(items: Iterable[Any]) -> Iterator[Any]:
     workers = _WORKERS.get()
     if workers <= 1 or "fork" not in mp.get_all_start_methods():
         for item in items:
-            yield item.run() if isinstance(item, Page) else item
+            yield _counted(*_run(item)) if isinstance(item, Page) else item
         return
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -274,10 +316,10 @@ def finish(items: Iterable[Any]) -> Iterator[Any]:
         page, future = head
         if future is not None:
             try:
-                return future.result()
+                return _counted(*future.result())
             except Exception:  # a dead worker (BrokenProcessPool), a page that would not pickle
                 pass
-        return page.run()
+        return _counted(*_run(page))
 
     try:
         for item in items:
@@ -311,8 +353,10 @@ def html_row(doc: Document, html: Any) -> Document | Skip:
         html = bytes(html)
     elif not isinstance(html, str):
         return Skip(doc.origin, f"HTML field is a {type(html).__name__}, not a string", doc.doc_id)
+    started = time.process_time()
     made = page_document(html, doc.doc_id, doc.origin, url=doc.url, meta=doc.meta, source=doc.source,
                          date=doc.date)
+    _counted(made, time.process_time() - started)
     if isinstance(made, Document) and doc.warning:
         made.warning = f"{doc.warning}; {made.warning}" if made.warning else doc.warning
     return made

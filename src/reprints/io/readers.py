@@ -36,6 +36,7 @@ from reprints.io.values import clean, has_surrogate, id_text, json_value
 from reprints.io.walk import walk
 from reprints.io.warc import ARCHIVE_SUFFIXES, archive_items
 from reprints.records import Document, Skip, doc_id_problem
+from reprints.stages.normalise import string_key
 
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".parquet", ".csv")
 TEXT_SUFFIXES = (".txt",)
@@ -153,13 +154,13 @@ def read_documents(inputs: Any, config: ReadConfig) -> Iterator[Document | Skip]
     ``inputs`` is a path, a list of paths, an iterable of dicts or `Document`s, or a pandas
     DataFrame / Arrow table.
     """
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int | None]] = {}  # id -> (first origin, text digest of a capture)
     # Web pages come as `html.Page`s, extracted by `finish` in order (in workers under `page_workers`).
     for item in finish(_raw_items(inputs, config)):
         yield checked(item, seen, config)
 
 
-def checked(item: Document | Skip, seen: dict[str, str], config: ReadConfig) -> Document | Skip:
+def checked(item: Document | Skip, seen: dict[str, tuple[str, int | None]], config: ReadConfig) -> Document | Skip:
     """An item as read, checked: a document against `_check` (ids in ``seen``), a skip made
     writable."""
     return _check(item, seen, config) if isinstance(item, Document) else _clean_skip(item)
@@ -212,7 +213,7 @@ def _repair_surrogates(doc: Document) -> None:
             setattr(doc, name, clean(str(value)))
 
 
-def _check(doc: Document, seen: dict[str, str], config: ReadConfig) -> Document | Skip:
+def _check(doc: Document, seen: dict[str, tuple[str, int | None]], config: ReadConfig) -> Document | Skip:
     """A document as read, or why it cannot be one: an id against `records.doc_id_problem` (the
     one rule for ids), a text without words, over ``max_chars`` or a repeated id."""
     if not isinstance(doc.doc_id, str):  # a Document made by hand
@@ -227,14 +228,48 @@ def _check(doc: Document, seen: dict[str, str], config: ReadConfig) -> Document 
         return _clean_skip(Skip(doc.origin, f"text is a {type(doc.text).__name__}, not a string", doc.doc_id))
     _repair_surrogates(doc)
     if doc.doc_id in seen:
-        return Skip(doc.origin, f"duplicate id (first read from {seen[doc.doc_id]})", doc.doc_id)
+        first, first_digest = seen[doc.doc_id]
+        capture = capture_date(doc)
+        if capture is None:
+            return Skip(doc.origin, f"duplicate id (first read from {first})", doc.doc_id)
+        if text_digest(doc.text) == first_digest:
+            return Skip(doc.origin, same_capture(first), doc.doc_id)
+        doc.doc_id = recapture_id(doc.doc_id, capture)  # the page changed: a new version
+        if doc.doc_id in seen:
+            return Skip(doc.origin, f"duplicate id (first read from {seen[doc.doc_id][0]})", doc.doc_id)
     if not _HAS_WORD.search(doc.text):  # not recorded as seen: a later real document may use the id
         reason = "empty document" if not doc.text.strip() else "no letters or digits to compare"
         return Skip(doc.origin, reason, doc.doc_id)
     if len(doc.text) > config.max_chars:
         return Skip(doc.origin, too_long(config), doc.doc_id)
-    seen[doc.doc_id] = doc.origin
+    seen[doc.doc_id] = (doc.origin, text_digest(doc.text) if capture_date(doc) else None)
     return doc
+
+
+# --- pages captured more than once -------------------------------------------------------------
+# A crawl may fetch one URL several times. A later capture with the same text as the first is
+# skipped (`same_capture`); a changed page is a new version, its id the URL and the capture's
+# date (`recapture_id`). Both engines decide it with these functions.
+
+def capture_date(doc: Document) -> str | None:
+    """When a page read from a web archive was captured (its WARC-Date), else None."""
+    return doc.meta.get("warc_date") if isinstance(doc.meta, dict) else None
+
+
+def text_digest(text: str) -> int:
+    return string_key(text)
+
+
+RECAPTURE_SEPARATOR = "@"  # a changed capture's id: URL@WARC-Date
+SAME_CAPTURE = "same page captured again, text unchanged (first read from "
+
+
+def recapture_id(doc_id: str, capture: str) -> str:
+    return f"{doc_id}{RECAPTURE_SEPARATOR}{capture}"
+
+
+def same_capture(first: str) -> str:
+    return f"{SAME_CAPTURE}{first})"
 
 
 def iter_in_batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -385,6 +385,9 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
     if not mime and not _HTML_START.match(body[:2048]):
         return Skip(origin, "warc: content type missing and not HTML", url)
     meta: dict[str, Any] = {"warc_type": kind} if kind != "response" else {}
+    capture_date = headers.get_header("WARC-Date")
+    if capture_date:  # when the crawler fetched it: a later capture of the URL is told apart by it
+        meta["warc_date"] = capture_date.strip()
     record_id = headers.get_header("WARC-Record-ID")
     if record_id and not arc:  # warcio invents random ids for ARC records
         meta["warc_record_id"] = record_id.strip().strip("<>")
