@@ -53,19 +53,21 @@ def session(master: str = "local[*]", app_name: str = "reprints", conf: dict[str
     return builder.getOrCreate()
 
 
-def _documents_frame(spark, inputs: Any, config: ScanConfig):
+def _documents_frame(spark, inputs: Any, config: ScanConfig, tally=None):
     """Inputs → (prepared documents, skips). Parquet files and folders of Parquet are read by
     Spark; other files and folders by ``reprints.io.readers`` in the executors (one task per
-    archive or batch of files, `engine.read_files`); rows and `Document`s on the driver."""
+    archive or batch of files, `engine.read_files`); rows and `Document`s on the driver. Pages
+    extracted are added up in ``tally`` (an `engine.PageTally`) when given."""
     from reprints.engines import spark as engine
     from reprints.io import readers
 
     paths = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     if paths and all(isinstance(p, (str, Path)) and str(p).endswith(".parquet") for p in paths):
-        return engine.prepare(spark.read.parquet(*[str(p) for p in paths]), config)
+        return engine.prepare(spark.read.parquet(*[str(p) for p in paths]), config, tally)
     if paths and all(isinstance(p, (str, os.PathLike)) for p in paths):
-        return engine.read_files(spark, [unit for p in paths for unit in readers.read_units(p)], config)
-    rows = spark.createDataFrame(list(_driver_rows(inputs, config)), engine.PREPARED_SCHEMA)
+        return engine.read_files(spark, [unit for p in paths for unit in readers.read_units(p)], config, tally)
+    rows = _driver_rows(inputs, config)
+    rows = spark.createDataFrame(list(tally.counted(rows) if tally is not None else rows), engine.PREPARED_SCHEMA)
     return engine.first_readings(rows)
 
 
@@ -126,10 +128,11 @@ def _run(inputs: Any, config: ScanConfig | None, out: str | Path | None, overwri
     store = engine.StageStore(spark, workdir, config, [str(p) for p in inputs] if isinstance(inputs, (list, tuple))
                               else str(inputs), reporter)
     frames: list = []
+    tally = engine.PageTally(spark)
 
     def read(k: int):
         if not frames:
-            frames.extend(_documents_frame(spark, inputs, config))
+            frames.extend(_documents_frame(spark, inputs, config, tally))
         return frames[k]
 
     docs = store("documents", lambda: read(0))
@@ -149,6 +152,7 @@ def _run(inputs: Any, config: ScanConfig | None, out: str | Path | None, overwri
                                         reporter.timings, time.perf_counter() - started)
     from reprints.api import Result
 
+    summary.update(tally.summary())  # none on a run that resumed after reading
     result = Result(arrow["documents"], arrow["pairs"], arrow["passages"], arrow["clusters"], summary)
     result.summary["resumed_stages"] = list(store.reused)
     if out is not None:

@@ -278,4 +278,7 @@ def test_files_are_read_in_tasks_as_a_local_read_reads_them(spark, tmp_path, mon
                    "same page captured again"):
         assert reason in reasons
     assert f"{first[0]}@2019-01-05T00:00:00Z" in local.documents.column("doc_id").to_pylist()
+    extracted = {key: value for key, value in local.summary["web_pages"].items() if key != "extraction_cpu_seconds"}
+    assert extracted == {"extracted": 8, "documents": 8, "skipped": 0}  # 3 + 4 captures + the saved page
+    assert {key: result.summary["web_pages"][key] for key in extracted} == extracted
     assert local.passages.num_rows > 0 and result.summary["documents_read"] == local.summary["documents_read"]

@@ -129,17 +129,42 @@ class StageStore:
 _BROADCAST_REPEATS = 2_000_000
 
 
-def prepare(df, config: ScanConfig):
+class PageTally:
+    """Web pages extracted in the executors (and on the driver), for the summary's ``web_pages``:
+    Spark accumulators, read once the documents stage has run (a retried task counts again)."""
+
+    def __init__(self, spark):
+        context = spark.sparkContext
+        self.pages, self.documents, self.seconds = context.accumulator(0), context.accumulator(0), context.accumulator(0.0)
+
+    def counted(self, items: Iterator[Any]) -> Iterator[Any]:
+        """``items`` as they come, the pages extracted while making them added up."""
+        from reprints.io.html import counting_pages
+
+        with counting_pages() as counts:
+            yield from items
+        self.pages.add(counts.pages)
+        self.documents.add(counts.documents)
+        self.seconds.add(counts.seconds)
+
+    def summary(self) -> dict[str, Any]:
+        from reprints.io.html import PageCounts
+
+        return PageCounts(self.pages.value, self.documents.value, self.seconds.value).summary()
+
+
+def prepare(df, config: ScanConfig, tally: PageTally | None = None):
     """Rows of any DataFrame → (documents with ``DOCS_SCHEMA``, skips (origin, reason, doc_id, row)),
     both still to be computed (a ``StageStore`` stage keeps them).
 
     Each row goes through the readers' own checks (``row_to_document``, surrogate repair,
-    empty, too long); a repeated id is skipped after its first reading, as the readers do.
+    empty, too long; an HTML field extracted); a repeated id is skipped after its first reading,
+    as the readers do.
     """
     read = config.read
     indexed = with_index(df, "_row")
 
-    def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             out = []
             for row in batch.to_pylist():
@@ -147,6 +172,9 @@ def prepare(df, config: ScanConfig):
                 item = readers.row_to_document(row, f"row {number + 1}", read)
                 out.append(prepared_row(number, readers.checked(item, {}, read) if isinstance(item, Document) else item))
             yield pa.RecordBatch.from_pylist(out, schema=_arrow_schema(PREPARED_SCHEMA))
+
+    def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return tally.counted(rows(batches)) if tally is not None else rows(batches)
 
     return first_readings(indexed.mapInArrow(fn, PREPARED_SCHEMA))
 
@@ -156,14 +184,14 @@ _FILES_PER_TASK_BYTES = 64 << 20
 _FILES_PER_TASK = 2_000
 
 
-def read_files(spark, units: list, config: ScanConfig):
+def read_files(spark, units: list, config: ScanConfig, tally: PageTally | None = None):
     """Files and folders (`readers.ReadUnit`s, in read order) → (documents, skips) as `prepare`
     gives them, read in the executors: one task per archive or per batch of other files, web
     pages extracted where they are read. Each item is numbered by its unit and its place there,
     so the first reading of a repeated id is the one a local read keeps."""
     read = config.read
 
-    def fn(batches: Iterator[list]) -> Iterator[tuple]:
+    def rows(batches: Iterator[list]) -> Iterator[tuple]:
         from reprints.io.html import finish
 
         for batch in batches:
@@ -172,9 +200,12 @@ def read_files(spark, units: list, config: ScanConfig):
                     row = prepared_row((number << 32) + place, readers.checked(item, {}, read))
                     yield tuple(row.values())
 
+    def fn(batches: Iterator[list]) -> Iterator[tuple]:
+        return tally.counted(rows(batches)) if tally is not None else rows(batches)
+
     tasks = _file_tasks(units)
-    rows = spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(fn)
-    return first_readings(spark.createDataFrame(rows, PREPARED_SCHEMA))
+    return first_readings(spark.createDataFrame(spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(fn),
+                                                PREPARED_SCHEMA))
 
 
 def _file_tasks(units: list) -> list[list]:
