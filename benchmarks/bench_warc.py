@@ -7,7 +7,9 @@
 The archive is built once into ``--out`` (git-ignored) from the 181 pages of the
 article-extraction benchmark (``$REPRINTS_DATA/article-extraction-benchmark`` or
 ``../shared/data/...``), repeated with distinct URLs until ``--pages`` responses, each after its
-request record, every record its own gzip member as crawlers write them (warcio's writer).
+request record, every record its own gzip member as crawlers write them (warcio's writer). Each
+repeat after the first is edited as a reprint would be: one of its paragraphs (a different one per
+repeat) is dropped, so the crawl holds 181 stories each carried by about ``pages / 181`` sites.
 
 Passes:
 1. ``parse``: warcio alone over the file, reading every record's body (no decoding, no extraction),
@@ -17,6 +19,9 @@ Passes:
    ``--workers`` extraction processes as ``reprints.scan`` uses (``engine.workers``); CPU time
    counts the workers too, and the peak RSS is the reading process's (ru_maxrss) and the largest
    worker's.
+3. ``scan`` (with ``--scan``): ``reprints scan`` of the archive end to end in a fresh process
+   (``--workers``), its wall and CPU time (workers included), the largest process's peak RSS, and
+   what it found.
 MB/s is given for the archive as stored (gzip) and for the HTML it holds.
 """
 
@@ -27,6 +32,7 @@ import gzip
 import io
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -54,6 +60,7 @@ def build(data: Path, path: Path, pages: int) -> dict:
         writer = WARCWriter(out, gzip=True)
         for n in range(pages):
             url, body = bodies[n % len(bodies)]
+            body = _edited(body, n // len(bodies))
             url = f"{url}{'&' if '?' in url else '?'}copy={n // len(bodies)}"
             date = f"2019-11-{1 + n % 28:02d}T12:00:00Z"
             request = StatusAndHeaders("GET / HTTP/1.1", [("Host", "example.org")], is_http_request=True)
@@ -68,6 +75,31 @@ def build(data: Path, path: Path, pages: int) -> dict:
     info = {"pages": pages, "records": 2 * pages, "html_mb": html_bytes / 1e6, "file_mb": path.stat().st_size / 1e6}
     path.with_suffix(".json").write_text(json.dumps(info), encoding="utf-8")
     return info
+
+
+_PARAGRAPH = re.compile(rb"<p[\s>].*?</p>", re.S | re.I)
+
+
+def _edited(body: bytes, copy: int) -> bytes:
+    """The page as its ``copy``-th reprint: one paragraph (a different one per copy) dropped."""
+    paragraphs = list(_PARAGRAPH.finditer(body)) if copy else []
+    if not paragraphs:
+        return body
+    cut = paragraphs[copy % len(paragraphs)]
+    return body[:cut.start()] + body[cut.end():]
+
+
+def scan(path: Path, out: Path, workers: int) -> dict:
+    """``reprints scan`` of the archive in a fresh process: wall, CPU (children), peak RSS, summary."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).with_name("reprints")), "scan", str(path), "--out", str(out),
+                    "--overwrite", "--workers", str(workers)], check=True, capture_output=True)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))["summary"]
+    return {"wall_s": wall, "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+            "peak_rss_mb": after.ru_maxrss / 1024, "summary": summary}
 
 
 def parse_only(path: Path) -> float:
@@ -110,13 +142,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--workers", type=int, default=1, help="extraction processes in pass 2 (as a scan's "
                         "engine.workers; 1: this process alone)")
+    parser.add_argument("--scan", action="store_true", help="also scan the archive end to end (pass 3)")
     parser.add_argument("--read-only", type=Path, help=argparse.SUPPRESS)  # the child process of pass 2
     args = parser.parse_args()
     if args.read_only:
         print(json.dumps(read_all(args.read_only, args.workers)))
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"crawl-{args.pages}.warc.gz"
+    path = args.out / f"crawl-{args.pages}-edited.warc.gz"
     info = json.loads(path.with_suffix(".json").read_text()) if path.exists() and path.with_suffix(".json").exists() \
         else build(args.data, path, args.pages)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True).stdout.strip()
@@ -136,6 +169,16 @@ def main() -> None:
           f"pages/s wall, {info['html_mb'] / wall:.2f} MB/s HTML wall ({info['file_mb'] / wall:.2f} MB/s gzip); "
           f"{got['documents']:,} documents, skips {got['skips']}; peak RSS {got['peak_rss_mb']:.0f} MB "
           f"(a worker: {got['worker_peak_rss_mb']:.0f} MB)", flush=True)
+    if args.scan:
+        got = scan(path, args.out / f"scan-{args.pages}", args.workers)
+        summary = got["summary"]
+        stages = ", ".join(f"{k} {v:.0f}" for k, v in summary["seconds_per_stage"].items())
+        print(f"scan (reprints scan, {args.workers} worker(s)): {got['wall_s']:.0f} s wall, {got['cpu_s']:.0f} s CPU, "
+              f"peak RSS {got['peak_rss_mb']:.0f} MB (largest process); stages (s): {stages}; "
+              f"{summary['documents_read']:,} documents, web pages {summary.get('web_pages')}, "
+              f"{summary['document_pairs']:,} pairs ({summary['exact_duplicate_pairs']:,} exact), "
+              f"{summary['passages']:,} passages, {summary['clusters']:,} clusters, largest "
+              f"{max(summary['cluster_sizes'] or [0]):,} spans", flush=True)
 
 
 if __name__ == "__main__":
