@@ -176,6 +176,10 @@ def test_damaged_records_in_a_plain_archive(tmp_path):
 
 
 def test_encodings_and_charsets_in_archives(tmp_path):
+    import brotli
+
+    from reprints.io.html import too_large
+
     accented = "<p>Le café du port, très apprécié des pêcheurs, ferme « pour travaux » jusqu’à l’été.</p>"
     body = page(1, accented).encode("utf-8")
     cp1252 = page(2, accented).encode("cp1252")
@@ -195,25 +199,32 @@ def test_encodings_and_charsets_in_archives(tmp_path):
             ("Content-Type", "text/html"), ("Content-Encoding", "gzip")]),
         # a page the crawler truncated
         page_response(url(6), page(6), extra_headers=[]),
+        # brotli content encoding, as served by most sites today
+        record("response", url(8), brotli.compress(page(8, accented).encode("utf-8")), headers=[
+            ("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "br")]),
+        # a brotli bomb: 30 MB of markup in a few kilobytes
+        record("response", url(9), brotli.compress(b"<html><body>" + b"<p>x</p>" * 3_750_000), headers=[
+            ("Content-Type", "text/html"), ("Content-Encoding", "br")]),
         # a content encoding warcio does not decode
         record("response", url(7), b"(\xb5/\xfd" + bytes(100), headers=[
             ("Content-Type", "text/html"), ("Content-Encoding", "zstd")]),
     ]
-    records[-2] = record("response", url(6), page(6).encode(), headers=[("Content-Type", "text/html")],
+    records[-4] = record("response", url(6), page(6).encode(), headers=[("Content-Type", "text/html")],
                          extra=[("WARC-Truncated", "length")])
     path = tmp_path / "encodings.warc.gz"
     path.write_bytes(b"".join(records))
     docs, skips = _read(path)
     by = {d.doc_id: d for d in docs}
-    assert sorted(by) == [url(1), url(2), url(3), url(4), url(6)]
-    for n in (1, 2, 3, 4):
+    assert sorted(by) == [url(1), url(2), url(3), url(4), url(6), url(8)]
+    for n in (1, 2, 3, 4, 8):
         assert "Le café du port, très apprécié des pêcheurs" in by[url(n)].text, n
     assert (by[url(1)].meta["charset_from"], by[url(1)].warning) == ("http", None)
     assert by[url(2)].meta["charset_from"] == "detected" and "does not fit the bytes" in by[url(2)].warning
     assert by[url(3)].meta["charset_from"] == "meta" and by[url(3)].warning is None
     assert by[url(4)].meta["charset"] == "cp1252" and by[url(4)].meta["charset_from"] == "detected"
     assert "WARC-Truncated: length" in by[url(6)].warning
-    assert [s.reason for s in skips] == ["warc: damaged content-encoding data", "warc: content encoding zstd not decoded"]
+    assert [s.reason for s in skips] == ["warc: damaged content-encoding data", too_large(),
+                                         "warc: content encoding zstd not decoded"]
 
 
 def test_bad_pages_in_an_archive_are_skipped_with_reasons(tmp_path):
