@@ -397,3 +397,38 @@ def test_the_summary_counts_pages_and_their_extraction(tmp_path):
     assert (pages["extracted"], pages["documents"], pages["skipped"]) == (4, 3, 1)
     assert pages["extraction_cpu_seconds"] > 0 and summary["documents_read"] == 3
     assert "web_pages" not in reprints.scan([{"id": "a", "text": page(1)}, {"id": "b", "text": page(2)}]).summary
+
+
+def test_common_crawl_wet_text(tmp_path):
+    """A WET file (Common Crawl's extracted text: a warcinfo record, then one ``conversion``
+    record of UTF-8 plain text per page) is read as it is, no extraction: the URL as id, its
+    site as source, the capture date, the language Common Crawl identified; passages point into
+    that text."""
+    import reprints
+    from warcio.warcwriter import WARCWriter
+
+    shared = ("The harbour authority said on Monday that the northern quay will close for repairs from March, "
+              "moving the ferry service to the old pier for at least six weeks while divers inspect the piles. "
+              "Fishermen who moor along the quay were offered berths in the marina at the same fee.")
+    texts = {url(1): f"Harbour Times\nVisitors found the promenade closed.\n{shared}\nMore news",
+             url(2): f"Coast Courier — Ferry moves\n{shared}\nThe council will meet on Tuesday.",
+             url(3): "Bakery queue\nA long queue formed outside the bakery before dawn on Sunday morning."}
+    path = tmp_path / "CC-MAIN-2018-00000.warc.wet.gz"
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        writer.write_record(writer.create_warcinfo_record("CC-MAIN-2018-00000.warc.wet.gz", {"software": "test"}))
+        for n, (address, text) in enumerate(texts.items()):
+            writer.write_record(writer.create_warc_record(
+                address, "conversion", payload=io.BytesIO(text.encode("utf-8")), warc_content_type="text/plain",
+                warc_headers_dict={"WARC-Date": f"2018-06-1{n}T08:00:00Z", "WARC-Identified-Content-Language": "eng"}))
+    docs, skips = _read(path)
+    assert [(d.doc_id, d.text, d.source, d.date) for d in docs] == [
+        (address, text, "harbour-times.com", f"2018-06-1{n}T08:00:00Z") for n, (address, text) in enumerate(texts.items())]
+    assert docs[0].meta["language"] == "eng" and docs[0].meta["warc_type"] == "conversion"
+    assert [s.reason for s in skips] == ["warc: warcinfo record (not a response)"]
+    result = reprints.scan(path)
+    (passage,) = result.passages.to_pylist()
+    assert {passage["doc_a"], passage["doc_b"]} == {url(1), url(2)}
+    for side in "ab":
+        assert texts[passage[f"doc_{side}"]][passage[f"begin_{side}"]:passage[f"end_{side}"]] == passage[f"text_{side}"]
+    assert shared.rstrip(".") in passage["text_a"]

@@ -45,7 +45,7 @@ from reprints.io.decoding import os_error
 from reprints.io.html import MAX_PAGE_BYTES, NOT_WANTED, Page, finish, too_large, wanted
 from reprints.records import Document, Skip
 
-ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
+ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc", ".wet.gz", ".wet")  # .wet: Common Crawl's text
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+xml")
 OK_STATUS = ("200", "203")
 _CHUNK = 1 << 18  # compressed bytes read at a time
@@ -288,7 +288,7 @@ def read_archive(path: Path, config: ReadConfig) -> Iterator[Document | Skip]:
     return finish(archive_items(path, config))
 
 
-def archive_items(path: Path, config: ReadConfig) -> Iterator[Page | Skip]:
+def archive_items(path: Path, config: ReadConfig) -> Iterator[Page | Document | Skip]:
     """The records of one WARC or ARC file: each page a `Page` still to be extracted
     (`html.finish` does it, here or in worker processes), every other record a skip."""
     try:
@@ -324,7 +324,7 @@ def archive_items(path: Path, config: ReadConfig) -> Iterator[Page | Skip]:
         yield from _records(stream, path, fmt)
 
 
-def _records(stream: Any, path: Path, fmt: str) -> Iterator[Page | Skip]:
+def _records(stream: Any, path: Path, fmt: str) -> Iterator[Page | Document | Skip]:
     members = stream if isinstance(stream, _Members) else None
     pos, line_start = 0, True
     notes = io.StringIO()
@@ -376,7 +376,7 @@ def _records(stream: Any, path: Path, fmt: str) -> Iterator[Page | Skip]:
         pos = resume
 
 
-def _record(record: Any, path: Path, start: int, members: _Members | None, arc: bool) -> Page | Skip:
+def _record(record: Any, path: Path, start: int, members: _Members | None, arc: bool) -> Page | Document | Skip:
     headers = record.rec_headers
     kind = (record.rec_type or "").lower()
     url = headers.get_header("WARC-Target-URI")
@@ -384,6 +384,8 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
     origin = f"{path}@{offset}" if offset is not None else f"{path}@{start} (in the decompressed stream)"
     if not (headers.get_header("Content-Length") or "").strip().isdigit():  # where does it end?
         raise _Resync(Skip(origin, "warc: damaged record (no Content-Length); skipped to the next one", url))
+    if kind == "conversion":
+        return _conversion(record, origin, url, offset, start)
     if kind not in ("response", "resource"):
         return Skip(origin, f"warc: {_label(kind, 20) or 'untyped'} record (not a response)")
     http = record.http_headers
@@ -442,6 +444,41 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
         notes.append(f"the file ends {missing:,} bytes into the record's framing, after the page's whole body")
     return Page(body, doc_id, origin, url=url, content_type=content_type,
                 archive_date=headers.get_header("WARC-Date"), meta=meta, notes=notes)
+
+
+def _conversion(record: Any, origin: str, url: str | None, offset: int | None, start: int) -> Document | Skip:
+    """A ``conversion`` record: text a crawler already extracted (Common Crawl's WET files hold one
+    per page, UTF-8 plain text). It is the document's text as it is; no extraction."""
+    from reprints.io.decoding import decode
+    from reprints.io.html import site_of
+
+    headers = record.rec_headers
+    mime = (headers.get_header("Content-Type") or "text/plain").split(";")[0].strip().lower()
+    if mime != "text/plain":
+        return Skip(origin, f"warc: conversion record of {_label(mime)} (not plain text)", url)
+    if not url:
+        return Skip(origin, "warc: conversion record without a WARC-Target-URI")
+    if not wanted(url):
+        return Skip(origin, NOT_WANTED, url)
+    body = record.content_stream().read(MAX_PAGE_BYTES + 1)
+    if len(body) > MAX_PAGE_BYTES:
+        return Skip(origin, too_large(), url)
+    if _missing(record):
+        return Skip(origin, "warc: record cut off (the file ends inside it)", url)
+    text, warning = decode(body, "utf-8")
+    meta: dict[str, Any] = {"warc_type": "conversion", "date_from": "archive"}
+    date = (headers.get_header("WARC-Date") or "").strip() or None
+    if date:
+        meta["warc_date"] = date
+    record_id = headers.get_header("WARC-Record-ID")
+    if record_id:
+        meta["warc_record_id"] = record_id.strip().strip("<>")
+    meta["warc_offset" if offset is not None else "warc_offset_uncompressed"] = offset if offset is not None else start
+    language = headers.get_header("WARC-Identified-Content-Language")
+    if language:
+        meta["language"] = language.strip()
+    return Document(doc_id=url, text=text, source=site_of(url), date=date, url=url, meta=meta, origin=origin,
+                    warning=warning)
 
 
 def _missing(record: Any) -> int:
