@@ -432,3 +432,15 @@ def test_common_crawl_wet_text(tmp_path):
     for side in "ab":
         assert texts[passage[f"doc_{side}"]][passage[f"begin_{side}"]:passage[f"end_{side}"]] == passage[f"text_{side}"]
     assert shared.rstrip(".") in passage["text_a"]
+
+
+def test_an_archived_page_is_dated_no_later_than_its_capture(tmp_path):
+    """The page's own date is taken up to the day it was captured, whatever today's date: a page
+    dated 2030 captured in 2031 keeps its date; captured in 2029, the date cannot be right and the
+    capture date is used instead."""
+    dated = page(1).replace("<head>", "<head><meta property='article:published_time' content='2030-05-01'>")
+    path = tmp_path / "dated.warc.gz"
+    path.write_bytes(page_response(url(1), dated, date="2031-01-02T03:04:05Z")
+                     + page_response(url(2), dated, date="2029-01-02T03:04:05Z"))
+    docs, _ = _read(path)
+    assert [(d.date, d.meta["date_from"]) for d in docs] == [("2030-05-01", "page"), ("2029-01-02T03:04:05Z", "archive")]

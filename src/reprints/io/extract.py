@@ -12,8 +12,9 @@ improving this benchmark; ``favor_recall`` keeps short paragraphs a reprint may 
 
 The extracted text is what a document's ``text`` is and what every offset points into: one
 paragraph a line, as trafilatura writes it. Extraction is a pure function of the page's text
-(no network, no clock except htmldate's "not in the future" check on dates, no state
-carried between pages), so reading a page again gives the same text.
+(no network, no state carried between pages), so reading a page again gives the same text. The
+one use of the clock: a page not read from an archive has no date later than today (htmldate's
+check); an archived page none later than its capture day.
 
 Metadata comes from the page's own markup: the title from ``og:title``, ``twitter:title``,
 ``<title>`` or the first ``<h1>``; the URL from ``<link rel=canonical>`` or ``og:url``; the
@@ -53,6 +54,7 @@ OPTIONS: dict[str, Any] = {
 PARSER_DEPTH = 255
 _WORD = re.compile(r"[^\W_]")
 _SPACE = re.compile(r"\s+")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass
@@ -62,8 +64,9 @@ class Article:
     meta: dict[str, str] = field(default_factory=dict)  # title, url, date, language, site_name
 
 
-def extract_article(html: str, url: str | None = None) -> Article:
-    """The main text and metadata of one page (already decoded to text)."""
+def extract_article(html: str, url: str | None = None, captured: str | None = None) -> Article:
+    """The main text and metadata of one page (already decoded to text). ``captured``: when a
+    crawler fetched it (an ISO date), the latest publication date the page can have."""
     import trafilatura
 
     try:
@@ -73,7 +76,7 @@ def extract_article(html: str, url: str | None = None) -> Article:
     if tree is None:
         return Article(None, "html: no HTML markup found")
     try:
-        meta = page_metadata(tree, url)
+        meta = page_metadata(tree, url, captured)
     except RecursionError:
         return Article(None, "html: markup nested too deeply to read")
     except Exception:  # metadata is a courtesy; a page with odd markup still has its text
@@ -99,7 +102,7 @@ def _has_prose(text: str) -> bool:
     return any(len(line) >= 60 or len(line.split()) >= 8 for line in text.split("\n"))
 
 
-def page_metadata(tree: Any, url: str | None = None) -> dict[str, str]:
+def page_metadata(tree: Any, url: str | None = None, captured: str | None = None) -> dict[str, str]:
     """Title, canonical URL, publication date, language and site name from the page's markup
     (each only where the page gives it)."""
     props: dict[str, str] = {}
@@ -129,7 +132,7 @@ def page_metadata(tree: Any, url: str | None = None) -> dict[str, str]:
     page_url = _absolute(canonical, url) or _absolute(props.get("og:url"), url)
     if page_url:
         meta["url"] = page_url
-    date = _date(tree)
+    date = _date(tree, captured)
     if date:
         meta["date"] = date
     language = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang") \
@@ -141,11 +144,15 @@ def page_metadata(tree: Any, url: str | None = None) -> dict[str, str]:
     return meta
 
 
-def _date(tree: Any) -> str | None:
+def _date(tree: Any, captured: str | None = None) -> str | None:
+    """The page's publication date by htmldate, no later than its capture day where known (a
+    date after it is wrong, and the result then does not depend on the clock), else today."""
     from htmldate import find_date
 
+    latest = captured[:10] if captured and _ISO_DAY.match(captured) else None
     try:
-        return find_date(tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+        return find_date(tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%d",
+                         max_date=latest)
     except RecursionError:
         raise
     except Exception:  # htmldate on odd markup: no date rather than no document

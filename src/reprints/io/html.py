@@ -155,7 +155,7 @@ def _page_document(data: bytes | str, doc_id: str, origin: str, url: str | None,
         return Skip(origin, "html: binary content, not a page", doc_id)
     from reprints.io.extract import extract_article
 
-    article = extract_article(html, url)
+    article = extract_article(html, url, archive_date)
     if article.text is None:
         return Skip(origin, article.problem or "html: no main text found", doc_id)
     found = article.meta
