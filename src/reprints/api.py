@@ -16,7 +16,7 @@ from reprints import __version__
 from reprints.config import ScanConfig
 from reprints.engines import local
 from reprints.io import readers, workspace, writers
-from reprints.io.html import PageCounts, counting_pages, page_workers
+from reprints.io.html import counting_pages, page_workers
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
 from reprints.stages import report_tables
@@ -52,16 +52,16 @@ class Result:
         return {n: getattr(self, n) for n in writers.TABLE_FILES}
 
 
-def _read(documents: Any, config: ScanConfig, reporter: Reporter) -> tuple[list[Document], list[Skip], PageCounts]:
+def _read(documents: Any, config: ScanConfig, reporter: Reporter) -> tuple[list[Document], list[Skip]]:
     docs: list[Document] = []
     skips: list[Skip] = []
     # Web pages are extracted in the engine's worker processes (extraction is most of a crawl's read).
-    with reporter.stage("read", total=None, unit="docs") as r, counting_pages() as pages, \
+    with reporter.stage("read", total=None, unit="docs") as r, \
             page_workers(config.engine.workers or os.cpu_count() or 1):
         for item in readers.read_documents(documents, config.read):
             (docs if isinstance(item, Document) else skips).append(item)
             r.advance()
-    return docs, skips, pages
+    return docs, skips
 
 
 def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | None = None,
@@ -89,7 +89,8 @@ def _scan(documents: Any, config: ScanConfig | None, out: Path | None, overwrite
     paths = input_paths(documents)
     if isinstance(paths, list):
         documents = paths  # read as absolute paths: documents.parquet's `input` then means the same from anywhere
-    docs, skips, pages = _read(documents, config, reporter)
+    with counting_pages() as pages:
+        docs, skips = _read(documents, config, reporter)
     if not docs:
         raise NoDocumentsError(skips)
 
