@@ -150,3 +150,16 @@ def test_index_query_finds_a_traditional_reprint_of_an_indexed_simplified_story(
     for p in answer["matches"][0]["passages"]:
         assert reprint[p["begin"]:p["end"]] == p["text"]
         assert p["text"] in zh["shared_b"]
+
+
+def test_report_word_differences_of_a_traditional_reprint_are_only_its_changed_words():
+    from reprints.report.diff import tokens, word_diff
+
+    zh = LANGUAGES["zh"]
+    a, b = zh["shared_a"], zh["shared_b"]
+    ops = word_diff(a, b)
+    assert [(op, a[x:y], b[u:v]) for op, x, y, u, v in ops] == [("chg", "预期", "信心")]
+    assert tokens("मौसम विभाग")[0] == ["मौसम", "विभाग"]  # a vowel sign does not split a Devanagari word
+    thai, th_b, th_e = tokens("น้ำท่วม")
+    assert all(unicodedata.category(w[0])[0] != "M" for w in thai)  # marks stay with their letter
+    assert "".join(thai) == "น้ำท่วม" and [("น้ำท่วม")[b:e] for b, e in zip(th_b, th_e)] == thai

@@ -45,7 +45,7 @@ _CLASS_RANGES = [
 # Voicing marks written as letters of their own (half-width ﾞ ﾟ, spacing ゛ ゜) are diacritics,
 # as the combining ones are: ｶﾞ, ガ and カ fold alike, as accented Latin letters fold to plain ones.
 _KANA_VOICING = {0xFF9E, 0xFF9F, 0x309B, 0x309C}
-_TRADITIONAL_TO_SIMPLIFIED = dict(zip(map(ord, han_variants.TRADITIONAL), map(ord, han_variants.SIMPLIFIED)))
+TRADITIONAL_TO_SIMPLIFIED = dict(zip(map(ord, han_variants.TRADITIONAL), map(ord, han_variants.SIMPLIFIED)))
 
 
 def script_class(cp: int) -> int:
@@ -71,7 +71,7 @@ def _fold_char(ch: str) -> tuple[bool, int, int]:
     low = ch.lower()[0]  # "İ".lower() is "i" + a combining dot: keep the letter
     base = unicodedata.normalize("NFKD", low)[0]
     folded = ord(base if base.isalnum() else low)
-    folded = _TRADITIONAL_TO_SIMPLIFIED.get(folded, folded)
+    folded = TRADITIONAL_TO_SIMPLIFIED.get(folded, folded)
     return True, folded, script_class(folded)
 
 
