@@ -20,8 +20,6 @@ import reprints
 from reprints.index.store import Index
 from reprints.stages.normalise import tokenize
 
-from conftest import check_offsets, pair_set
-
 FIXTURE = Path(__file__).resolve().parent / "data" / "scripts_news.json"
 LANGUAGES = json.loads(FIXTURE.read_text(encoding="utf-8"))
 DOCS = [dict(d) for lang in LANGUAGES.values() for d in lang["docs"]]
@@ -44,10 +42,10 @@ def _covered(passages: list[dict], side: str, doc: str, lo: int, hi: int) -> flo
 
 
 @pytest.mark.parametrize("code", sorted(LANGUAGES))
-def test_reprint_found_with_its_offsets_and_same_topic_article_not_paired(scanned, code):
+def test_reprint_found_with_its_offsets_and_same_topic_article_not_paired(scanned, code, pairs_of):
     lang = LANGUAGES[code]
     origin, reprint, other = (f"{code}-origin", f"{code}-reprint", f"{code}-same-topic")
-    pairs = pair_set(scanned)
+    pairs = pairs_of(scanned)
     assert frozenset((origin, reprint)) in pairs, f"{lang['name']}: the reprint is not paired with its origin"
     assert frozenset((origin, other)) not in pairs and frozenset((reprint, other)) not in pairs, (
         f"{lang['name']}: an unrelated article on the same topic was paired")
@@ -69,8 +67,8 @@ def test_reprint_found_with_its_offsets_and_same_topic_article_not_paired(scanne
         assert lo_b <= p["begin_b"] and p["end_b"] <= lo_b + len(lang["shared_b"]), p["text_b"]
 
 
-def test_every_passage_and_cluster_span_is_the_text_at_its_offsets(scanned):
-    assert check_offsets(scanned, TEXTS) == len(LANGUAGES)
+def test_every_passage_and_cluster_span_is_the_text_at_its_offsets(scanned, assert_offsets):
+    assert assert_offsets(scanned, TEXTS) == len(LANGUAGES)
 
 
 def test_simplified_and_traditional_chinese_fold_alike_but_keep_their_own_characters():
