@@ -1,4 +1,16 @@
-import json, opencc
+"""Write tests/data/scripts_news.json: per language an origin article with a shared passage, a reprint of
+the passage with a small edit inside other text, and an unrelated article on the same topic (all text
+written for the tests, every name invented). The Chinese reprint is the origin's passage converted to
+Traditional characters by OpenCC (s2hk), as a Hong Kong paper would print it; run with the ``opencc``
+wheel installed (``pip install opencc``).
+"""
+
+import json
+from pathlib import Path
+
+import opencc
+
+OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "scripts_news.json"
 s2hk = opencc.OpenCC('s2hk')
 L = {}
 def lang(code, name, a_intro, S, a_outro, b_intro, S_b, b_outro, C, a_src, b_src, c_src):
@@ -109,5 +121,5 @@ lang("hi", "Hindi (Devanagari; the reprint writes a nukta)",
 for code, v in L.items():
     for d in v["docs"]:
         assert (v["shared_a"] in d["text"]) or (v["shared_b"] in d["text"]) or d["id"].endswith("same-topic")
-json.dump(L, open('/work/wt16/tests/data/scripts_news.json', 'w'), ensure_ascii=False, indent=1)
+OUT.write_text(json.dumps(L, ensure_ascii=False, indent=1), encoding="utf-8")
 print({k: (len(v['shared_a']), len(v['shared_b'])) for k, v in L.items()})
