@@ -33,40 +33,63 @@ cdef inline uint64_t _mix64(uint64_t x) nogil:
 
 
 cdef inline bint _is_stop(Py_UCS4 c) nogil:
+    """A sentence-ending mark: . ! ? ; and the full stops of other scripts (CJK 。！？；and their
+    full- and half-width forms, Devanagari । ॥, Arabic ؟ ۔, Khmer ។ ៕, Myanmar ။, Armenian ։,
+    Ethiopic ።, the Greek question mark)."""
     return (c == 0x2E or c == 0x21 or c == 0x3F or c == 0x3B
-            or c == 0x3002 or c == 0xFF01 or c == 0xFF1F or c == 0x0964)
+            or c == 0x3002 or c == 0xFF01 or c == 0xFF1F or c == 0xFF0E or c == 0xFF1B or c == 0xFF61
+            or c == 0x0964 or c == 0x0965 or c == 0x061F or c == 0x06D4 or c == 0x17D4 or c == 0x17D5
+            or c == 0x104B or c == 0x0589 or c == 0x1362 or c == 0x037E)
+
+
+# Scripts written without spaces between words (``normalise.script_class``): their words are
+# cut into units of a few characters where a hash of two neighbouring (folded) characters
+# says so, or where the script changes. Per class: the chance, in 256ths, that a unit ends
+# between two characters (so a unit holds 256/x characters on average), and the longest unit.
+cdef int _N_CLASSES = 5
+cdef uint64_t[5] _UNIT_END = [0, 128, 85, 64, 64]
+cdef int[5] _UNIT_MAX = [0, 6, 8, 10, 12]
+UNIT_END = [int(x) for x in _UNIT_END[:_N_CLASSES]]
+UNIT_MAX = [int(x) for x in _UNIT_MAX[:_N_CLASSES]]
+cdef int _SEA = 4  # Thai, Lao, Khmer, Myanmar: a space between two of their letters ends a sentence
 
 
 cdef uint32_t _classify(Py_UCS4 c, uint32_t[::1] table, fold_char, dict cache):
-    """(folded code point << 1) | is_word for one character, asking ``fold_char`` once."""
+    """(folded code point << 4) | (script class << 1) | is_word for one character, asking
+    ``fold_char`` once."""
     cdef uint32_t code
     if c < 0x10000:
         code = table[c]
         if code == _UNKNOWN:
-            is_word, fold = fold_char(chr(c))
-            code = (<uint32_t>fold << 1) | (1 if is_word else 0)
+            is_word, fold, cls = fold_char(chr(c))
+            code = (<uint32_t>fold << 4) | (<uint32_t>cls << 1) | (1 if is_word else 0)
             table[c] = code
         return code
     if c not in cache:
-        is_word, fold = fold_char(chr(c))
-        cache[c] = (<uint32_t>fold << 1) | (1 if is_word else 0)
+        is_word, fold, cls = fold_char(chr(c))
+        cache[c] = (<uint32_t>fold << 4) | (<uint32_t>cls << 1) | (1 if is_word else 0)
     return cache[c]
 
 
 def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
     """Words of every text in one pass over its characters.
 
-    ``table[cp]`` is ``(folded code point << 1) | is_word`` for a BMP code point, or
-    0xFFFFFFFF where not yet known: ``fold_char(ch) -> (is_word, folded)`` then fills it (and
-    answers for code points beyond the BMP). Returns the arrays of ``normalise.Tokens``
-    (hashes, begins, ends, line, doc_bounds, stems, sentence_end, numeric).
+    ``table[cp]`` is ``(folded code point << 4) | (script class << 1) | is_word`` for a BMP
+    code point, or 0xFFFFFFFF where not yet known: ``fold_char(ch) -> (is_word, folded,
+    script class)`` then fills it (and answers for code points beyond the BMP). In scripts
+    written without spaces (class > 0) a run of letters is cut into units: where the class
+    changes (Han to kana, kana to Latin, digits to Han), where a hash of the two folded letters
+    on either side falls below the class's ``_UNIT_END`` share, or where a unit reaches
+    ``_UNIT_MAX`` letters; combining marks stay with the letter before them. Returns the
+    arrays of ``normalise.Tokens`` (hashes, begins, ends, line, doc_bounds, stems,
+    sentence_end, numeric).
     """
     cdef Py_ssize_t n_docs = len(texts)
     cdef Py_ssize_t total = 0
     cdef object text
     for text in texts:
         total += PyUnicode_GET_LENGTH(text)
-    cdef Py_ssize_t cap = total // 2 + n_docs + 1  # a word takes a character and a gap
+    cdef Py_ssize_t cap = total + n_docs + 1  # units of unspaced scripts may be one character each
     hashes_arr = np.empty(cap, dtype=np.uint64)
     stems_arr = np.empty(cap, dtype=np.uint64)
     begins_arr = np.empty(cap, dtype=np.int64)
@@ -85,12 +108,12 @@ def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
     cdef int kind
     cdef void* data
     cdef Py_UCS4 c
-    cdef uint32_t code, folded
-    cdef bint in_word, numeric, word
+    cdef uint32_t code, folded, prev_folded
+    cdef bint in_word, numeric, word, cut
     cdef uint64_t h, stem, power
-    cdef int ranked
+    cdef int ranked, cls, unit_cls, last_cls, unit_len
     cdef int64_t newlines = 0, gap_newlines
-    cdef bint gap_stop
+    cdef bint gap_stop, gap_space
     cdef Py_ssize_t j, skip
     cdef dict cache = {}
     for d in range(n_docs):
@@ -100,13 +123,16 @@ def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
         kind = PyUnicode_KIND(text)
         data = PyUnicode_DATA(text)
         in_word = False
-        gap_stop = False
+        gap_stop = gap_space = False
         gap_newlines = 0
         h = stem = 0
         power = 1
         ranked = 0
         numeric = False
         skip = 0
+        unit_cls = last_cls = -1
+        unit_len = 0
+        prev_folded = 0
         for k in range(length + 1):
             if skip:  # inside a line-end hyphenation: the word goes on after it
                 skip -= 1
@@ -130,27 +156,17 @@ def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
                 c = 0x0A  # the end of a document ends its last word, line and sentence
                 word = False
                 code = 0
-            if word:
-                if not in_word:
-                    if w > bounds[d] and (gap_stop or gap_newlines >= 2):
-                        flags[w - 1] |= 1
-                    in_word = True
-                    begins[w] = k
-                    line[w] = newlines
-                    h = stem = 0
-                    power = 1
-                    ranked = 0
-                    numeric = False
-                folded = code >> 1
-                if folded != 0:
-                    h += folded * power
-                    if ranked < _STEM_CHARS:
-                        stem += folded * power
-                    power *= _P
-                    ranked += 1
-                if 0x30 <= c <= 0x39:
-                    numeric = True
-            else:
+            folded = code >> 4
+            cls = (code >> 1) & 7
+            cut = False
+            if word and in_word and folded != 0 and unit_cls >= 0:
+                # A unit of an unspaced script ends between two letters (never before a mark).
+                if cls != unit_cls:
+                    cut = unit_cls > 0 or cls > 0
+                elif cls > 0:
+                    cut = (unit_len >= _UNIT_MAX[cls]
+                           or (_mix64(<uint64_t>prev_folded * _P + folded) >> 56) < _UNIT_END[cls])
+            if cut or not word:
                 if in_word:
                     in_word = False
                     ends[w] = k
@@ -158,13 +174,43 @@ def tokenize_texts(list texts, uint32_t[::1] table, fold_char):
                     stems[w] = _mix64(stem + <uint64_t>_STEM_CHARS)
                     flags[w] = 2 if numeric else 0
                     w += 1
-                    gap_stop = False
+                    gap_stop = gap_space = False
                     gap_newlines = 0
-                if c == 0x0A:
-                    newlines += 1
-                    gap_newlines += 1
-                elif _is_stop(c):
-                    gap_stop = True
+                    last_cls = unit_cls
+                if not word:
+                    if c == 0x0A:
+                        newlines += 1
+                        gap_newlines += 1
+                    elif _is_stop(c):
+                        gap_stop = True
+                    elif c == 0x20 or c == 0x3000:
+                        gap_space = True
+                    continue
+            if not in_word:
+                if w > bounds[d] and (gap_stop or gap_newlines >= 2
+                                      or (gap_space and cls == _SEA and last_cls == _SEA)):
+                    flags[w - 1] |= 1
+                in_word = True
+                begins[w] = k
+                line[w] = newlines
+                h = stem = 0
+                power = 1
+                ranked = 0
+                numeric = False
+                unit_cls = -1
+                unit_len = 0
+            if folded != 0:
+                h += folded * power
+                if ranked < _STEM_CHARS:
+                    stem += folded * power
+                power *= _P
+                ranked += 1
+                if unit_cls != cls:
+                    unit_cls = cls
+                unit_len += 1
+                prev_folded = folded
+            if 0x30 <= c <= 0x39:
+                numeric = True
         if w > bounds[d]:
             flags[w - 1] |= 1
     bounds[n_docs] = w

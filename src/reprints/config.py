@@ -159,7 +159,7 @@ class AlignConfig(Checked):
     # A sentence inserted or dropped inside a passage (up to ~20 words) does not split it.
     max_gap: int = setting(20, min=0)
     # A passage must cover at least this many matched words in each document.
-    min_words: int = setting(20, "Minimum matched words for a passage.", min=1)
+    min_words: int = setting(20, "Minimum matched words for a passage (in scripts without spaces: units of about a word's worth of text, docs/scripts.md).", min=1)
     # Share of a passage's words covered by seeds; below it the "passage" is a scatter of
     # common phrases rather than reuse.
     min_density: float = setting(0.4, min=0.0, max=1.0)

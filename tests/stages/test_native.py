@@ -14,7 +14,7 @@ from reprints.config import AlignConfig
 from reprints.stages import align
 from reprints.stages.arrays import unique_pairs
 from reprints.stages import boilerplate
-from reprints.stages.normalise import STEM_CHARS, mix64, sequence_hash, tokenize
+from reprints.stages.normalise import STEM_CHARS, _fold_char, mix64, script_class, sequence_hash, tokenize
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -42,9 +42,9 @@ def test_matching_figures_follow_difflib(seed):
         assert got[1:] == (agree, differ, words), (a, b, numeric)
 
 
-def _reference_words(text: str) -> list[tuple[int, int, bool]]:
-    """(begin, end, numeric) of each maximal run of letters, digits and combining marks; a hyphen
-    ending a line between two word characters ("faci-\nliter", also before "\r\n") joins them."""
+def _reference_letter_runs(text: str) -> list[tuple[int, int]]:
+    """(begin, end) of each maximal run of letters, digits and combining marks; a hyphen ending a
+    line between two word characters ("faci-\nliter", also before "\r\n") joins them."""
     def is_word(ch: str) -> bool:
         return ch.isalnum() or unicodedata.category(ch)[0] == "M"
 
@@ -59,7 +59,7 @@ def _reference_words(text: str) -> list[tuple[int, int, bool]]:
                     k += len(joint)
                     break
             else:
-                out.append((begin, k, any("0" <= c <= "9" for c in text[begin:k])))
+                out.append((begin, k))
                 begin = None
                 k += 1
             continue
@@ -67,18 +67,48 @@ def _reference_words(text: str) -> list[tuple[int, int, bool]]:
     return out
 
 
+def _reference_words(text: str) -> list[tuple[int, int, bool]]:
+    """(begin, end, numeric) of each word: a run of word characters, those of unspaced scripts
+    cut into units where the script class changes, where the folded pair of letters on either
+    side hashes below the class's share, or where a unit reaches its longest; never before a
+    combining mark."""
+    out = []
+    for begin, end in _reference_letter_runs(text):
+        start, cls, prev, letters = begin, None, 0, 0
+        for k in range(begin, end):
+            is_word, folded, c = _fold_char(text[k])
+            if not is_word or folded == 0:
+                continue
+            if cls is not None:
+                pair = int(mix64(np.array([(prev * 0x100000001B3 + folded) % 2**64], dtype=np.uint64))[0])
+                if (c != cls and (c or cls)) or (c == cls and c and (
+                        letters >= _native.UNIT_MAX[c] or (pair >> 56) < _native.UNIT_END[c])):
+                    out.append((start, k))
+                    start, letters = k, 0
+            cls, prev, letters = c, folded, letters + 1
+        out.append((start, end))
+    return [(b, e, any("0" <= c <= "9" for c in text[b:e])) for b, e in out]
+
+
+_STOPS = ".!?;\u3002\uff01\uff1f\uff0e\uff1b\uff61\u0964\u0965\u061f\u06d4\u17d4\u17d5\u104b\u0589\u1362\u037e"
+
+
 def _reference_sentence_ends(text: str, spans: list[tuple[int, int, bool]]) -> list[bool]:
     ends = []
-    for (_, end, _), nxt in zip(spans, spans[1:] + [None]):
+    for (begin, end, _), nxt in zip(spans, spans[1:] + [None]):
         gap = text[end:nxt[0]] if nxt else ""
-        ends.append(nxt is None or any(c in ".!?;\u3002\uff01\uff1f\u0964" for c in gap) or gap.count("\n") >= 2)
+        last_letter = [c for c in text[begin:end] if _fold_char(c)[1]][-1:]  # a word's class is its letters'
+        thai_space = (nxt is not None and any(c in " \u3000" for c in gap) and bool(last_letter)
+                      and _fold_char(last_letter[0])[2] == 4 and _fold_char(text[nxt[0]])[2] == 4)
+        ends.append(nxt is None or any(c in _STOPS for c in gap) or gap.count("\n") >= 2 or thai_space)
     return ends
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_tokeniser_spans_and_sentences_match_a_character_by_character_reference(seed):
     rng = random.Random(seed)
-    alphabet = list("abc XYZ.!?;\n\n 12,3.5 éÉe\u0301İıß\u3002中文\uff01\u0964\U0001D400\U0001F600-–'’") + ["-\n", "-\r\n"]
+    alphabet = list("abc XYZ.!?;\n\n 12,3.5 éÉe\u0301İıß\u3002中文\uff01\u0964\U0001D400\U0001F600-–'’"
+                    "國语語言的了はをがのカタナｶﾞー々ไทยภาษาก่อน\u0e31ລາວ ។؟") + ["-\n", "-\r\n"]
     for _ in range(300):
         texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(rng.randint(1, 4))]
         tokens = tokenize(texts)

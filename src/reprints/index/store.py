@@ -49,7 +49,8 @@ from reprints.stages import align as align_stage
 from reprints.stages import candidates, formula, report_tables, shingle
 from reprints.stages.normalise import string_key
 
-SCHEMA_VERSION = 3  # 2: cand_shared.common (the formula test); 3: pairs with other figures dropped
+SCHEMA_VERSION = 4  # 2: cand_shared.common (the formula test); 3: pairs with other figures dropped;
+# 4: words of unspaced scripts cut into units, Traditional Chinese folded (stored shingles changed)
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",

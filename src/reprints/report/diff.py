@@ -17,7 +17,10 @@ punctuation are.
 from __future__ import annotations
 
 import re
+import unicodedata
 from difflib import SequenceMatcher
+
+from reprints.stages.normalise import TRADITIONAL_TO_SIMPLIFIED, script_class
 
 # A word (letters/digits, joined by inner apostrophes, hyphens or dots: "don't", "5.25",
 # "step-by-step"), or a single other non-space character (punctuation, symbol, emoji).
@@ -30,10 +33,42 @@ _EXACT_LIMIT = 5000
 OPS = {"replace": "chg", "delete": "del", "insert": "ins"}
 
 
+def _letters(word: str, start: int) -> list[tuple[str, int, int]]:
+    """A word holding letters of a script written without spaces, cut into one token per letter
+    (its combining marks with it), so that a changed character is a difference of one letter,
+    not of the whole clause between two punctuation marks."""
+    if all(script_class(ord(c)) == 0 for c in word):
+        return [(word, start, start + len(word))]
+    out: list[tuple[str, int, int]] = []
+    for k, c in enumerate(word):
+        if out and unicodedata.category(c)[0] == "M":
+            piece, b, _ = out[-1]
+            out[-1] = (piece + c, b, start + k + 1)
+        else:
+            out.append((c, start + k, start + k + 1))
+    return out
+
+
 def tokens(text: str) -> tuple[list[str], list[int], list[int]]:
     """Tokens of ``text`` and their begin / end code-point offsets."""
-    matches = list(TOKEN.finditer(text))
-    return [m.group() for m in matches], [m.start() for m in matches], [m.end() for m in matches]
+    found: list[tuple[str, int, int]] = []
+    for m in TOKEN.finditer(text):
+        piece = m.group()
+        if found and found[-1][2] == m.start() and (
+                all(unicodedata.category(c)[0] == "M" for c in piece)
+                or (unicodedata.category(found[-1][0][-1])[0] == "M" and piece[0].isalnum()
+                    and script_class(ord(piece[0])) == 0 and script_class(ord(found[-1][0][0])) == 0)):
+            # A combining mark stays with its letter, and a word goes on after it ("मौसम", "naïve" decomposed).
+            found[-1] = (found[-1][0] + piece, found[-1][1], m.end())
+        else:
+            found.extend(_letters(piece, m.start()))
+    return [t[0] for t in found], [t[1] for t in found], [t[2] for t in found]
+
+
+def _same_han(words: list[str]) -> list[str]:
+    """Words compared with Traditional Chinese letters as Simplified (the tokeniser's fold):
+    a story converted from one to the other differs only where its words do."""
+    return [w.translate(TRADITIONAL_TO_SIMPLIFIED) for w in words]
 
 
 def _point(begins: list[int], ends: list[int], i: int, length: int) -> int:
@@ -50,7 +85,7 @@ def word_diff(a: str, b: str, offset_a: int = 0, offset_b: int = 0) -> list[tupl
     wa, ba, ea = tokens(a)
     wb, bb, eb = tokens(b)
     exact = max(len(wa), len(wb)) <= _EXACT_LIMIT
-    matcher = SequenceMatcher(None, wa, wb, autojunk=not exact)
+    matcher = SequenceMatcher(None, _same_han(wa), _same_han(wb), autojunk=not exact)
     out = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":

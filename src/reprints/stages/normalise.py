@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from reprints import _native
+from reprints.stages import han_variants
 
 _BMP = 0x10000
 _P = np.uint64(0x100000001B3)  # FNV prime: odd, so it has an inverse modulo 2**64
@@ -28,26 +29,60 @@ _P_INV = np.uint64(pow(int(_P), -1, 2**64))
 STEM_CHARS = _native.STEM_CHARS
 
 
-def _fold_char(ch: str) -> tuple[bool, int]:
-    """(is word character, folded code point) for one character; 0 means 'ignore'."""
+# Scripts written without spaces between words, by the code point a letter folds to: 1 Han
+# (with 々 〇 and the Kangxi radicals), 2 hiragana, 3 katakana (half-width forms fold to full
+# width), 4 Thai, Lao, Myanmar, Khmer and Tai scripts; 0 every other script (words end at
+# spaces and punctuation). The tokeniser cuts their letter runs into units (`tokenize`).
+SCRIPT_CLASSES = {"han": 1, "hiragana": 2, "katakana": 3, "southeast_asian": 4}
+_CLASS_RANGES = [
+    (0x2E80, 0x2FDF, 1), (0x3005, 0x3007, 1), (0x3021, 0x3029, 1), (0x3038, 0x303B, 1), (0x3400, 0x4DBF, 1),
+    (0x4E00, 0x9FFF, 1), (0xF900, 0xFAFF, 1), (0x20000, 0x3FFFF, 1),
+    (0x3041, 0x309F, 2), (0x1B001, 0x1B11F, 2),
+    (0x30A0, 0x30FF, 3), (0x31F0, 0x31FF, 3), (0x1B000, 0x1B000, 3),
+    (0x0E00, 0x0EFF, 4), (0x1000, 0x109F, 4), (0xA9E0, 0xA9FF, 4), (0xAA60, 0xAA7F, 4), (0x1780, 0x17FF, 4),
+    (0x19E0, 0x19FF, 4), (0x1950, 0x1AAF, 4),
+]
+# Voicing marks written as letters of their own (half-width ﾞ ﾟ, spacing ゛ ゜) are diacritics,
+# as the combining ones are: ｶﾞ, ガ and カ fold alike, as accented Latin letters fold to plain ones.
+_KANA_VOICING = {0xFF9E, 0xFF9F, 0x309B, 0x309C}
+TRADITIONAL_TO_SIMPLIFIED = dict(zip(map(ord, han_variants.TRADITIONAL), map(ord, han_variants.SIMPLIFIED)))
+
+
+def script_class(cp: int) -> int:
+    """The unspaced-script class of a (folded) code point; 0 for scripts with spaces."""
+    for lo, hi, cls in _CLASS_RANGES:
+        if lo <= cp <= hi:
+            return cls
+    return 0
+
+
+def _fold_char(ch: str) -> tuple[bool, int, int]:
+    """(is word character, folded code point, script class) for one character; folded 0 means
+    'ignore' (combining marks: part of the word, no position in its hash).
+
+    Folding is lower case, compatibility decomposition (full-width Latin and digits, half-width
+    katakana, compatibility ideographs), diacritics dropped, Traditional Chinese to Simplified.
+    """
     cat = unicodedata.category(ch)
-    if cat[0] == "M":
-        return True, 0
+    if cat[0] == "M" or ord(ch) in _KANA_VOICING:
+        return True, 0, script_class(ord(ch))
     if not ch.isalnum():
-        return False, 0
+        return False, 0, 0
     low = ch.lower()[0]  # "İ".lower() is "i" + a combining dot: keep the letter
     base = unicodedata.normalize("NFKD", low)[0]
-    return True, ord(base if base.isalnum() else low)
+    folded = ord(base if base.isalnum() else low)
+    folded = TRADITIONAL_TO_SIMPLIFIED.get(folded, folded)
+    return True, folded, script_class(folded)
 
 
 def _new_table() -> np.ndarray:
-    """Per BMP code point: folded code point shifted left by one, low bit set for words;
-    0xFFFFFFFF until the tokeniser first meets it (it then asks `_fold_char`), so a process
-    classifies only the characters its texts use. ASCII is filled in at once."""
+    """Per BMP code point: ``(folded << 4) | (script class << 1) | is_word``; 0xFFFFFFFF until
+    the tokeniser first meets it (it then asks `_fold_char`), so a process classifies only the
+    characters its texts use. ASCII is filled in at once."""
     table = np.full(_BMP, _native.UNKNOWN_CODE, dtype=np.uint32)
     for cp in range(128):
-        w, f = _fold_char(chr(cp))
-        table[cp] = (f << 1) | w
+        w, f, cls = _fold_char(chr(cp))
+        table[cp] = (f << 4) | (cls << 1) | w
     table[0xD800:0xE000] = 0  # lone surrogates are no word characters
     return table
 

@@ -425,7 +425,7 @@
       h('div', { class: 'cell' }, h('span', { text: srcName(od), title: srcName(od) }), h('small', { text: docDate(od) })),
       h('div', { class: 'cell' }, h('span', { text: d0 === null ? 'undated' : dayIso(d0) }),
         h('small', { text: d0 === null || d1 === d0 ? '' : '→ ' + dayIso(d1) + ' (' + plural(d1 - d0, 'day') + ')' })),
-      h('div', { class: 'cell snip', text: MEM.snippet[o] || '' }));
+      h('div', { class: 'cell snip', dir: 'auto', text: MEM.snippet[o] || '' }));
   }
   function passageHead() {
     return h('div', { class: 'listhead prow' }, h('span', { text: 'Passage' }), h('span', { text: 'Document A' }),
@@ -544,7 +544,7 @@
         h('td', null, DOCS.title[d] ? h('div', { text: DOCS.title[d] }) : null, h('div', { class: 'doc-id', text: DOCS.id[d] }),
           url ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', text: 'open source page', class: 'sub' }) : null),
         h('td', { class: 'nowrap' }, fmt(b) + '–' + fmt(e), h('small', { text: plural(e - b, 'char') })),
-        h('td', { class: 'snip', text: MEM.snippet[m] || '' }),
+        h('td', { class: 'snip', dir: 'auto', text: MEM.snippet[m] || '' }),
         h('td', null, h('div', { class: 'links' }, links.map(function (q) {
           return h('a', { href: '#/pair/' + P.id[q], text: passageLabel(q, d), title: 'Compare side by side' });
         }))));
@@ -639,7 +639,7 @@
   function docHead(d, label) {
     var url = safeUrl(DOCS.url[d]);
     return h('div', { class: 'dochead' },
-      h('div', { class: 't' }, h('span', { class: 'badge reprint', text: label }), ' ', DOCS.title[d] || DOCS.id[d]),
+      h('div', { class: 't' }, h('span', { class: 'badge reprint', text: label }), ' ', h('bdi', { text: DOCS.title[d] || DOCS.id[d] })),
       h('div', { class: 'm' }, srcName(d) + ' · ' + docDate(d) + ' · ', h('span', { class: 'doc-id', text: DOCS.id[d] }),
         ' · ' + plural(DOCS.length[d], 'char')),
       DOCS.url[d] ? h('div', { class: 'u' }, url ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', text: DOCS.url[d] })
@@ -685,8 +685,8 @@
     var both = hasText(da) && hasText(db);
     var container, panes = null, anchors = null;
     if (both) {
-      var paneA = h('div', { class: 'doctext', id: 'text-a', tabIndex: 0 });
-      var paneB = h('div', { class: 'doctext', id: 'text-b', tabIndex: 0 });
+      var paneA = h('div', { class: 'doctext', id: 'text-a', tabIndex: 0, dir: 'auto' });
+      var paneB = h('div', { class: 'doctext', id: 'text-b', tabIndex: 0, dir: 'auto' });
       container = h('div', { class: 'sides' + (qs.length > 1 ? ' multi' : ''), id: 'sides' },
         h('section', { class: 'side', id: 'side-a' }, docHead(da, 'left'), paneA),
         h('section', { class: 'side', id: 'side-b' }, docHead(db, 'right'), paneB));
@@ -705,7 +705,7 @@
         h('p'), container]);
       qs.forEach(function (q) {
         var sa = sideOf(q, da), sb = sideOf(q, db);
-        var pa = h('div', { class: 'doctext' }), pb = h('div', { class: 'doctext' });
+        var pa = h('div', { class: 'doctext', dir: 'auto' }), pb = h('div', { class: 'doctext', dir: 'auto' });
         var card = h('section', { class: 'pcard', data: { card: P.id[q] } },
           h('div', { class: 'ph' }, h('span', { class: 'psg c' + (colours.get(q) % PALETTE), text: '#' + P.id[q] }),
             h('span', { class: 'badge kind-' + kindName(q), text: kindName(q) }),
