@@ -147,6 +147,10 @@ class CandidateConfig(Checked):
     # origin, in O(carriers) pairs; a formula's few n-grams link other neighbours each and stay
     # below ``min_shared``. 0: frequent n-grams are ignored (passim's behaviour).
     frequent_links: int = setting(3, min=0, max=50)
+    # A pair linked by frequent n-grams is a candidate when at least this many link it: a run
+    # of 34 words or more (a carried story shares hundreds; a formula sentence and a sign-off
+    # that many documents print, such as "said in a statement on Monday that ...", fewer).
+    frequent_min_shared: int = setting(30, min=1)
     # Each document keeps, among its candidate partners dated before it, the ones sharing most
     # n-grams (its likely sources) up to this many, and the earliest (its likely origin): a
     # cluster of N carriers is aligned in O(N) pairs, not N²/2. 0: every candidate pair.

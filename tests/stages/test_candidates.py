@@ -63,7 +63,7 @@ def ranks(order: list[int]) -> pa.Table:
 def test_a_story_in_more_than_max_df_documents_links_each_holder_to_a_few_earlier_ones():
     """60 carriers of one 30-n-gram story (df 60 > max_df 10): each is paired with the two
     holders before it and the first, never all 1,770 pairs; every pair shares the whole run."""
-    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=2, max_sources=0)
+    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=2, max_sources=0, frequent_min_shared=10)
     rows = [(d, h) for d in range(60) for h in range(1000, 1030)]
     got = run(shared_ngram_pairs_sql(config), shingles=shingles(rows))
     expected = {(d - k, d) for d in range(1, 60) for k in (1, 2) if d - k >= 0} | {(0, d) for d in range(1, 60)}
@@ -75,7 +75,7 @@ def test_a_story_in_more_than_max_df_documents_links_each_holder_to_a_few_earlie
 def test_edited_carriers_still_pair_through_frequent_ngrams():
     """Each carrier drops its own stretch of the story (an edit): a carrier still shares most
     of the run with its neighbours, so it is linked to them and to the first carrier."""
-    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=2, max_sources=0)
+    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=2, max_sources=0, frequent_min_shared=10)
     story = list(range(1000, 1040))
     rows = []
     for d in range(40):
@@ -99,9 +99,22 @@ def test_a_formula_in_many_documents_makes_no_pairs():
     assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == []
 
 
+def test_a_short_run_of_frequent_ngrams_is_a_formula_not_a_candidate():
+    """Two sentences every document prints (a statement attribution, a sign-off: 21 5-grams)
+    link neighbours, but fewer than frequent_min_shared (30) of them; a rare run of the same
+    length is a candidate (min_shared 5)."""
+    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=2, max_sources=0)
+    rows = [(d, h) for d in range(40) for h in range(500, 521)]
+    assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == []
+    rows = [(d, h) for d in range(40) for h in range(500, 530)]  # a 34-word run
+    assert len(run(shared_ngram_pairs_sql(config), shingles=shingles(rows))) > 0
+    rows = [(d, h) for d in range(5) for h in range(500, 521)]  # in 5 documents: rare
+    assert len(run(shared_ngram_pairs_sql(config), shingles=shingles(rows))) == 10
+
+
 def test_frequent_links_follow_date_order():
     """With ranks, "before" means earlier in date order, not a smaller document number."""
-    config = CandidateConfig(max_df=3, min_shared=5, frequent_links=1, max_sources=0)
+    config = CandidateConfig(max_df=3, min_shared=5, frequent_links=1, max_sources=0, frequent_min_shared=5)
     rows = [(d, h) for d in range(6) for h in range(100, 110)]
     order = [5, 4, 3, 2, 1, 0]  # document 5 is the earliest
     got = run(shared_ngram_pairs_sql(config, ranks="ranks"), shingles=shingles(rows), ranks=ranks(order))

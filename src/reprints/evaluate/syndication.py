@@ -133,7 +133,8 @@ def score(clusters: pa.Table, generated: list[Carrier]) -> dict:
     story's cluster is the one holding most carriers. Returns: ``carriers``, ``recalled``
     (carriers in the story's cluster), ``recall``, ``clusters`` (distinct clusters holding a
     carrier), ``origin_right`` (the story cluster's origin is the earliest carrier),
-    ``members`` (rows of the story cluster: carriers and anything else), and, where the
+    ``members`` (rows of the story cluster: a carrier's span may come in pieces),
+    ``other_documents`` (documents in the story cluster that are no carriers), and, where the
     carriers have parents, ``lineage_accuracy``: the share of copies with a parent whose
     member row names it as ``source_doc_id``.
     """
@@ -150,7 +151,8 @@ def score(clusters: pa.Table, generated: list[Carrier]) -> dict:
         story = max(holding, key=lambda c: (len(holding[c]), -c))
         members = [r for r in clusters.to_pylist() if r["cluster_id"] == story]
         result.update(recalled=len(holding[story]), recall=round(len(holding[story]) / len(generated), 4),
-                      origin_right=members[0]["origin_doc_id"] == earliest, members=len(members))
+                      origin_right=members[0]["origin_doc_id"] == earliest, members=len(members),
+                      other_documents=len({r["doc_id"] for r in members} - set(by_id)))
     copies = [c for c in generated if c.parent is not None]
     if copies:
         source_of = {}

@@ -10,8 +10,9 @@ Postings (n-gram → documents), counted three ways:
   and with the earliest carrier, so these pairs collect many counts; a formula ("said in a
   statement on") links each document to other neighbours for each of its few n-grams, so its
   pairs stay below ``min_shared``. Cost and output grow linearly with the number of holders.
-* a pair is a candidate when the n-grams it shares (rare ones, plus the frequent ones that
-  link it) reach ``min_shared``. Then each document keeps, among its candidate partners
+* a pair is a candidate when it shares at least ``min_shared`` rare n-grams, or at least
+  ``frequent_min_shared`` frequent n-grams link it (a long run: a formula or a sign-off of
+  two sentences is shorter); its count is both together. Then each document keeps, among its candidate partners
   dated before it, the ``max_sources`` sharing most (its likely sources) and the earliest
   (the likely origin): a story with N carriers gives O(N) pairs to align, not N²/2.
 
@@ -42,7 +43,7 @@ def _frequent_links_sql(links: int) -> str:
 
 def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles", ranks: str | None = None) -> str:
     """Pairs (a < b) with the number of n-grams they share (rare ones, and frequent ones that
-    link them), at least ``min_shared``, and how many of those are common (in more than
+    link them; at least ``min_shared`` rare or ``frequent_min_shared`` linking), and how many of those are common (in more than
     ``common_df`` documents); at most ``max_sources`` earlier partners of each document, plus
     its earliest (all when ``max_sources`` is 0)."""
     max_df, common_df, links = int(config.max_df), int(config.common_df), int(config.frequent_links)
@@ -60,17 +61,21 @@ def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles", 
         links AS ({_frequent_links_sql(links)})"""
         linked = f"""
             UNION ALL
-            SELECT least(earlier, later) AS a, greatest(earlier, later) AS b, n > {common_df} AS common FROM links"""
+            SELECT least(earlier, later) AS a, greatest(earlier, later) AS b, n > {common_df} AS common,
+                   TRUE AS linked
+            FROM links"""
     pairs = f"""
         WITH df AS (SELECT h, count(*) AS n FROM {shingles} GROUP BY h HAVING count(*) >= 2),
         rare AS (SELECT s.doc, s.h, df.n FROM {shingles} s JOIN df ON s.h = df.h WHERE df.n <= {max_df}){frequent},
         pair_rows AS (
-            SELECT x.doc AS a, y.doc AS b, x.n > {common_df} AS common
+            SELECT x.doc AS a, y.doc AS b, x.n > {common_df} AS common, FALSE AS linked
             FROM rare x JOIN rare y ON x.h = y.h AND x.doc < y.doc{linked}
         ),
         pairs AS (
             SELECT a, b, count(*) AS shared, count(CASE WHEN common THEN 1 END) AS common
-            FROM pair_rows GROUP BY a, b HAVING count(*) >= {int(config.min_shared)}
+            FROM pair_rows GROUP BY a, b
+            HAVING count(CASE WHEN NOT linked THEN 1 END) >= {int(config.min_shared)}
+                OR count(CASE WHEN linked THEN 1 END) >= {int(config.frequent_min_shared)}
         )"""
     if int(config.max_sources) <= 0:
         return pairs + "\n        SELECT a, b, shared, common FROM pairs"
