@@ -117,6 +117,34 @@ def worker(n: int, out: Path, corpus: str, candidates: str) -> None:
     pq.write_table(result.clusters, out / f"syndication_{n}_clusters.parquet")
 
 
+def issue_table(carriers: list[int], reuters: str = bench_scale.REUTERS, background: int = 2000) -> None:
+    """The issue's own setting: story A carried by N outlets among the first ``background``
+    Reuters stories, in one process, with the behaviour before (frequent n-grams dropped,
+    every candidate pair aligned) and the defaults; one JSON line per run."""
+    import reprints
+    from reprints.config import ScanConfig
+    from reprints.evaluate import syndication
+
+    story = STORY_A.read_text(encoding="utf-8", errors="replace")
+    with open(reuters, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    bg = [{"id": f"r{r['newid']}", "text": r["body"], "date": r.get("date")} for r in rows if r.get("body")][:background]
+    vocab = sorted({w for r in bg for w in re.findall(r"[a-z]{3,}", r["text"])})
+    for n in carriers:
+        gen = syndication.carriers(story, n, vocab, seed=1)
+        ids = {c.doc_id for c in gen}
+        for name, cfg in (("old", {"frequent_links": 0, "max_sources": 0}), ("new", {})):
+            t = time.perf_counter()
+            res = reprints.scan(bg + [c.row() for c in gen], ScanConfig().replace(candidates=cfg))
+            got = syndication.score(res.clusters, gen)
+            pairs = sum(1 for a, b in zip(res.pairs.column("doc_a").to_pylist(), res.pairs.column("doc_b").to_pylist())
+                        if a in ids and b in ids)
+            held = {r["doc_id"] for r in res.clusters.to_pylist() if r["doc_id"] in ids}
+            print(json.dumps({"n": n, "config": name, "in_any_cluster": len(held), "largest": got["recalled"],
+                              "clusters": got["clusters"], "origin_right": got["origin_right"], "outlet_pairs": pairs,
+                              "wall_s": round(time.perf_counter() - t, 1)}), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--carriers", type=int, nargs="+", default=[10, 100, 1000, 10000])
@@ -125,8 +153,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--candidates", default="", help="candidate settings as JSON (default: the defaults)")
     ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--issue-table", action="store_true",
+                    help="the issue's setting instead: the carriers among 2,000 Reuters stories, before and after")
     ap.add_argument("--_worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.issue_table:
+        issue_table(args.carriers)
+        return
     if args._worker:
         n, corpus, _ = args._worker
         worker(int(n), args.out, corpus, args.candidates)
