@@ -96,13 +96,13 @@ def _scan(documents: Any, config: ScanConfig | None, out: Path | None, overwrite
 
     texts = [d.text for d in docs]
     ids = np.array([d.doc_id for d in docs], dtype=object)
-    corpus = local.corpus_arrays(texts, (d.source for d in docs))
+    raw_dates = [d.date for d in docs]
+    dates, date_warnings = report_tables.parse_dates(raw_dates)
+    corpus = local.corpus_arrays(texts, (d.source for d in docs), dates)
     with workspace.work_dir(near=out, explicit=workdir) as tmp:
         matches = local.find_matches(corpus, config, tmp, reporter)
 
     with reporter.stage("cluster", total=1, unit="") as r:
-        raw_dates = [d.date for d in docs]
-        dates, date_warnings = report_tables.parse_dates(raw_dates)
         lengths = np.array([len(t) for t in texts], dtype=np.int64)
         tables = report_tables.Tables(
             documents=report_tables.documents_table(docs, skips, matches.n_words, date_warnings),
@@ -110,7 +110,7 @@ def _scan(documents: Any, config: ScanConfig | None, out: Path | None, overwrite
                                             matches.passages, config),
             passages=report_tables.passages_table(ids, texts, matches.passages),
             clusters=report_tables.clusters_table(ids, texts, [d.source for d in docs], raw_dates, dates,
-                                                  matches.passages),
+                                                  matches.passages, lineage=True),
         )
         r.advance()
     summary = report_tables.run_summary(tables.documents, tables.pairs, tables.passages, tables.clusters,

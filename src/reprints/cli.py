@@ -126,6 +126,33 @@ def report_command(
     typer.echo(f"report written to {written}")
 
 
+@app.command("compare")
+def compare_command(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `reprints scan --out`."),
+    doc_a: str = typer.Argument(..., help="A document id of the run."),
+    doc_b: str = typer.Argument(..., help="Another document id of the run."),
+    json_out: bool = typer.Option(False, "--json", help="Print the passages as JSON."),
+) -> None:
+    """Do A and B share text? Align two documents of a run on demand (a big cluster's
+    passages.parquet links each member to its likeliest sources, not to every other member)."""
+    from reprints.compare import compare
+
+    if not (run_dir / "run.json").is_file():
+        fail(f"{run_dir} is not a run directory (no run.json)")
+    try:
+        found = compare(run_dir, doc_a, doc_b)
+    except KeyError as error:
+        fail(error.args[0])
+    if json_out:
+        typer.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+        return
+    clusters = ", ".join(map(str, found.shared_clusters)) or "none"
+    typer.echo(f"{doc_a} and {doc_b}: {len(found.passages)} shared passage(s); clusters holding both: {clusters}")
+    for p in found.passages:
+        typer.echo(f"  {doc_a}[{p['begin_a']}:{p['end_a']}] ~ {doc_b}[{p['begin_b']}:{p['end_b']}]  "
+                   f"{p['kind']}, {p['matched_words']} words, similarity {p['similarity']}")
+
+
 from reprints.cli_index import index_app, serve as serve_command  # noqa: E402  (heavy imports are lazy)
 
 app.add_typer(index_app, name="index")

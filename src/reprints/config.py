@@ -141,6 +141,20 @@ class CandidateConfig(Checked):
     # N-grams in more documents than this count as common phrasing for the formula test
     # (`PairConfig.formula_share`): a story and a few of its reprints stay below it.
     common_df: int = setting(10, min=1)
+    # An n-gram in more than ``max_df`` documents is not thrown away: each holder (in date
+    # order) is linked to this many holders just before it and to the first holder, so a story
+    # carried by thousands of outlets still pairs each carrier with its neighbours and the
+    # origin, in O(carriers) pairs; a formula's few n-grams link other neighbours each and stay
+    # below ``min_shared``. 0: frequent n-grams are ignored (passim's behaviour).
+    frequent_links: int = setting(3, min=0, max=50)
+    # A pair linked by frequent n-grams is a candidate when at least this many link it: a run
+    # of 34 words or more (a carried story shares hundreds; a formula sentence and a sign-off
+    # that many documents print, such as "said in a statement on Monday that ...", fewer).
+    frequent_min_shared: int = setting(30, min=1)
+    # Each document keeps, among its candidate partners dated before it, the ones sharing most
+    # n-grams (its likely sources) up to this many, and the earliest (its likely origin): a
+    # cluster of N carriers is aligned in O(N) pairs, not N²/2. 0: every candidate pair.
+    max_sources: int = setting(10, min=0)
 
 
 @dataclass(frozen=True)

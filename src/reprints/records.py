@@ -96,7 +96,7 @@ PASSAGES = pa.schema([
     ("text_b", pa.string()),
 ])
 
-CLUSTERS = pa.schema([
+CLUSTER_MEMBERS = pa.schema([
     ("cluster_id", pa.int64()),
     ("doc_id", pa.string()),
     ("begin", pa.int64()),
@@ -108,4 +108,17 @@ CLUSTERS = pa.schema([
     ("cluster_size", pa.int64()),
     ("cluster_docs", pa.int64()),
     ("snippet", pa.string()),
+])
+
+# clusters.parquet: each member with its most likely source ("who took it from whom",
+# `stages.cluster.choose_sources`): the span of the earlier dated member sharing the most words
+# with it (``source_score``: those words, matched words × similarity summed over the passages
+# between the two); null with ``source_reason`` for the origin, undated members and members no
+# earlier dated member shares text with.
+CLUSTERS = pa.schema(list(CLUSTER_MEMBERS) + [
+    ("source_doc_id", pa.string()),
+    ("source_begin", pa.int64()),
+    ("source_end", pa.int64()),
+    ("source_score", pa.float64()),
+    ("source_reason", pa.string()),
 ])

@@ -61,6 +61,18 @@ def _reuters_sample(n: int = 2000) -> list[dict]:
     return rows[:n]
 
 
+def _syndicated(carriers: int, copies: int) -> list[dict]:
+    """Rows of a wire story carried by ``carriers`` outlets and of a tree of ``copies`` copies."""
+    from reprints.evaluate import syndication
+
+    wire = [json.loads(line) for line in STORIES.read_text(encoding="utf-8").splitlines()]
+    story = max(wire, key=lambda r: len(r["text"]))["text"]
+    vocabulary = sorted({w.lower() for r in wire for w in r["text"].split() if w.isalpha() and len(w) > 3})
+    generated = (syndication.carriers(story, carriers, vocabulary, seed=3)
+                 + syndication.copy_tree(story, copies, vocabulary, seed=4))
+    return [c.row() for c in generated]
+
+
 @pytest.mark.skipif(not REUTERS.exists(), reason=f"Reuters-21578 not found at {REUTERS}")
 def test_reuters_sample_identical_via_dataframe(spark):
     rows = _reuters_sample()
@@ -68,12 +80,19 @@ def test_reuters_sample_identical_via_dataframe(spark):
     rows[10:10] = [{"id": "no-text", "text": None, "date": None}, {"id": rows[3]["id"], "text": "a repeat", "date": None},
                    {"id": "empty", "text": "   ", "date": None}, {"id": None, "text": "no id here", "date": None}]
     rows.insert(0, {"id": rows[20]["id"], "text": "", "date": None})  # skipped: does not claim the id
+    # A story carried by more outlets than max_df (its n-grams are linked to a few earlier
+    # holders, each carrier keeps its likeliest sources) and a copy tree (lineage).
+    rows += _syndicated(105, 20)  # each from its own outlet (one source's recurring lines are boilerplate)
+    rows = [{"id": r["id"], "text": r["text"], "date": r["date"], "source": r.get("source")} for r in rows]
     local = reprints.scan(pa.Table.from_pylist(rows))
     assert local.passages.num_rows > 50 and local.clusters.num_rows > 50
+    story = [r for r in local.clusters.to_pylist() if r["doc_id"].startswith("carrier-")]
+    assert len({r["cluster_id"] for r in story}) == 1 and len({r["doc_id"] for r in story}) == 105
+    assert sum(1 for r in local.clusters.to_pylist() if r["doc_id"].startswith("copy-") and r["source_doc_id"]) >= 15
     assert local.summary["documents_skipped"] == 5
     # Through the public DataFrame API, as inside an existing session.
     # Read order ranks documents (origin ties, as in the local engine): rows stay in order.
-    df = spark.createDataFrame(rows, "id string, text string, date string")
+    df = spark.createDataFrame(rows, "id string, text string, date string, source string")
     tables = reprints_spark.scan(df)
     got = {name: reprints_spark._to_arrow(tables[name]).cast(getattr(local, name).schema) for name in TABLES}
     _same(got, local)

@@ -179,6 +179,30 @@ def test_overview_and_cluster_view(report_page, wire_run, wire_report):
     rp.page.wait_for_selector("#text-a .psg")
 
 
+def test_cluster_lineage_tree_opens_pairs_from_its_edges(report_page, wire_run, wire_report):
+    """The cluster view draws who took it from whom: every member once, each under its
+    source (clusters.parquet), with its date and outlet; an edge opens the pair view of the
+    member and its source."""
+    rp = report_page().open(wire_report)
+    clusters = rows(wire_run, "clusters")
+    cid = clusters[0]["cluster_id"]
+    members = [m for m in clusters if m["cluster_id"] == cid]
+    rp.go(f"#/cluster/{cid}")
+    rp.page.wait_for_selector("#lineage li")
+    got = rp.eval("""() => Array.from(document.querySelectorAll('#lineage li')).map(li => {
+        const parent = li.parentElement.closest('li');
+        return [li.querySelector('.doc-id').textContent,
+                parent ? parent.querySelector('.doc-id').textContent : null,
+                li.querySelector(':scope > a.edge') !== null];
+    })""")
+    assert sorted(g[0] for g in got) == sorted(m["doc_id"] for m in members)
+    want = {m["doc_id"]: m["source_doc_id"] for m in members}
+    assert all(parent == want[doc] for doc, parent, _ in got)
+    assert sum(1 for g in got if g[2]) == sum(1 for m in members if m["source_doc_id"]) > 0
+    rp.page.click("#lineage a.edge >> nth=0")
+    rp.page.wait_for_selector("#text-a .psg")
+
+
 def visible_clusters(rp):
     rp.go("#/clusters")
     return rp.eval("() => Array.from(document.querySelectorAll('#cluster-list .row')).map(r => Number(r.dataset.cluster))")

@@ -42,8 +42,8 @@ def test_pairs_are_ordered_a_lt_b():
     assert run(shared_ngram_pairs_sql(CandidateConfig()), shingles=shingles(rows)) == [(2, 5, 6, 0)]
 
 
-def test_frequent_ngrams_are_capped():
-    config = CandidateConfig(max_df=3, min_shared=2)
+def test_frequent_ngrams_are_capped_when_links_are_off():
+    config = CandidateConfig(max_df=3, min_shared=2, frequent_links=0)
     rows = []
     for d in range(4):                  # hash 999 and 998 in 4 documents: above max_df, ignored
         rows += [(d, 999), (d, 998)]
@@ -53,6 +53,86 @@ def test_frequent_ngrams_are_capped():
     # Exactly max_df documents is still kept.
     rows = [(d, 999) for d in range(3)] + [(d, 998) for d in range(3)]
     assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == [(0, 1, 2, 0), (0, 2, 2, 0), (1, 2, 2, 0)]
+
+
+def ranks(order: list[int]) -> pa.Table:
+    """Ranks table: ``order`` lists documents from earliest to latest."""
+    return pa.table({"doc": pa.array(order, pa.int64()), "rank": pa.array(range(len(order)), pa.int64())})
+
+
+def test_a_story_in_more_than_max_df_documents_links_each_holder_to_a_few_earlier_ones():
+    """60 carriers of one 30-n-gram story (df 60 > max_df 10): each is paired with the two
+    holders before it and the first, never all 1,770 pairs; every pair shares the whole run."""
+    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=2, max_sources=0, frequent_min_shared=10)
+    rows = [(d, h) for d in range(60) for h in range(1000, 1030)]
+    got = run(shared_ngram_pairs_sql(config), shingles=shingles(rows))
+    expected = {(d - k, d) for d in range(1, 60) for k in (1, 2) if d - k >= 0} | {(0, d) for d in range(1, 60)}
+    assert {(a, b) for a, b, _, _ in got} == expected
+    assert all(n == 30 and c == 30 for _, _, n, c in got)  # every shared n-gram is frequent, so common
+    assert len(got) <= 3 * 60
+
+
+def test_edited_carriers_still_pair_through_frequent_ngrams():
+    """Each carrier drops its own stretch of the story (an edit): a carrier still shares most
+    of the run with its neighbours, so it is linked to them and to the first carrier."""
+    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=2, max_sources=0, frequent_min_shared=10)
+    story = list(range(1000, 1040))
+    rows = []
+    for d in range(40):
+        dropped = set(story[d % 30: d % 30 + 8])
+        rows += [(d, h) for h in story if h not in dropped]
+    got = run(shared_ngram_pairs_sql(config), shingles=shingles(rows))
+    linked = {(a, b) for a, b, _, _ in got}
+    assert all((0, d) in linked or d == 0 for d in range(40))
+    assert all((d - 1, d) in linked for d in range(1, 40))
+    assert len(got) <= 3 * 40
+
+
+def test_a_formula_in_many_documents_makes_no_pairs():
+    """Three formula n-grams ("said in a statement on"), each in 30 documents of 40: a
+    document is linked to other neighbours for each, and no pair reaches min_shared."""
+    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=3, max_sources=0)
+    rows = []
+    for f, h in enumerate((7001, 7002, 7003)):
+        rows += [(d, h) for d in range(40) if (d + f) % 4 != 0]
+    rows += [(d, 10_000 + d) for d in range(40)]  # each document's own text
+    assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == []
+
+
+def test_a_short_run_of_frequent_ngrams_is_a_formula_not_a_candidate():
+    """Two sentences every document prints (a statement attribution, a sign-off: 21 5-grams)
+    link neighbours, but fewer than frequent_min_shared (30) of them; a rare run of the same
+    length is a candidate (min_shared 5)."""
+    config = CandidateConfig(max_df=10, min_shared=5, frequent_links=2, max_sources=0)
+    rows = [(d, h) for d in range(40) for h in range(500, 521)]
+    assert run(shared_ngram_pairs_sql(config), shingles=shingles(rows)) == []
+    rows = [(d, h) for d in range(40) for h in range(500, 530)]  # a 34-word run
+    assert len(run(shared_ngram_pairs_sql(config), shingles=shingles(rows))) > 0
+    rows = [(d, h) for d in range(5) for h in range(500, 521)]  # in 5 documents: rare
+    assert len(run(shared_ngram_pairs_sql(config), shingles=shingles(rows))) == 10
+
+
+def test_frequent_links_follow_date_order():
+    """With ranks, "before" means earlier in date order, not a smaller document number."""
+    config = CandidateConfig(max_df=3, min_shared=5, frequent_links=1, max_sources=0, frequent_min_shared=5)
+    rows = [(d, h) for d in range(6) for h in range(100, 110)]
+    order = [5, 4, 3, 2, 1, 0]  # document 5 is the earliest
+    got = run(shared_ngram_pairs_sql(config, ranks="ranks"), shingles=shingles(rows), ranks=ranks(order))
+    assert {(a, b) for a, b, _, _ in got} == {(4, 5), (3, 4), (2, 3), (1, 2), (0, 1)} | {(d, 5) for d in range(4)}
+
+
+def test_each_document_keeps_its_likeliest_sources_and_its_earliest_partner():
+    """Document 9 shares n-grams with 8 earlier documents (1..8 of them): with max_sources 2 it
+    keeps the two sharing most (8 and 7) and the earliest (1); later documents are unaffected."""
+    config = CandidateConfig(max_df=100, min_shared=1, frequent_links=0, max_sources=2)
+    rows = []
+    for d in range(1, 9):
+        rows += [(d, 100 * d + k) for k in range(d)] + [(9, 100 * d + k) for k in range(d)]
+    got = run(shared_ngram_pairs_sql(config), shingles=shingles(rows))
+    assert [(a, b, n) for a, b, n, _ in got] == [(1, 9, 1), (7, 9, 7), (8, 9, 8)]
+    # The same with every pair kept.
+    assert len(run(shared_ngram_pairs_sql(CandidateConfig(max_df=100, min_shared=1, frequent_links=0,
+                                                          max_sources=0)), shingles=shingles(rows))) == 8
 
 
 def test_common_ngrams_are_counted():

@@ -154,3 +154,51 @@ def test_single_member_components(n):
     comp = arr(*range(n))
     origin = choose_origins(comp, dates(*([None] * n)), arr(*([1] * n)), arr(*range(n)))
     assert origin.tolist() == list(range(n))
+
+
+# --- lineage ------------------------------------------------------------------------------
+
+def test_date_ranks_put_undated_last_and_break_ties_in_input_order():
+    from reprints.stages.cluster import date_ranks
+
+    got = date_ranks(dates("2024-03-05", None, "2024-03-04", "2024-03-05", None))
+    assert got.tolist() == [1, 3, 0, 2, 4]
+
+
+def sources(ranks, dated, origin, edges):
+    from reprints.stages.cluster import choose_sources
+
+    u, v, w = zip(*edges) if edges else ((), (), ())
+    src, shared, reasons = choose_sources(arr(*ranks), np.array(dated, bool), np.array(origin, bool), arr(*u), arr(*v),
+                                          np.array(w, dtype=np.float64))
+    return src.tolist(), shared.tolist(), reasons
+
+
+def test_source_is_the_earlier_member_sharing_most():
+    # 0 is the origin; 2 took from 1 (shares 300) rather than from 0 (280); 3 (later than 2) is no source of 2.
+    src, shared, reasons = sources([0, 1, 2, 3], [1, 1, 1, 1], [1, 0, 0, 0],
+                                   [(0, 1, 300), (0, 2, 280), (1, 2, 300), (2, 3, 310), (0, 3, 100)])
+    assert src == [-1, 0, 1, 2] and shared == [0, 300, 300, 310]
+    assert reasons == ["origin", None, None, None]
+
+
+def test_source_sums_passages_and_ties_go_to_the_earliest():
+    # 3 shares 200 with 1 in two passages and 200 with 2 in one: a tie, and 1 is earlier.
+    src, _, _ = sources([0, 1, 2, 3], [1, 1, 1, 1], [1, 0, 0, 0],
+                        [(0, 1, 50), (0, 2, 50), (1, 3, 120), (1, 3, 80), (2, 3, 200)])
+    assert src[3] == 1
+    # Input order breaks a tie of dates: ranks say who came first.
+    src, _, _ = sources([0, 2, 1], [1, 1, 1], [1, 0, 0], [(0, 1, 10), (0, 2, 10), (1, 2, 50)])
+    assert src == [-1, 2, 0]
+
+
+def test_no_source_for_undated_members_nor_from_undated_members():
+    src, _, reasons = sources([0, 1, 2, 3], [1, 1, 0, 1], [1, 0, 0, 0], [(0, 1, 10), (0, 2, 10), (2, 3, 99)])
+    assert src == [-1, 0, -1, -1]
+    assert reasons == ["origin", None, "undated", "no earlier dated member shares text with it"]
+
+
+def test_shared_words_weigh_matched_words_by_similarity():
+    from reprints.stages.cluster import shared_words
+
+    assert shared_words(arr(308, 308), np.array([0.99, 0.981])).tolist() == [304.92, 302.148]

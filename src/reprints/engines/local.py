@@ -22,7 +22,7 @@ from reprints.config import ScanConfig
 from reprints.progress import Reporter
 from reprints.engines import tasks as batch_tasks
 from reprints.stages import align as align_stage  # noqa: F401  (the aligner the tasks call; tests patch it here)
-from reprints.stages import boilerplate, candidates, formula
+from reprints.stages import boilerplate, candidates, cluster, formula
 from reprints.stages.align import DocWords
 from reprints.stages.normalise import string_key
 from reprints.stages.word_table import WordTable
@@ -35,6 +35,7 @@ _STATE: dict[str, Any] = {}
 class CorpusArrays:
     texts: list[str]
     source_keys: np.ndarray  # uint64 per document
+    ranks: np.ndarray | None = None  # place in date order (`cluster.date_ranks`); None: input order
 
 
 @dataclass
@@ -121,10 +122,12 @@ def _align_task(task: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> 
 
 # --- the engine -------------------------------------------------------------------------
 
-def corpus_arrays(texts: list[str], sources: Iterable[str | None]) -> CorpusArrays:
+def corpus_arrays(texts: list[str], sources: Iterable[str | None], dates: np.ndarray | None = None) -> CorpusArrays:
+    """The corpus as the tasks read it; ``dates`` (datetime64, NaT where undated) set the date
+    order in which the candidate step links holders of frequent n-grams."""
     keys = {}
     source_keys = np.array([keys.setdefault(s, string_key(s)) for s in sources], dtype=np.uint64)
-    return CorpusArrays(texts, source_keys)
+    return CorpusArrays(texts, source_keys, None if dates is None else cluster.date_ranks(dates))
 
 
 def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, reporter: Reporter) -> MatchRows:
@@ -164,7 +167,12 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
                                  "fp": pa.array(fingerprints, pa.uint64()),
                                  "n_words": pa.array(words, pa.int64())})
             con.register("fingerprints", fp_table)
-            shared = con.sql(candidates.shared_ngram_pairs_sql(config.candidates)
+            ranks = None
+            if corpus.ranks is not None:
+                ranks = "ranks"
+                con.register(ranks, pa.table({"doc": pa.array(np.arange(n), pa.int64()),
+                                              "rank": pa.array(corpus.ranks, pa.int64())}))
+            shared = con.sql(candidates.shared_ngram_pairs_sql(config.candidates, ranks=ranks)
                                  + " ORDER BY a, b").to_arrow_table()
             exact = con.sql(candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram)
                                 + " ORDER BY a, b").to_arrow_table()

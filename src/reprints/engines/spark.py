@@ -351,8 +351,11 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
     shingles_view, fingerprints_view = f"reprints_shingles_{tag}", f"reprints_fingerprints_{tag}"
     shingled.select("doc", F.explode("hs").alias("h")).createOrReplaceTempView(shingles_view)
     shingled.select("doc", "fp", "n_words").createOrReplaceTempView(fingerprints_view)
+    ranks_view = f"reprints_ranks_{tag}"
+    ranks = date_ranks(docs)
+    ranks.createOrReplaceTempView(ranks_view)
     shared = store("candidates_shared", lambda: spark.sql(
-        candidates.shared_ngram_pairs_sql(config.candidates, shingles=shingles_view)))
+        candidates.shared_ngram_pairs_sql(config.candidates, shingles=shingles_view, ranks=ranks_view)))
     exact = store("candidates_exact", lambda: spark.sql(
         candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram, fingerprints=fingerprints_view)))
     docs = docs.join(shingled.select("doc", "length", "n_words", "n_grams"), "doc")
@@ -398,7 +401,7 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
     passages = store("align", lambda: with_index(raw.orderBy("a", "begin_a", "b", "begin_b"), "pid"))
     boilerplate_lines = doc_bp.select(F.explode("bp").alias("key")).distinct().count()
     return {"docs": docs, "shared": shared, "exact": exact, "passages": passages,
-            "boilerplate_lines": boilerplate_lines}
+            "boilerplate_lines": boilerplate_lines, "ranks": ranks}
 
 
 def connected_components(edges, max_rounds: int = 200):
@@ -428,6 +431,49 @@ def connected_components(edges, max_rounds: int = 200):
         if changed == 0:
             return labels
     raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
+
+
+def date_ranks(docs):
+    """(doc, rank): each document's place in date order, earliest first, undated last, ties in
+    input order (as `stages.cluster.date_ranks`)."""
+    from pyspark.sql import functions as F
+
+    ordered = _dates(docs).select("doc", "date_key").orderBy(F.col("date_key").asc_nulls_last(), F.col("doc"))
+    return with_index(ordered, "rank").select("doc", "rank").localCheckpoint()
+
+
+def lineage(members, edges, ranks):
+    """(seg, source_doc_id, source_begin, source_end, source_score, source_reason) per cluster
+    member: `stages.cluster.choose_sources` run on each cluster's members and passages
+    (``members``: seg, comp, doc, doc_id, seg_begin, seg_end, date_key, is_origin; ``edges``:
+    u, v, matched, similarity per passage; ``ranks``: doc, rank)."""
+    from pyspark.sql import functions as F
+
+    nodes = members.join(ranks, "doc").select("comp", "seg", "rank", F.col("date_key").isNotNull().alias("dated"),
+                                              "is_origin")
+    links = (edges.join(members.select(F.col("seg").alias("u"), "comp"), "u")
+             .select("comp", "u", "v", "matched", "similarity"))
+
+    def choose(nodes_pd, links_pd):
+        import pandas as pd
+
+        nodes_pd = nodes_pd.sort_values("seg")
+        seg = nodes_pd["seg"].to_numpy(np.int64)
+        place = {s: k for k, s in enumerate(seg.tolist())}
+        u = np.array([place[x] for x in links_pd["u"].tolist()], dtype=np.int64)
+        v = np.array([place[x] for x in links_pd["v"].tolist()], dtype=np.int64)
+        source, shared, reasons = cluster.choose_sources(
+            nodes_pd["rank"].to_numpy(np.int64), nodes_pd["dated"].to_numpy(bool), nodes_pd["is_origin"].to_numpy(bool),
+            u, v, cluster.shared_words(links_pd["matched"].to_numpy(), links_pd["similarity"].to_numpy()))
+        return pd.DataFrame({"seg": seg, "source_seg": np.where(source >= 0, seg[np.maximum(source, 0)], -1),
+                             "source_score": np.where(source >= 0, shared, np.nan), "source_reason": reasons})
+
+    chosen = (nodes.groupBy("comp").cogroup(links.groupBy("comp"))
+              .applyInPandas(choose, "seg long, source_seg long, source_score double, source_reason string"))
+    found = members.select(F.col("seg").alias("source_seg"), F.col("doc_id").alias("source_doc_id"),
+                           F.col("seg_begin").alias("source_begin"), F.col("seg_end").alias("source_end"))
+    return (chosen.join(found, "source_seg", "left")
+            .select("seg", "source_doc_id", "source_begin", "source_end", "source_score", "source_reason"))
 
 
 def _dates(docs):
@@ -534,6 +580,9 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
                            .over(by_comp.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing))))
     comps = members.select("comp", "cluster_size").distinct().orderBy(F.col("cluster_size").desc(), F.col("comp"))
     comps = with_index(comps, "cluster_id").select("comp", "cluster_id")
+    members = members.localCheckpoint()
+    weighted = edges.join(passages.select("pid", "matched", "similarity"), "pid")
+    members = members.join(lineage(members, weighted, matches["ranks"]), "seg", "left")
     members = members.join(comps, "comp").join(docs.select("doc", "text"), "doc")
 
     def snippet_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -548,11 +597,14 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
                                              names=batch.schema.names + ["snippet"])
 
     cols = ["cluster_id", "doc_id", "seg_begin", "seg_end", "source", "date", "is_origin", "origin_doc_id",
-            "cluster_size", "cluster_docs", "text"]
+            "cluster_size", "cluster_docs", "source_doc_id", "source_begin", "source_end", "source_score",
+            "source_reason", "text"]
     clusters_out = (members.select(*cols)
                     .mapInArrow(snippet_fn, "cluster_id long, doc_id string, seg_begin long, seg_end long, "
                                             "source string, date string, is_origin boolean, origin_doc_id string, "
-                                            "cluster_size long, cluster_docs long, snippet string")
+                                            "cluster_size long, cluster_docs long, source_doc_id string, "
+                                            "source_begin long, source_end long, source_score double, "
+                                            "source_reason string, snippet string")
                     .withColumnRenamed("seg_begin", "begin").withColumnRenamed("seg_end", "end"))
 
     # documents: the local documents_table on batches

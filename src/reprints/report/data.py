@@ -233,6 +233,10 @@ def build_model(run_dir: str | Path, texts: Mapping[str, str] | None = None,
         if m["is_origin"]:
             origins[cluster_pos[cid]] = i
     n_docs = [len({members[j]["doc_id"] for j in range(f, f + c)}) for f, c in zip(firsts, counts)]
+    # Lineage: each member's source member (runs written before lineage have none).
+    member_at = {(m["cluster_id"], m["doc_id"], m["begin"]): i for i, m in enumerate(members)}
+    m_source = [member_at.get((m["cluster_id"], m.get("source_doc_id"), m.get("source_begin")))
+                for m in members]
 
     # Passages: their cluster, the word diff of edited ones, and their text where a side's
     # document text is not embedded.
@@ -306,6 +310,9 @@ def build_model(run_dir: str | Path, texts: Mapping[str, str] | None = None,
             "end": [m["end"] for m in members],
             "origin": [1 if m["is_origin"] else 0 for m in members],
             "snippet": [m["snippet"] for m in members],
+            "source": m_source,
+            "source_score": [m.get("source_score") for m in members],
+            "source_reason": [m.get("source_reason") for m in members],
         },
         "passages": {
             "id": [p["passage_id"] for p in passages],

@@ -1,13 +1,29 @@
-"""Candidate document pairs: which pairs share enough rare n-grams to be worth aligning.
+"""Candidate document pairs: which pairs share enough n-grams to be worth aligning.
 
-Postings (n-gram → documents) with a document-frequency cap, as passim does: an n-gram in
-more than ``max_df`` documents is a formula or boilerplate, and would cost max_df² pairs.
+Postings (n-gram → documents), counted three ways:
+
+* an n-gram in at most ``max_df`` documents pairs every two of its holders (as passim does);
+* an n-gram in more documents (a formula, a sign-off, or a story carried by hundreds of
+  outlets) does not pair all its holders, which would cost df² pairs: each holder, taken in
+  date order, is linked to the ``frequent_links`` holders just before it and to the first
+  holder. A carried story shares long runs of such n-grams with its neighbours in date order
+  and with the earliest carrier, so these pairs collect many counts; a formula ("said in a
+  statement on") links each document to other neighbours for each of its few n-grams, so its
+  pairs stay below ``min_shared``. Cost and output grow linearly with the number of holders.
+* a pair is a candidate when it shares at least ``min_shared`` rare n-grams, or at least
+  ``frequent_min_shared`` frequent n-grams link it (a long run: a formula or a sign-off of
+  two sentences is shorter); its count is both together. Then each document keeps, among its candidate partners
+  dated before it, the ``max_sources`` sharing most (its likely sources) and the earliest
+  (the likely origin): a story with N carriers gives O(N) pairs to align, not N²/2.
+
 Exact duplicates (same normalised word sequence) are paired separately so that they are
-found even when their n-grams are capped, masked or too few.
+found even when their n-grams are masked or too few.
 
-The stage is SQL over two relations, so every engine runs the very same query:
-``shingles(doc BIGINT, h UBIGINT)`` with distinct rows, and
-``fingerprints(doc BIGINT, fp UBIGINT, n_words BIGINT)``.
+The stage is SQL over relations, so every engine runs the very same query:
+``shingles(doc BIGINT, h UBIGINT)`` with distinct rows,
+``fingerprints(doc BIGINT, fp UBIGINT, n_words BIGINT)``, and optionally
+``ranks(doc BIGINT, rank BIGINT)``: each document's place in date order (distinct ranks;
+`stages.cluster.date_ranks`). Without ``ranks`` the document number is its rank.
 """
 
 from __future__ import annotations
@@ -15,21 +31,73 @@ from __future__ import annotations
 from reprints.config import CandidateConfig
 
 
-def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles") -> str:
-    """Pairs (a < b) with the number of n-grams they share, at least ``min_shared``, and how
-    many of those are common (in more than ``common_df`` documents)."""
-    return f"""
-        WITH kept AS (
-            SELECT h, count(*) > {int(config.common_df)} AS common FROM {shingles} GROUP BY h
-            HAVING count(*) BETWEEN 2 AND {int(config.max_df)}
+def _frequent_links_sql(links: int) -> str:
+    """(earlier, later, n) rows: each holder of a frequent n-gram linked to the ``links``
+    holders before it and to the first (equi-joins on the holder's position: no df² join)."""
+    parts = [f"""SELECT x.doc AS earlier, y.doc AS later, y.n FROM frequent y
+                 JOIN frequent x ON x.h = y.h AND x.pos = y.pos - {k}""" for k in range(1, links + 1)]
+    parts.append(f"""SELECT x.doc AS earlier, y.doc AS later, y.n FROM frequent y
+                     JOIN (SELECT doc, h FROM frequent WHERE pos = 1) x ON x.h = y.h AND y.pos > {links + 1}""")
+    return "\nUNION ALL\n".join(parts)
+
+
+def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles", ranks: str | None = None) -> str:
+    """Pairs (a < b) with the number of n-grams they share (rare ones, and frequent ones that
+    link them; at least ``min_shared`` rare or ``frequent_min_shared`` linking), and how many of those are common (in more than
+    ``common_df`` documents); at most ``max_sources`` earlier partners of each document, plus
+    its earliest (all when ``max_sources`` is 0)."""
+    max_df, common_df, links = int(config.max_df), int(config.common_df), int(config.frequent_links)
+    rank_of = (lambda side: f"{side}.rank") if ranks else (lambda side: f"{side}.doc")
+    rank_join = f"JOIN {ranks} r ON r.doc = s.doc" if ranks else ""
+    rank_col = "r.rank" if ranks else "s.doc"
+    frequent = ""
+    linked = ""
+    if links > 0:
+        frequent = f""",
+        frequent AS (
+            SELECT s.doc, s.h, df.n, row_number() OVER (PARTITION BY s.h ORDER BY {rank_col}, s.doc) AS pos
+            FROM {shingles} s JOIN df ON s.h = df.h {rank_join} WHERE df.n > {max_df}
         ),
-        postings AS (SELECT s.doc, s.h, kept.common FROM {shingles} s JOIN kept ON s.h = kept.h)
-        SELECT x.doc AS a, y.doc AS b, count(*) AS shared,
-               count(CASE WHEN x.common THEN 1 END) AS common
-        FROM postings x JOIN postings y ON x.h = y.h AND x.doc < y.doc
-        GROUP BY x.doc, y.doc
-        HAVING count(*) >= {int(config.min_shared)}
-    """
+        links AS ({_frequent_links_sql(links)})"""
+        linked = f"""
+            UNION ALL
+            SELECT least(earlier, later) AS a, greatest(earlier, later) AS b, n > {common_df} AS common,
+                   TRUE AS linked
+            FROM links"""
+    pairs = f"""
+        WITH df AS (SELECT h, count(*) AS n FROM {shingles} GROUP BY h HAVING count(*) >= 2),
+        rare AS (SELECT s.doc, s.h, df.n FROM {shingles} s JOIN df ON s.h = df.h WHERE df.n <= {max_df}){frequent},
+        pair_rows AS (
+            SELECT x.doc AS a, y.doc AS b, x.n > {common_df} AS common, FALSE AS linked
+            FROM rare x JOIN rare y ON x.h = y.h AND x.doc < y.doc{linked}
+        ),
+        pairs AS (
+            SELECT a, b, count(*) AS shared, count(CASE WHEN common THEN 1 END) AS common
+            FROM pair_rows GROUP BY a, b
+            HAVING count(CASE WHEN NOT linked THEN 1 END) >= {int(config.min_shared)}
+                OR count(CASE WHEN linked THEN 1 END) >= {int(config.frequent_min_shared)}
+        )"""
+    if int(config.max_sources) <= 0:
+        return pairs + "\n        SELECT a, b, shared, common FROM pairs"
+    if ranks:
+        placed = f"""SELECT p.a, p.b, p.shared, p.common, ra.rank AS rank_a, rb.rank AS rank_b
+                     FROM pairs p JOIN {ranks} ra ON ra.doc = p.a JOIN {ranks} rb ON rb.doc = p.b"""
+    else:
+        placed = "SELECT a, b, shared, common, a AS rank_a, b AS rank_b FROM pairs"
+    return pairs + f""",
+        placed AS ({placed}),
+        sided AS (
+            SELECT a, b, shared, common, CASE WHEN rank_a > rank_b THEN a ELSE b END AS later,
+                   least(rank_a, rank_b) AS earlier_rank
+            FROM placed
+        ),
+        chosen AS (
+            SELECT a, b, shared, common,
+                   row_number() OVER (PARTITION BY later ORDER BY shared DESC, earlier_rank) AS best_pos,
+                   row_number() OVER (PARTITION BY later ORDER BY earlier_rank) AS earliest_pos
+            FROM sided
+        )
+        SELECT a, b, shared, common FROM chosen WHERE best_pos <= {int(config.max_sources)} OR earliest_pos = 1"""
 
 
 def exact_duplicate_pairs_sql(config: CandidateConfig, min_words: int, fingerprints: str = "fingerprints") -> str:

@@ -61,6 +61,18 @@ def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray) -> n
         label = new
 
 
+def date_ranks(dates: np.ndarray) -> np.ndarray:
+    """Each document's place (0..n-1) in date order: earliest first, undated last, ties in
+    input order. The candidate step links holders of frequent n-grams, and picks each
+    document's earlier partners, in this order; lineage looks for sources in it."""
+    undated = np.isnat(dates)
+    key = np.where(undated, np.iinfo(np.int64).max, dates.astype("datetime64[s]").astype(np.int64))
+    order = np.lexsort((np.arange(len(dates)), key))
+    ranks = np.empty(len(dates), dtype=np.int64)
+    ranks[order] = np.arange(len(dates))
+    return ranks
+
+
 def choose_origins(component: np.ndarray, dates: np.ndarray, lengths: np.ndarray,
                    doc_rank: np.ndarray) -> np.ndarray:
     """Index of the origin member of each member's component.
@@ -76,3 +88,61 @@ def choose_origins(component: np.ndarray, dates: np.ndarray, lengths: np.ndarray
     first[1:] = comp_sorted[1:] != comp_sorted[:-1]
     origin_of_comp = dict(zip(comp_sorted[first].tolist(), order[first].tolist()))
     return np.array([origin_of_comp[c] for c in component.tolist()], dtype=np.int64)
+
+
+#: Why a member has no source (``source_reason``); null where it has one.
+NO_SOURCE_ORIGIN = "origin"
+NO_SOURCE_UNDATED = "undated"
+NO_SOURCE_NOT_LINKED = "no earlier dated member shares text with it"
+
+
+def shared_words(matched: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    """The words a passage's two sides have in common: its matched words times its similarity.
+    A copy shares all but its own edits with its parent and fewer with a sibling, which lacks
+    what the sibling changed; matched words alone count changed words as matched."""
+    return np.round(np.asarray(matched, dtype=np.float64) * np.asarray(similarity, dtype=np.float64), 3)
+
+
+def choose_sources(ranks: np.ndarray, dated: np.ndarray, is_origin: np.ndarray, edge_u: np.ndarray,
+                   edge_v: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Who took it from whom: for each member (segment) of a cluster, its most likely source.
+
+    ``ranks``, ``dated``, ``is_origin``: per member (its document's place in date order,
+    `date_ranks`; whether it is dated; whether it is its cluster's origin). ``edge_u``,
+    ``edge_v``, ``weight``: per aligned passage, the two members it links and the words it
+    shares (`shared_words`). The source of a dated member other than the origin is the dated
+    member before it in date order (ties of date in input order) that shares the most words
+    with it, over all passages between the two; ties go to the earliest. Returns the source
+    index per member (-1 for none), the words shared with it (0 for none), and a reason where
+    there is none (`NO_SOURCE_*`).
+    """
+    n = len(ranks)
+    source = np.full(n, -1, dtype=np.int64)
+    shared = np.zeros(n, dtype=np.float64)
+    if len(edge_u):
+        member = np.concatenate([edge_u, edge_v]).astype(np.int64)
+        other = np.concatenate([edge_v, edge_u]).astype(np.int64)
+        w = np.concatenate([weight, weight]).astype(np.float64)
+        ok = dated[member] & dated[other] & (ranks[other] < ranks[member]) & ~is_origin[member]
+        member, other, w = member[ok], other[ok], w[ok]
+        if len(member):
+            # Sum the weight of every passage between the same two members.
+            order = np.lexsort((other, member))
+            member, other, w = member[order], other[order], w[order]
+            new = np.ones(len(member), dtype=bool)
+            new[1:] = (member[1:] != member[:-1]) | (other[1:] != other[:-1])
+            starts = np.flatnonzero(new)
+            total = np.add.reduceat(w, starts)
+            member, other = member[starts], other[starts]
+            # Per member: the most shared words, then the earliest candidate.
+            best = np.lexsort((other, ranks[other], -total, member))
+            first = np.ones(len(best), dtype=bool)
+            first[1:] = member[best][1:] != member[best][:-1]
+            pick = best[first]
+            source[member[pick]] = other[pick]
+            shared[member[pick]] = total[pick]
+    reasons: list[str | None] = [None] * n
+    for i in np.flatnonzero(source < 0).tolist():
+        reasons[i] = (NO_SOURCE_ORIGIN if is_origin[i] else NO_SOURCE_UNDATED if not dated[i]
+                      else NO_SOURCE_NOT_LINKED)
+    return source, shared, reasons

@@ -190,16 +190,25 @@ def passages_table(ids: np.ndarray, texts: list[str], passages: dict) -> pa.Tabl
 
 
 def clusters_table(ids: np.ndarray, texts: list[str], sources: list[str | None], raw_dates: list[str | None],
-                   dates: np.ndarray, passages: dict) -> pa.Table:
+                   dates: np.ndarray, passages: dict, lineage: bool = False) -> pa.Table:
+    """One row per member span of a reprint cluster (`records.CLUSTER_MEMBERS`); with
+    ``lineage`` (which needs the passages' ``matched`` words and ``similarity``) also each member's most likely
+    source (`records.CLUSTERS`, `cluster.choose_sources`)."""
+    schema = records.CLUSTERS if lineage else records.CLUSTER_MEMBERS
     docs = np.concatenate([passages["a"], passages["b"]]).astype(np.int64)
     begins = np.concatenate([passages["begin_a"], passages["begin_b"]]).astype(np.int64)
     ends = np.concatenate([passages["end_a"], passages["end_b"]]).astype(np.int64)
     if len(docs) == 0:
-        return records.CLUSTERS.empty_table()
+        return schema.empty_table()
     segment, seg_doc, seg_begin, seg_end = cluster.merge_spans(docs, begins, ends)
     half = len(passages["a"])
     component = cluster.connected_components(len(seg_doc), segment[:half], segment[half:])
     origin = cluster.choose_origins(component, dates[seg_doc], seg_end - seg_begin, seg_doc)
+    if lineage:
+        ranks = cluster.date_ranks(dates)[seg_doc]
+        source, shared, reasons = cluster.choose_sources(
+            ranks, ~np.isnat(dates[seg_doc]), origin == np.arange(len(seg_doc)), segment[:half], segment[half:],
+            cluster.shared_words(passages["matched"], passages["similarity"]))
 
     # Stable cluster ids: larger clusters first, then by their smallest segment.
     n_seg = len(seg_doc)
@@ -215,14 +224,28 @@ def clusters_table(ids: np.ndarray, texts: list[str], sources: list[str | None],
         c = int(component[s])
         d = int(seg_doc[s])
         o = int(origin[s])
-        rows.append({
+        row = {
             "cluster_id": int(cluster_id[c]), "doc_id": str(ids[d]), "begin": int(seg_begin[s]), "end": int(seg_end[s]),
             "source": sources[d], "date": raw_dates[d], "is_origin": o == s,
             "origin_doc_id": str(ids[seg_doc[o]]), "cluster_size": int(size[c]), "cluster_docs": int(docs_per[c]),
             "snippet": snippet(texts[d][seg_begin[s]: seg_end[s]]),
-        })
+        }
+        if lineage:
+            row.update(lineage_row(s, source, shared, reasons, ids, seg_doc, seg_begin, seg_end))
+        rows.append(row)
     rows.sort(key=lambda r: (r["cluster_id"], not r["is_origin"], r["doc_id"], r["begin"]))
-    return pa.Table.from_pylist(rows, schema=records.CLUSTERS)
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def lineage_row(member: int, source: np.ndarray, shared: np.ndarray, reasons: list[str | None], ids: np.ndarray,
+                seg_doc: np.ndarray, seg_begin: np.ndarray, seg_end: np.ndarray) -> dict[str, Any]:
+    """The lineage columns of one cluster member (`cluster.choose_sources`' answer for it)."""
+    t = int(source[member])
+    if t < 0:
+        return {"source_doc_id": None, "source_begin": None, "source_end": None, "source_score": None,
+                "source_reason": reasons[member]}
+    return {"source_doc_id": str(ids[seg_doc[t]]), "source_begin": int(seg_begin[t]), "source_end": int(seg_end[t]),
+            "source_score": float(shared[member]), "source_reason": None}
 
 
 def run_summary(documents: pa.Table, pairs: pa.Table, passages: pa.Table, clusters: pa.Table,

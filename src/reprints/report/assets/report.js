@@ -558,7 +558,53 @@
       more.hidden = shown >= members.length;
     }
     page();
+    add(main, lineageTree(c, members, ps));
     add(main, h('section', { class: 'panel' }, h('h2', { text: 'Members (origin first, then by date)' }), table, h('p', null, more)));
+  }
+
+  // Who took it from whom: the members as a tree (each under its source, clusters.parquet's
+  // source_doc_id), with dates and outlets; every edge opens the pair view of the passage
+  // between the member and its source. Members without a source start their own branch.
+  function lineageTree(c, members, ps) {
+    var kids = new Map(), roots = [], LIMIT = 500, shown = 0;
+    members.forEach(function (m) {
+      var s = MEM.source ? MEM.source[m] : null;
+      if (s === null || s === undefined) { roots.push(m); return; }
+      if (!kids.has(s)) kids.set(s, []);
+      kids.get(s).push(m);
+    });
+    var longest = new Map();  // document pair -> its longest passage in this cluster
+    ps.forEach(function (q) {
+      var k = pairKey(P.a[q], P.b[q]), best = longest.get(k);
+      if (best === undefined || P.words[q] > P.words[best]) longest.set(k, q);
+    });
+    function edge(m) {  // the longest passage between member m and its source
+      var q = longest.get(pairKey(MEM.doc[m], MEM.doc[MEM.source[m]]));
+      return q === undefined ? null : q;
+    }
+    function node(m) {
+      shown++;
+      var d = MEM.doc[m], hasSource = MEM.source && MEM.source[m] !== null && MEM.source[m] !== undefined;
+      var q = hasSource ? edge(m) : null;
+      var label = [h('span', { class: 'nowrap', text: docDate(d) }), ' · ', h('b', { text: srcName(d) }), ' · ',
+        h('span', { class: 'doc-id', text: DOCS.id[d] })];
+      if (MEM.origin[m]) label.unshift(h('span', { class: 'badge origin', text: 'origin' }), ' ');
+      if (q !== null) label.push(' ', h('a', { href: '#/pair/' + P.id[q], class: 'edge', title: 'Compare with its source side by side',
+        text: '← took ' + fmt(Math.round(MEM.source_score[m])) + ' words' }));
+      else if (!MEM.origin[m] && MEM.source_reason && MEM.source_reason[m]) label.push(h('small', { text: ' (no source: ' + MEM.source_reason[m] + ')' }));
+      var li = h('li', { data: { member: m } }, label);
+      var children = kids.get(m) || [];
+      if (children.length && shown < LIMIT) {
+        var ul = h('ul');
+        children.forEach(function (k) { if (shown < LIMIT) ul.appendChild(node(k)); });
+        li.appendChild(ul);
+      }
+      return li;
+    }
+    var top = h('ul', { class: 'tree', id: 'lineage' });
+    roots.forEach(function (m) { if (shown < LIMIT) top.appendChild(node(m)); });
+    return h('section', { class: 'panel', id: 'cluster-lineage' }, h('h2', { text: 'Who took it from whom' }), top,
+      shown < members.length ? h('p', { class: 'sub', text: 'first ' + fmt(shown) + ' of ' + plural(members.length, 'member') + ' shown' }) : null);
   }
 
   // ---------------------------------------------------------------- pair view
