@@ -265,14 +265,16 @@ class DocumentPairs:
 
 
 def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: float,
-                  containment: float, chunk: int = 1_000_000) -> DocumentPairs:
+                  containment: float, min_contained: int = 1, chunk: int = 1_000_000) -> DocumentPairs:
     """Every pair of documents (among those whose shingles are given) with Jaccard ≥
-    ``threshold`` or containment of one in the other ≥ ``containment`` (0: off), exactly.
+    ``threshold`` or containment of one in the other ≥ ``containment`` (0: off), exactly;
+    containment counts only where the smaller document has at least ``min_contained`` n-grams.
 
     Prefix filter: with each document's n-grams ordered rarest first, a document x whose
     share ≥ τ (τ = the smaller threshold) of n-grams are in y has one of its first
     ``|x| − ⌈τ|x|⌉ + 1`` n-grams in y; so candidates are x's prefix n-grams looked up in every
-    document of size ≥ τ|x|. Rare n-grams come first, so the postings read are short. Then
+    document of size ≥ τ|x| (τ per document: a document too small to be contained only needs
+    the Jaccard's). Rare n-grams come first, so the postings read are short. Then
     each candidate's shared n-grams are counted (the smaller side's n-grams looked up in the
     larger's), ``chunk`` lookups at a time.
     """
@@ -306,7 +308,9 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     doc_keys.sort()
     doc_start = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(size, out=doc_start[1:])
-    tau = min(threshold, containment) if containment > 0 else threshold
+    tau = np.full(n_docs, threshold)
+    if containment > 0:
+        tau[size >= min_contained] = min(threshold, containment)
     prefix_len = size - np.ceil(tau * size - _EPS).astype(np.int64) + 1
     doc_of = doc_keys // n_h
     in_prefix = np.arange(total) - doc_start[doc_of] < prefix_len[doc_of]
@@ -324,7 +328,7 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
         hi = max(int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + chunk, side="right")), lo + 1)
         x = np.repeat(px_doc[lo:hi], counts[lo:hi])
         y = post_doc[_ranges(post_start[px_h[lo:hi]], counts[lo:hi])].astype(np.int64)
-        ok = (y != x) & (size[y] >= tau * size[x] - _EPS)
+        ok = (y != x) & (size[y] >= tau[x] * size[x] - _EPS)
         x, y = x[ok], y[ok]
         keys.append(np.unique(np.minimum(x, y) * n_docs + np.maximum(x, y)))
         lo = hi
@@ -351,7 +355,8 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     pairs = DocumentPairs(a, b, shared, size, n_candidates)
     jaccard = pairs.jaccard()
     contained = shared / np.maximum(size[small], 1)
-    keep = (jaccard >= threshold - _EPS) | ((containment > 0) & (contained >= containment - _EPS))
+    keep = (jaccard >= threshold - _EPS) | ((containment > 0) & (contained >= containment - _EPS)
+                                             & (size[small] >= min_contained))
     return DocumentPairs(a[keep], b[keep], shared[keep], size, n_candidates)
 
 
@@ -464,6 +469,19 @@ class _Passages:
             setdefault(key, (d, p))
 
 
+def exact_groups(fingerprints: np.ndarray, eligible: np.ndarray | None = None) -> np.ndarray:
+    """Group number of each document (0, 1, ... dense): documents with the same fingerprint
+    share one, among the ``eligible`` (all when None); every other document is alone."""
+    _, group = np.unique(fingerprints, return_inverse=True)
+    group = group.astype(np.int64).reshape(-1)
+    if eligible is not None and not eligible.all():
+        alone = np.flatnonzero(~eligible)
+        group[alone] = group.max(initial=-1) + 1 + np.arange(len(alone))
+        _, group = np.unique(group, return_inverse=True)
+        group = group.astype(np.int64).reshape(-1)
+    return group
+
+
 def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray, config: DuplicateConfig,
            reporter: Reporter) -> Decisions:
     """Which documents are kept, which are removed and why, which spans are cut."""
@@ -474,11 +492,10 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
     passages = _Passages(texts, found, config) if config.mode != "documents" else None
 
     # Exact groups: documents with the same word sequence; the group's first in keep order leads.
-    if doc_level:
-        _, group = np.unique(found["fp"], return_inverse=True)
-        group = group.astype(np.int64)
-    else:
-        group = np.arange(n, dtype=np.int64)
+    # With passages alone, only documents long enough to hold a passage are grouped: a copy
+    # of a kept one is removed as exact (cutting would have taken all of it), while shorter
+    # texts are left as passage removal leaves any text shorter than a passage.
+    group = exact_groups(found["fp"], None if doc_level else words >= config.passage_words)
     n_groups = int(group.max()) + 1 if n else 0
     members: list[list[int]] = [[] for _ in range(n_groups)]
     for d in np.argsort(rank, kind="stable").tolist():
@@ -496,7 +513,7 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
             is_lead[lead] = True
             keep = is_lead[found["sh_doc"]]
             pairs = similar_pairs(found["sh_doc"][keep], found["sh_h"][keep], n, config.threshold,
-                                  config.containment)
+                                  config.containment, config.min_contained_ngrams)
             n_pairs, n_candidates = len(pairs.a), pairs.candidates
             r.advance(n_pairs)
         jaccard = pairs.jaccard()
