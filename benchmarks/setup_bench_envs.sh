@@ -14,7 +14,7 @@ for env in $which_envs; do
   case $env in
     textdedup)
       "$PY312" -m venv "$HERE/.venv-textdedup"
-      "$HERE/.venv-textdedup/bin/pip" install --quiet 'text-dedup==0.4.1'
+      "$HERE/.venv-textdedup/bin/pip" install --quiet 'text-dedup==0.4.1' psutil  # psutil: bench_dedup.py's _common
       "$HERE/.venv-textdedup/bin/python" -c "import text_dedup, importlib.metadata as m; print('text-dedup', m.version('text-dedup'))"
       ;;
     datatrove)

@@ -25,6 +25,7 @@ fewer than ``min_words`` words is removed.
 from __future__ import annotations
 
 import heapq
+from collections import defaultdict
 import json
 import math
 import os
@@ -285,16 +286,19 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     total = len(sh_h)
     # Dense n-gram ids by sorting the hashes once; that order is also the postings' (stable:
     # documents ascending within an n-gram).
+    # Memory: the arrays are freed as soon as they are used up (the caller hands them over), and
+    # ids are 32-bit where they fit, so the peak stays near 30 bytes an n-gram.
     by_h = np.argsort(sh_h, kind="stable")
     sorted_h = sh_h[by_h]
+    del sh_h
     new_h = np.ones(total, dtype=bool)
-    new_h[1:] = sorted_h[1:] != sorted_h[:-1]
+    np.not_equal(sorted_h[1:], sorted_h[:-1], out=new_h[1:])
     del sorted_h
     post_start = np.append(np.flatnonzero(new_h), total)
     n_h = len(post_start) - 1
     df = np.diff(post_start)
     post_doc = sh_doc[by_h].astype(np.int32 if n_docs < 2**31 else np.int64)
-    hid = np.empty(total, dtype=np.int64)
+    hid = np.empty(total, dtype=np.int32 if n_h < 2**31 else np.int64)
     hid[by_h] = np.cumsum(new_h) - 1
     del by_h, new_h
 
@@ -303,7 +307,10 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     by_rank = np.argsort(df, kind="stable")
     rare_rank = np.empty(n_h, dtype=np.int64)
     rare_rank[by_rank] = np.arange(n_h)
-    doc_keys = sh_doc.astype(np.int64) * n_h + rare_rank[hid]
+    doc_keys = sh_doc.astype(np.int64)
+    del sh_doc
+    doc_keys *= n_h
+    doc_keys += rare_rank[hid]
     del hid, rare_rank
     doc_keys.sort()
     doc_start = np.zeros(n_docs + 1, dtype=np.int64)
@@ -311,12 +318,10 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     tau = np.full(n_docs, threshold)
     if containment > 0:
         tau[size >= min_contained] = min(threshold, containment)
-    prefix_len = size - np.ceil(tau * size - _EPS).astype(np.int64) + 1
-    doc_of = doc_keys // n_h
-    in_prefix = np.arange(total) - doc_start[doc_of] < prefix_len[doc_of]
-    px_doc = doc_of[in_prefix]
-    px_h = by_rank[doc_keys[in_prefix] - px_doc * n_h]
-    del doc_of, in_prefix, by_rank
+    prefix_len = np.minimum(size - np.ceil(tau * size - _EPS).astype(np.int64) + 1, size)
+    px_doc = np.repeat(np.arange(n_docs, dtype=np.int64), prefix_len)
+    px_h = by_rank[doc_keys[_ranges(doc_start[:-1], prefix_len)] - px_doc * n_h]
+    del by_rank
     common = df[px_h] > 1  # an n-gram in one document pairs nothing
     px_doc, px_h = px_doc[common], px_h[common]
 
@@ -498,22 +503,29 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
     group = exact_groups(found["fp"], None if doc_level else words >= config.passage_words)
     n_groups = int(group.max()) + 1 if n else 0
     members: list[list[int]] = [[] for _ in range(n_groups)]
+    group_of = group.tolist()
     for d in np.argsort(rank, kind="stable").tolist():
-        members[group[d]].append(d)
+        members[group_of[d]].append(d)
     lead = np.array([m[0] for m in members], dtype=np.int64)
 
-    near: list[list[tuple[float, int]]] = [[] for _ in range(n_groups)]
-    containers: list[list[tuple[float, int]]] = [[] for _ in range(n_groups)]
+    # Edges by group, only for the groups that have any (most have none).
+    near: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    containers: dict[int, list[tuple[float, int]]] = defaultdict(list)
     indegree = np.zeros(n_groups, dtype=np.int64)
-    contains: list[list[int]] = [[] for _ in range(n_groups)]
+    contains: dict[int, list[int]] = defaultdict(list)
     n_pairs = n_candidates = 0
     if doc_level:
         with reporter.stage("pairs", total=None, unit="pairs") as r:
             is_lead = np.zeros(n, dtype=bool)
             is_lead[lead] = True
-            keep = is_lead[found["sh_doc"]]
-            pairs = similar_pairs(found["sh_doc"][keep], found["sh_h"][keep], n, config.threshold,
-                                  config.containment, config.min_contained_ngrams)
+            sh_doc, sh_h = found.pop("sh_doc"), found.pop("sh_h")  # handed over: similar_pairs frees them
+            keep = is_lead[sh_doc]
+            if not keep.all():
+                sh_doc, sh_h = sh_doc[keep], sh_h[keep]
+            del keep
+            pairs = similar_pairs(sh_doc, sh_h, n, config.threshold, config.containment,
+                                  config.min_contained_ngrams)
+            del sh_doc, sh_h
             n_pairs, n_candidates = len(pairs.a), pairs.candidates
             r.advance(n_pairs)
         jaccard = pairs.jaccard()
@@ -565,18 +577,18 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
                         cuts[d] = [(s.begin, s.end) for s in spans]
                     passages.register(d, ranges)
                 r.advance()
-            for inner in contains[g]:
+            for inner in contains.get(g, ()):
                 indegree[inner] -= 1
                 if indegree[inner] == 0:
                     heapq.heappush(heap, (int(rank[lead[inner]]), inner))
     return Decisions(kept, removals, cuts, n_pairs, n_candidates)
 
 
-def _document_match(g: int, near: list, containers: list, keeper: np.ndarray, rank: np.ndarray
+def _document_match(g: int, near: dict, containers: dict, keeper: np.ndarray, rank: np.ndarray
                     ) -> tuple[str, int, float] | None:
     """The kept document that group ``g`` near-duplicates (highest Jaccard), else the kept
     document containing it (highest share); ties go to the one kept first."""
-    for reason, edges in ((NEAR, near[g]), (CONTAINED, containers[g])):
+    for reason, edges in ((NEAR, near.get(g, ())), (CONTAINED, containers.get(g, ()))):
         best = None
         for similarity, other in edges:
             k = int(keeper[other])
