@@ -19,7 +19,7 @@ for env in $which_envs; do
       ;;
     datatrove)
       "$PY311" -m venv "$HERE/.venv-datatrove"
-      "$HERE/.venv-datatrove/bin/pip" install --quiet 'datatrove==0.10.1' regex 'xxhash<4' nltk spacy tokenizers orjson
+      "$HERE/.venv-datatrove/bin/pip" install --quiet 'datatrove==0.10.1' regex 'xxhash<4' nltk spacy tokenizers orjson psutil
       "$HERE/.venv-datatrove/bin/python" -c "import datatrove, importlib.metadata as m; print('datatrove', m.version('datatrove'))"
       ;;
     *) echo "unknown environment $env (textdedup, datatrove)" >&2; exit 2 ;;

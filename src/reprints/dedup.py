@@ -134,12 +134,12 @@ def _tokenise_task(span: tuple[int, int]) -> dict[str, np.ndarray]:
     if cfg.mode != "passages":
         starts, grams = shingle.ngram_hashes(tokens.hashes, cfg.ngram, None, token_doc)
         docs, grams = unique_pairs(token_doc[starts], grams)
-        found["sh_doc"], found["sh_h"] = docs + lo, grams
+        found["sh_doc"], found["sh_h"] = (docs + lo).astype(np.int32), grams
     if cfg.mode != "documents":
         starts, windows = window_hashes(tokens.hashes, cfg.passage_words, token_doc)
         docs = token_doc[starts]
-        found["win_doc"] = docs + lo
-        found["win_pos"] = starts - tokens.doc_bounds[docs]
+        found["win_doc"] = (docs + lo).astype(np.int32)
+        found["win_pos"] = (starts - tokens.doc_bounds[docs]).astype(np.int32)
         found["win_h"] = windows
     return found
 
@@ -394,11 +394,15 @@ class _Passages:
     def __init__(self, texts: list[str], found: dict[str, np.ndarray], config: DuplicateConfig) -> None:
         self.n = config.passage_words
         self.min_words = config.min_words
-        doc, pos, h = found["win_doc"], found["win_pos"], found["win_h"]
+        # handed over: the windows of every position are dropped once the shared ones are picked
+        doc, pos, h = found.pop("win_doc"), found.pop("win_pos"), found.pop("win_h")
         # Only windows found in two or more documents can be cut or make a cut.
-        udoc, uh = unique_pairs(doc, h)
-        values, counts = np.unique(uh, return_counts=True)
-        shared = values[counts > 1]
+        _, uh = unique_pairs(doc, h)
+        uh.sort()
+        repeated = np.zeros(len(uh), dtype=bool)
+        np.equal(uh[1:], uh[:-1], out=repeated[1:])
+        shared = np.unique(uh[repeated])
+        del uh, repeated
         keep = sorted_isin(h, shared)
         doc, pos, h = doc[keep], pos[keep], h[keep]
         order = np.lexsort((pos, doc))
