@@ -147,6 +147,7 @@ def run_measured(cmd: list[str], log_path: Path | None = None, poll_s: float = 0
         "process_wall_s": round(wall, 3),
         "peak_rss_tree_mb": round(peak[0] / 2**20, 1),
         "ru_maxrss_mb": round(rusage.ru_maxrss / 1024, 1),
+        "cpu_s": round(rusage.ru_utime + rusage.ru_stime, 2),  # the process and the children it waited for
         "rss_samples": samples[0],
     }
 

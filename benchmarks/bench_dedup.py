@@ -20,6 +20,9 @@ it removed.
   documents in input order, each queried against the documents kept so far and removed when the LSH
   returns any, else inserted. "datasketch+verify" removes only when one of those has an estimated
   Jaccard ≥ 0.8.
+* textdedup: text-dedup 0.4.1 MinHash + LSH (5-grams, 128 permutations, threshold 0.8), in its own venv
+  (``--textdedup-python``, Python 3.12; benchmarks/setup_bench_envs.sh); "textdedup-verify" with its exact
+  false-positive check (without it, 0.4.1 removes every member of a cluster: see bench_dedup_scale.py).
 * datatrove: its MinHash pipeline (MinhashDedupSignature → Buckets → Cluster → Filter, one task each,
   LocalPipelineExecutor) with its default MinhashConfig (5-grams, 14 buckets × 8 hashes, 64-bit),
   installed in its own venv (``--datatrove-python``; the script says how to make it); the removed ids
@@ -49,7 +52,7 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("reprints", "reprints-j", "reprints-both", "datasketch", "datatrove")
+TOOLS = ("reprints", "reprints-j", "reprints-both", "datasketch", "datatrove", "textdedup", "textdedup-verify")
 
 # The Reuters bodies, their shingles and the MinHash settings are bench_reuters.py's, so both
 # benchmarks measure the same documents the same way (both modules import only the standard library).
@@ -108,6 +111,22 @@ def worker(tool: str, data: str, out: Path) -> None:
     elif tool == "datatrove":
         removed["datatrove"] = run_datatrove(docs, out / "datatrove-work", info)
         info["tool_wall_s"] = round(time.perf_counter() - t, 3)
+    elif tool in ("textdedup", "textdedup-verify"):
+        import shutil
+
+        from bench_dedup_scale import run_textdedup
+
+        work = out / f"{tool}-work"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        with open(work / "docs.jsonl", "w", encoding="utf-8") as fh:  # its input, as datatrove's is written
+            for d in docs:
+                fh.write(json.dumps({"id": d["id"], "text": d["text"]}) + "\n")
+        t = time.perf_counter()
+        found = run_textdedup(work / "docs.jsonl", work, verify=tool == "textdedup-verify")
+        info["tool_wall_s"] = round(time.perf_counter() - t, 3)
+        removed[tool] = found.pop("removed")
+        info.update(found)
     else:
         raise SystemExit(f"unknown tool {tool}")
     info["removed"] = removed
@@ -233,9 +252,10 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "out" / "dedup"))
     ap.add_argument("--repeat", type=int, default=1,
                     help="run every tool this many times (interleaved); the fastest run is reported, all are kept")
-    ap.add_argument("--datatrove-python", default=str(HERE / "out" / "datatrove-venv" / "bin" / "python"),
-                    help="python of a venv with datatrove (python -m venv benchmarks/out/datatrove-venv && "
-                         "benchmarks/out/datatrove-venv/bin/pip install datatrove)")
+    ap.add_argument("--datatrove-python", default=str(HERE / ".venv-datatrove" / "bin" / "python"),
+                    help="python of a venv with datatrove (sh benchmarks/setup_bench_envs.sh datatrove)")
+    ap.add_argument("--textdedup-python", default=str(HERE / ".venv-textdedup" / "bin" / "python"),
+                    help="python of a venv with text-dedup 0.4.1 (sh benchmarks/setup_bench_envs.sh textdedup)")
     ap.add_argument("--_worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     out = Path(args.out)
@@ -248,14 +268,17 @@ def main() -> None:
     import _common
 
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    if "datatrove" in tools and not Path(args.datatrove_python).exists():
-        print(f"datatrove left out: no {args.datatrove_python}", flush=True)
-        tools.remove("datatrove")
+    pythons = {"datatrove": args.datatrove_python, "textdedup": args.textdedup_python,
+               "textdedup-verify": args.textdedup_python}
+    for tool, python in pythons.items():
+        if tool in tools and not Path(python).exists():
+            print(f"{tool} left out: no {python}", flush=True)
+            tools.remove(tool)
     machine = _common.machine_info()
     history: dict[str, list] = {t: [] for t in tools}
     for rep in range(args.repeat):
         for tool in tools:  # interleaved, so that background load falls on all of them
-            python = args.datatrove_python if tool == "datatrove" else _common.python()
+            python = pythons.get(tool, _common.python())
             load_before = os.getloadavg()[0]
             m = _common.run_measured([python, __file__, "--_worker", tool, "--data", args.data, "--out", str(out)],
                                      log_path=out / f"dedup_{tool}.log")
@@ -296,7 +319,7 @@ def main() -> None:
               f"{e['exact_groups_resolved']}/{len(exact)} | {e['precision']} | {e['recall']} | {e['precision_j_or_c']}")
     for name, run in runs.items():
         for key in ("reasons", "datatrove_stage_s", "lsh_bands_rows", "verify_variant_s", "datatrove_config",
-                    "bytes_removed"):
+                    "bytes_removed", "bands_rows", "filtered_short"):
             if key in run:
                 print(f"{name} {key}: {run[key]}")
     for run in runs.values():

@@ -128,6 +128,26 @@ def test_a_short_document_inside_a_longer_one_is_contained_even_when_read_first(
     check_consistent(result, docs)
 
 
+def test_containment_needs_a_meaningful_size():
+    # 24 words are 20 distinct 5-grams (the default minimum); 23 words are 19.
+    body = words("long", 200)
+    docs = [{"id": "brief24", "text": text(body[10:34])}, {"id": "brief23", "text": text(body[100:123])},
+            {"id": "tiny", "text": text(body[150:160])}, {"id": "full", "text": text(body)}]
+    result = run(docs)
+    assert kept_ids(result) == ["brief23", "tiny", "full"]
+    assert {k: (r["reason"], r["kept_doc_id"]) for k, r in removed(result).items()} == {
+        "brief24": ("contained", "full")}
+    check_consistent(result, docs)
+    everything = run(docs, min_contained_ngrams=1)
+    assert kept_ids(everything) == ["full"]
+    assert {r["reason"] for r in removed(everything).values()} == {"contained"}
+    assert kept_ids(run(docs, min_contained_ngrams=21)) == ["brief24", "brief23", "tiny", "full"]
+    # an exact copy of a tiny document is still removed as exact
+    twin = run([{"id": "t1", "text": "Qtly div 10 cts"}, {"id": "full", "text": text(body)},
+                {"id": "t2", "text": "qtly div 10 cts."}])
+    assert kept_ids(twin) == ["t1", "full"] and removed(twin)["t2"]["reason"] == "exact"
+
+
 def test_a_chain_removes_only_what_duplicates_a_kept_document():
     # a ~ b (J 0.8), b ~ c (J 0.8), but a and c share fewer: c is kept, b names a.
     base = words("s", 200)
@@ -215,6 +235,21 @@ def test_repeated_passages_are_cut_at_exact_offsets():
     # fewer words needed: c keeps its 10 words
     kept = dict(zip(*[run(docs, mode="passages", min_words=5).kept.column(c).to_pylist() for c in ("id", "text")]))
     assert kept["c"] == docs[2]["text"][len(passage):]
+
+
+def test_an_exact_copy_is_reported_as_exact_in_passage_mode():
+    docs, passage = _passage_docs()
+    copy = docs[0]["text"].upper().replace("\n\n", " ")  # the same words
+    docs += [{"id": "copy", "text": copy}, {"id": "short", "text": "Qtly div 10 cts"},
+             {"id": "short2", "text": "QTLY DIV 10 CTS."}]
+    result = run(docs, mode="passages")
+    gone = removed(result)
+    assert (gone["copy"]["reason"], gone["copy"]["kept_doc_id"], gone["copy"]["similarity"]) == ("exact", "a", 1.0)
+    assert gone["c"]["reason"] == "too short after removal"  # not a copy: a passage and 10 words of its own
+    assert "short2" in kept_ids(result)  # shorter than a passage: passage removal leaves it
+    assert not [r for r in result.removed.to_pylist() if r["doc_id"] == "copy" and r["begin"] is not None]
+    assert result.summary["removed_by_reason"] == {"exact": 1, "too short after removal": 1}
+    check_consistent(result, docs)
 
 
 def test_passages_shorter_than_the_setting_stay():

@@ -26,6 +26,7 @@ def _option(name: str, *flags: str) -> Any:
 Mode = Annotated[Optional[str], _option("mode")]
 Threshold = Annotated[Optional[float], _option("threshold")]
 Containment = Annotated[Optional[float], _option("containment")]
+MinContained = Annotated[Optional[int], _option("min_contained_ngrams")]
 Keep = Annotated[Optional[str], _option("keep")]
 Ngram = Annotated[Optional[int], _option("ngram")]
 PassageWords = Annotated[Optional[int], _option("passage_words")]
@@ -45,6 +46,7 @@ def dedup(
     mode: Mode = None,
     threshold: Threshold = None,
     containment: Containment = None,
+    min_contained_ngrams: MinContained = None,
     keep: Keep = None,
     ngram: Ngram = None,
     passage_words: PassageWords = None,
@@ -72,7 +74,8 @@ def dedup(
         config, inputs = load_config(config_file, DedupConfig) if config_file else (DedupConfig(), None)
         config = apply_options(config, id_field=id_field, text_field=text_field, source_field=source_field,
                                date_field=date_field, html_field=html_field, workers=workers)
-        given = {"mode": mode, "threshold": threshold, "containment": containment, "keep": keep, "ngram": ngram,
+        given = {"mode": mode, "threshold": threshold, "containment": containment,
+                 "min_contained_ngrams": min_contained_ngrams, "keep": keep, "ngram": ngram,
                  "passage_words": passage_words, "min_words": min_words, "format": output_format}
         config = config.replace(dedup={k: v for k, v in given.items() if v is not None})
     except ConfigError as error:

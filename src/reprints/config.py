@@ -354,6 +354,13 @@ class DuplicateConfig(Checked):
     # brief wholly inside the full story). 0 turns the test off.
     containment: float = setting(0.9, "Contained: at least this share of a document's word n-grams are in one "
                                  "longer kept document (0: off).", min=0.0, max=1.0)
+    # Contained needs a meaningful size: a document of fewer distinct n-grams than this is only
+    # ever removed as exact or near duplicate, never as contained. Below it, having every
+    # n-gram in a longer text is what a dateline, a standard notice or a one-line brief does
+    # by chance of the template; 20 5-grams is a 24-word paragraph, about the shortest text
+    # that the passage settings (min_words 20) treat as more than a fragment.
+    min_contained_ngrams: int = setting(20, "Contained: only documents with at least this many distinct word n-grams "
+                                        "count as contained in a longer one.", min=1)
     # Which document of a group is kept: the first read (input order), the earliest dated,
     # the one with most words, or the largest value of a field (field:NAME; field:-NAME: the
     # smallest). Ties go to input order, so the choice is the same on every run.

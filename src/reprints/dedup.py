@@ -25,6 +25,7 @@ fewer than ``min_words`` words is removed.
 from __future__ import annotations
 
 import heapq
+from collections import defaultdict
 import json
 import math
 import os
@@ -133,12 +134,12 @@ def _tokenise_task(span: tuple[int, int]) -> dict[str, np.ndarray]:
     if cfg.mode != "passages":
         starts, grams = shingle.ngram_hashes(tokens.hashes, cfg.ngram, None, token_doc)
         docs, grams = unique_pairs(token_doc[starts], grams)
-        found["sh_doc"], found["sh_h"] = docs + lo, grams
+        found["sh_doc"], found["sh_h"] = (docs + lo).astype(np.int32), grams
     if cfg.mode != "documents":
         starts, windows = window_hashes(tokens.hashes, cfg.passage_words, token_doc)
         docs = token_doc[starts]
-        found["win_doc"] = docs + lo
-        found["win_pos"] = starts - tokens.doc_bounds[docs]
+        found["win_doc"] = (docs + lo).astype(np.int32)
+        found["win_pos"] = (starts - tokens.doc_bounds[docs]).astype(np.int32)
         found["win_h"] = windows
     return found
 
@@ -265,14 +266,16 @@ class DocumentPairs:
 
 
 def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: float,
-                  containment: float, chunk: int = 1_000_000) -> DocumentPairs:
+                  containment: float, min_contained: int = 1, chunk: int = 1_000_000) -> DocumentPairs:
     """Every pair of documents (among those whose shingles are given) with Jaccard ≥
-    ``threshold`` or containment of one in the other ≥ ``containment`` (0: off), exactly.
+    ``threshold`` or containment of one in the other ≥ ``containment`` (0: off), exactly;
+    containment counts only where the smaller document has at least ``min_contained`` n-grams.
 
     Prefix filter: with each document's n-grams ordered rarest first, a document x whose
     share ≥ τ (τ = the smaller threshold) of n-grams are in y has one of its first
     ``|x| − ⌈τ|x|⌉ + 1`` n-grams in y; so candidates are x's prefix n-grams looked up in every
-    document of size ≥ τ|x|. Rare n-grams come first, so the postings read are short. Then
+    document of size ≥ τ|x| (τ per document: a document too small to be contained only needs
+    the Jaccard's). Rare n-grams come first, so the postings read are short. Then
     each candidate's shared n-grams are counted (the smaller side's n-grams looked up in the
     larger's), ``chunk`` lookups at a time.
     """
@@ -283,16 +286,19 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     total = len(sh_h)
     # Dense n-gram ids by sorting the hashes once; that order is also the postings' (stable:
     # documents ascending within an n-gram).
+    # Memory: the arrays are freed as soon as they are used up (the caller hands them over), and
+    # ids are 32-bit where they fit, so the peak stays near 30 bytes an n-gram.
     by_h = np.argsort(sh_h, kind="stable")
     sorted_h = sh_h[by_h]
+    del sh_h
     new_h = np.ones(total, dtype=bool)
-    new_h[1:] = sorted_h[1:] != sorted_h[:-1]
+    np.not_equal(sorted_h[1:], sorted_h[:-1], out=new_h[1:])
     del sorted_h
     post_start = np.append(np.flatnonzero(new_h), total)
     n_h = len(post_start) - 1
     df = np.diff(post_start)
     post_doc = sh_doc[by_h].astype(np.int32 if n_docs < 2**31 else np.int64)
-    hid = np.empty(total, dtype=np.int64)
+    hid = np.empty(total, dtype=np.int32 if n_h < 2**31 else np.int64)
     hid[by_h] = np.cumsum(new_h) - 1
     del by_h, new_h
 
@@ -301,18 +307,21 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     by_rank = np.argsort(df, kind="stable")
     rare_rank = np.empty(n_h, dtype=np.int64)
     rare_rank[by_rank] = np.arange(n_h)
-    doc_keys = sh_doc.astype(np.int64) * n_h + rare_rank[hid]
+    doc_keys = sh_doc.astype(np.int64)
+    del sh_doc
+    doc_keys *= n_h
+    doc_keys += rare_rank[hid]
     del hid, rare_rank
     doc_keys.sort()
     doc_start = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(size, out=doc_start[1:])
-    tau = min(threshold, containment) if containment > 0 else threshold
-    prefix_len = size - np.ceil(tau * size - _EPS).astype(np.int64) + 1
-    doc_of = doc_keys // n_h
-    in_prefix = np.arange(total) - doc_start[doc_of] < prefix_len[doc_of]
-    px_doc = doc_of[in_prefix]
-    px_h = by_rank[doc_keys[in_prefix] - px_doc * n_h]
-    del doc_of, in_prefix, by_rank
+    tau = np.full(n_docs, threshold)
+    if containment > 0:
+        tau[size >= min_contained] = min(threshold, containment)
+    prefix_len = np.minimum(size - np.ceil(tau * size - _EPS).astype(np.int64) + 1, size)
+    px_doc = np.repeat(np.arange(n_docs, dtype=np.int64), prefix_len)
+    px_h = by_rank[doc_keys[_ranges(doc_start[:-1], prefix_len)] - px_doc * n_h]
+    del by_rank
     common = df[px_h] > 1  # an n-gram in one document pairs nothing
     px_doc, px_h = px_doc[common], px_h[common]
 
@@ -324,7 +333,7 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
         hi = max(int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + chunk, side="right")), lo + 1)
         x = np.repeat(px_doc[lo:hi], counts[lo:hi])
         y = post_doc[_ranges(post_start[px_h[lo:hi]], counts[lo:hi])].astype(np.int64)
-        ok = (y != x) & (size[y] >= tau * size[x] - _EPS)
+        ok = (y != x) & (size[y] >= tau[x] * size[x] - _EPS)
         x, y = x[ok], y[ok]
         keys.append(np.unique(np.minimum(x, y) * n_docs + np.maximum(x, y)))
         lo = hi
@@ -351,7 +360,8 @@ def similar_pairs(sh_doc: np.ndarray, sh_h: np.ndarray, n_docs: int, threshold: 
     pairs = DocumentPairs(a, b, shared, size, n_candidates)
     jaccard = pairs.jaccard()
     contained = shared / np.maximum(size[small], 1)
-    keep = (jaccard >= threshold - _EPS) | ((containment > 0) & (contained >= containment - _EPS))
+    keep = (jaccard >= threshold - _EPS) | ((containment > 0) & (contained >= containment - _EPS)
+                                             & (size[small] >= min_contained))
     return DocumentPairs(a[keep], b[keep], shared[keep], size, n_candidates)
 
 
@@ -384,11 +394,15 @@ class _Passages:
     def __init__(self, texts: list[str], found: dict[str, np.ndarray], config: DuplicateConfig) -> None:
         self.n = config.passage_words
         self.min_words = config.min_words
-        doc, pos, h = found["win_doc"], found["win_pos"], found["win_h"]
+        # handed over: the windows of every position are dropped once the shared ones are picked
+        doc, pos, h = found.pop("win_doc"), found.pop("win_pos"), found.pop("win_h")
         # Only windows found in two or more documents can be cut or make a cut.
-        udoc, uh = unique_pairs(doc, h)
-        values, counts = np.unique(uh, return_counts=True)
-        shared = values[counts > 1]
+        _, uh = unique_pairs(doc, h)
+        uh.sort()
+        repeated = np.zeros(len(uh), dtype=bool)
+        np.equal(uh[1:], uh[:-1], out=repeated[1:])
+        shared = np.unique(uh[repeated])
+        del uh, repeated
         keep = sorted_isin(h, shared)
         doc, pos, h = doc[keep], pos[keep], h[keep]
         order = np.lexsort((pos, doc))
@@ -464,6 +478,19 @@ class _Passages:
             setdefault(key, (d, p))
 
 
+def exact_groups(fingerprints: np.ndarray, eligible: np.ndarray | None = None) -> np.ndarray:
+    """Group number of each document (0, 1, ... dense): documents with the same fingerprint
+    share one, among the ``eligible`` (all when None); every other document is alone."""
+    _, group = np.unique(fingerprints, return_inverse=True)
+    group = group.astype(np.int64).reshape(-1)
+    if eligible is not None and not eligible.all():
+        alone = np.flatnonzero(~eligible)
+        group[alone] = group.max(initial=-1) + 1 + np.arange(len(alone))
+        _, group = np.unique(group, return_inverse=True)
+        group = group.astype(np.int64).reshape(-1)
+    return group
+
+
 def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray, config: DuplicateConfig,
            reporter: Reporter) -> Decisions:
     """Which documents are kept, which are removed and why, which spans are cut."""
@@ -474,29 +501,35 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
     passages = _Passages(texts, found, config) if config.mode != "documents" else None
 
     # Exact groups: documents with the same word sequence; the group's first in keep order leads.
-    if doc_level:
-        _, group = np.unique(found["fp"], return_inverse=True)
-        group = group.astype(np.int64)
-    else:
-        group = np.arange(n, dtype=np.int64)
+    # With passages alone, only documents long enough to hold a passage are grouped: a copy
+    # of a kept one is removed as exact (cutting would have taken all of it), while shorter
+    # texts are left as passage removal leaves any text shorter than a passage.
+    group = exact_groups(found["fp"], None if doc_level else words >= config.passage_words)
     n_groups = int(group.max()) + 1 if n else 0
     members: list[list[int]] = [[] for _ in range(n_groups)]
+    group_of = group.tolist()
     for d in np.argsort(rank, kind="stable").tolist():
-        members[group[d]].append(d)
+        members[group_of[d]].append(d)
     lead = np.array([m[0] for m in members], dtype=np.int64)
 
-    near: list[list[tuple[float, int]]] = [[] for _ in range(n_groups)]
-    containers: list[list[tuple[float, int]]] = [[] for _ in range(n_groups)]
+    # Edges by group, only for the groups that have any (most have none).
+    near: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    containers: dict[int, list[tuple[float, int]]] = defaultdict(list)
     indegree = np.zeros(n_groups, dtype=np.int64)
-    contains: list[list[int]] = [[] for _ in range(n_groups)]
+    contains: dict[int, list[int]] = defaultdict(list)
     n_pairs = n_candidates = 0
     if doc_level:
         with reporter.stage("pairs", total=None, unit="pairs") as r:
             is_lead = np.zeros(n, dtype=bool)
             is_lead[lead] = True
-            keep = is_lead[found["sh_doc"]]
-            pairs = similar_pairs(found["sh_doc"][keep], found["sh_h"][keep], n, config.threshold,
-                                  config.containment)
+            sh_doc, sh_h = found.pop("sh_doc"), found.pop("sh_h")  # handed over: similar_pairs frees them
+            keep = is_lead[sh_doc]
+            if not keep.all():
+                sh_doc, sh_h = sh_doc[keep], sh_h[keep]
+            del keep
+            pairs = similar_pairs(sh_doc, sh_h, n, config.threshold, config.containment,
+                                  config.min_contained_ngrams)
+            del sh_doc, sh_h
             n_pairs, n_candidates = len(pairs.a), pairs.candidates
             r.advance(n_pairs)
         jaccard = pairs.jaccard()
@@ -548,18 +581,18 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
                         cuts[d] = [(s.begin, s.end) for s in spans]
                     passages.register(d, ranges)
                 r.advance()
-            for inner in contains[g]:
+            for inner in contains.get(g, ()):
                 indegree[inner] -= 1
                 if indegree[inner] == 0:
                     heapq.heappush(heap, (int(rank[lead[inner]]), inner))
     return Decisions(kept, removals, cuts, n_pairs, n_candidates)
 
 
-def _document_match(g: int, near: list, containers: list, keeper: np.ndarray, rank: np.ndarray
+def _document_match(g: int, near: dict, containers: dict, keeper: np.ndarray, rank: np.ndarray
                     ) -> tuple[str, int, float] | None:
     """The kept document that group ``g`` near-duplicates (highest Jaccard), else the kept
     document containing it (highest share); ties go to the one kept first."""
-    for reason, edges in ((NEAR, near[g]), (CONTAINED, containers[g])):
+    for reason, edges in ((NEAR, near.get(g, ())), (CONTAINED, containers.get(g, ()))):
         best = None
         for similarity, other in edges:
             k = int(keeper[other])
