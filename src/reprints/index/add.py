@@ -17,8 +17,9 @@ particular to the index is only *which* rows each step has to look at:
 * align: only pairs with a dirty side, and pairs whose kind (exact, formula-prone) changed or
   that are new; only their documents' texts are read;
 * pairs: the statistics of the pairs with a side in the focus are recomputed;
-* clusters: recomputed from the passages (span merging and components are cheap); only the
-  texts of clustered documents are read, for the snippets.
+* clusters: only those holding a document whose passages changed are recomputed (with every
+  cluster that shares a document with them, until closed), from their own passages; cluster ids,
+  which rank all clusters by size, are renumbered in one SQL update.
 """
 
 from __future__ import annotations
@@ -289,16 +290,60 @@ PAIR_COLUMNS = ("doc_a, doc_b, jaccard, containment_a, containment_b, coverage_a
                 "passages, exact_duplicate")
 
 
-def rebuild_clusters(con) -> None:
-    """The clusters table from all passages (``report_tables.clusters_table``), reading the texts
-    of clustered documents only."""
-    passages = passages_of(con)
-    docs = np.unique(np.concatenate([passages["a"], passages["b"]]))
-    arr = document_arrays(con, docs)
-    texts, _ = texts_of(con, docs)
-    dates, _ = report_tables.parse_dates(arr["raw_dates"])
-    clusters = report_tables.clusters_table(arr["ids"], texts, arr["sources"], arr["raw_dates"], dates, passages)
-    con.execute("DELETE FROM clusters")
-    con.register("new_clusters", clusters)
-    con.execute("INSERT INTO clusters SELECT * FROM new_clusters")
-    con.unregister("new_clusters")
+CLUSTER_COLUMNS = ('cluster_id, doc_id, "begin", "end", source, date, is_origin, origin_doc_id, cluster_size, '
+                   'cluster_docs, snippet')
+
+
+def _cluster_docs(con, docs: np.ndarray) -> np.ndarray:
+    """``docs`` and every document in a cluster with a member in them, until no cluster is left
+    half in: the passages touching these documents are then exactly those of their clusters."""
+    docs = np.unique(np.asarray(docs, dtype=np.int64))
+    while True:
+        with with_docs(con, "cluster_docs_", docs):
+            more = arrow(con.execute("""SELECT DISTINCT c.doc FROM clusters c SEMI JOIN
+                (SELECT first_doc, first_begin FROM clusters SEMI JOIN cluster_docs_ USING (doc)) k
+                ON c.first_doc = k.first_doc AND c.first_begin = k.first_begin""")).column("doc").to_numpy()
+        grown = np.union1d(docs, more.astype(np.int64))
+        if len(grown) == len(docs):
+            return docs
+        docs = grown
+
+
+def update_clusters(con, touched: np.ndarray) -> None:
+    """Recompute the clusters (``report_tables.clusters_table``) that hold a document whose
+    passages changed (``touched``), from their passages; other clusters keep their rows. Cluster
+    ids rank all clusters by size, then by their first segment (document, begin), as a scan
+    numbers them: they are renumbered over the whole table (one SQL update)."""
+    docs = _cluster_docs(con, touched)
+    with with_docs(con, "recluster", docs):
+        passages = passages_of(con, "WHERE a IN (SELECT doc FROM recluster) OR b IN (SELECT doc FROM recluster)")
+        con.execute("DELETE FROM clusters WHERE doc IN (SELECT doc FROM recluster)")
+    members = np.unique(np.concatenate([passages["a"], passages["b"]]))
+    if len(members):
+        arr = document_arrays(con, members)
+        texts, _ = texts_of(con, members)
+        dates, _ = report_tables.parse_dates(arr["raw_dates"])
+        table = report_tables.clusters_table(arr["ids"], texts, arr["sources"], arr["raw_dates"], dates, passages)
+        number = {arr["ids"][d]: d for d in members.tolist()}
+        doc = np.array([number[x] for x in table.column("doc_id").to_pylist()], dtype=np.int64)
+        begin = table.column("begin").to_numpy()
+        local_id = table.column("cluster_id").to_numpy()
+        order = np.lexsort((begin, doc, local_id))  # each cluster's first segment: smallest (doc, begin)
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = local_id[order][1:] != local_id[order][:-1]
+        head = order[first]
+        first_doc = np.zeros(int(local_id.max()) + 1, dtype=np.int64)
+        first_begin = np.zeros_like(first_doc)
+        first_doc[local_id[head]], first_begin[local_id[head]] = doc[head], begin[head]
+        table = (table.append_column("doc", pa.array(doc, pa.int64()))
+                 .append_column("first_doc", pa.array(first_doc[local_id], pa.int64()))
+                 .append_column("first_begin", pa.array(first_begin[local_id], pa.int64())))
+        con.register("new_clusters", table)
+        con.execute(f"INSERT INTO clusters SELECT {CLUSTER_COLUMNS}, doc, first_doc, first_begin FROM new_clusters")
+        con.unregister("new_clusters")
+    con.execute("""UPDATE clusters SET cluster_id = r.id FROM (
+                       SELECT first_doc, first_begin,
+                              row_number() OVER (ORDER BY cluster_size DESC, first_doc, first_begin) - 1 AS id
+                       FROM (SELECT DISTINCT first_doc, first_begin, cluster_size FROM clusters)) r
+                   WHERE clusters.first_doc = r.first_doc AND clusters.first_begin = r.first_begin
+                     AND clusters.cluster_id <> r.id""")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reprints.index.add import PAIR_COLUMNS, document_arrays, passages_of, texts_of
+from reprints.index.add import CLUSTER_COLUMNS, PAIR_COLUMNS, document_arrays, passages_of, texts_of
 from reprints.index.schema import arrow, one
 from reprints.stages import report_tables
 
@@ -23,7 +23,8 @@ def tables(con) -> dict[str, pa.Table]:
     arr = document_arrays(con, docs)
     return {"pairs": arrow(con.execute(f"SELECT {PAIR_COLUMNS} FROM pairs ORDER BY a, b")),
             "passages": report_tables.passages_table(arr["ids"], texts, passages),
-            "clusters": arrow(con.execute('SELECT * FROM clusters ORDER BY cluster_id, NOT is_origin, doc_id, "begin"'))}
+            "clusters": arrow(con.execute(f'SELECT {CLUSTER_COLUMNS} FROM clusters '
+                                          'ORDER BY cluster_id, NOT is_origin, doc_id, "begin"'))}
 
 
 def stats(con) -> dict[str, Any]:
@@ -79,7 +80,7 @@ def document(con, doc_id: str, with_text: bool = True) -> dict[str, Any] | None:
 
 def cluster(con, cluster_id: int) -> list[dict[str, Any]] | None:
     """The member spans of a cluster, origin first."""
-    rows = arrow(con.execute("""SELECT * FROM clusters WHERE cluster_id = ?
+    rows = arrow(con.execute(f"""SELECT {CLUSTER_COLUMNS} FROM clusters WHERE cluster_id = ?
                           ORDER BY NOT is_origin, doc_id, "begin" """, [int(cluster_id)])).to_pylist()
     return rows or None
 

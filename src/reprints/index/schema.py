@@ -9,7 +9,8 @@ import numpy as np
 import pyarrow as pa
 
 #: 2: cand_shared.common (the formula test); 3: pairs with other figures dropped; 4: pairs keep
-#: their document numbers (a, b), so that an add rewrites only the pairs it touched.
+#: their document numbers (a, b), and cluster members theirs (doc) and their cluster's first segment
+#: (first_doc, first_begin), so that an add rewrites only the pairs and clusters it touched.
 SCHEMA_VERSION = 4
 
 SCHEMA = [
@@ -30,7 +31,7 @@ SCHEMA = [
         exact_duplicate BOOLEAN, a BIGINT, b BIGINT)""",
     """CREATE TABLE IF NOT EXISTS clusters (cluster_id BIGINT, doc_id VARCHAR, "begin" BIGINT, "end" BIGINT,
         source VARCHAR, date VARCHAR, is_origin BOOLEAN, origin_doc_id VARCHAR, cluster_size BIGINT,
-        cluster_docs BIGINT, snippet VARCHAR)""",
+        cluster_docs BIGINT, snippet VARCHAR, doc BIGINT, first_doc BIGINT, first_begin BIGINT)""",
 ]
 
 

@@ -11,8 +11,8 @@ An add looks only at what its documents can change (``index/add.py`` says how fo
 step): the counts of their line keys, the documents whose boilerplate mask changed, the
 candidate rows of pairs with a new, re-shingled or otherwise affected side (the n-grams
 whose document frequency crossed a cap, the exact-duplicate groups), the alignment of the
-pairs that are new or changed, and their pair statistics; clusters are recomputed from the
-passages. The modules: ``schema`` (tables), ``add`` (the steps), ``read`` (tables, stats,
+pairs that are new or changed, their pair statistics, and the clusters holding a document whose
+passages changed. The modules: ``schema`` (tables), ``add`` (the steps), ``read`` (tables, stats,
 documents, clusters), ``snapshot`` (what queries read), and this one (the index object: its
 connection, the write lock and transaction, the crash-safety points).
 
@@ -311,7 +311,8 @@ class Index:
 
         with reporter.stage("cluster", total=1, unit="") as r:
             steps.update_pairs(con, np.unique(np.concatenate([focus, gone])), config)
-            steps.rebuild_clusters(con)
+            steps.update_clusters(con, np.concatenate([drop["a"].to_numpy(np.int64), drop["b"].to_numpy(np.int64),
+                                                       gone]))
             r.advance()
         _reached("cluster")
         result.documents, result.passages, result.clusters = self._counts(con)
