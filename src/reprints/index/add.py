@@ -119,25 +119,53 @@ def texts_of(con, docs: np.ndarray) -> tuple[list[str], np.ndarray]:
 
 # --- candidates ------------------------------------------------------------------------
 
-def crossing_holders(con, grams: np.ndarray, delta: np.ndarray, config: ScanConfig) -> np.ndarray:
+def load_postings(con, grams: np.ndarray, table: str = "probe_postings") -> None:
+    """Every stored posting (doc, h) of the n-grams ``grams``, into temporary table ``table``
+    (created, or added to): one pass over the shingles."""
+    con.register("probe_grams", pa.table({"h": pa.array(np.asarray(grams, np.uint64), pa.uint64())}))
+    try:
+        exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [table]))[0]
+        head = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
+        con.execute(f"{head} SELECT s.doc, s.h FROM shingles s SEMI JOIN probe_grams g ON s.h = g.h")
+    finally:
+        con.unregister("probe_grams")
+
+
+def crossing_holders(con, grams: np.ndarray, delta: np.ndarray, config: ScanConfig,
+                     postings: str = "probe_postings") -> np.ndarray:
     """Documents holding an n-gram whose document frequency crossed ``max_df`` or ``common_df``
     by this add. ``grams``: the n-grams of the documents shingled or removed (distinct), ``delta``:
-    how many holders each gained (negative: lost)."""
+    how many holders each gained (negative: lost); ``postings``: every posting of them
+    (`load_postings`)."""
     if len(grams) == 0:
         return np.zeros(0, dtype=np.int64)
     con.register("delta_grams", pa.table({"h": pa.array(grams, pa.uint64()), "delta": pa.array(delta, pa.int64())}))
     try:
         c = config.candidates
         rows = arrow(con.execute(f"""
-            WITH now AS (SELECT s.h, count(*) AS n FROM shingles s SEMI JOIN delta_grams g ON s.h = g.h GROUP BY s.h),
+            WITH now AS (SELECT h, count(*) AS n FROM {postings} GROUP BY h),
             both_ AS (SELECT g.h, coalesce(now.n, 0) AS n, coalesce(now.n, 0) - g.delta AS before
                       FROM delta_grams g LEFT JOIN now ON now.h = g.h),
             crossed AS (SELECT h FROM both_ WHERE (n <= {int(c.max_df)}) <> (before <= {int(c.max_df)})
                                               OR (n > {int(c.common_df)}) <> (before > {int(c.common_df)}))
-            SELECT DISTINCT s.doc FROM shingles s SEMI JOIN crossed ON s.h = crossed.h ORDER BY s.doc"""))
+            SELECT DISTINCT p.doc FROM {postings} p SEMI JOIN crossed ON p.h = crossed.h ORDER BY p.doc"""))
     finally:
         con.unregister("delta_grams")
     return rows.column("doc").to_numpy().astype(np.int64)
+
+
+def complete_postings(con, focus: np.ndarray, probed: np.ndarray, postings: str = "probe_postings") -> None:
+    """Add to ``postings`` every posting of the n-grams the ``focus`` documents hold that were not
+    ``probed`` (documents in the focus only through a crossing n-gram or an exact group)."""
+    with with_docs(con, "extra_docs", focus):
+        con.register("probed_grams", pa.table({"h": pa.array(np.asarray(probed, np.uint64), pa.uint64())}))
+        try:
+            grams = arrow(con.execute("""SELECT DISTINCT h FROM shingles SEMI JOIN extra_docs USING (doc)
+                                         ANTI JOIN probed_grams USING (h)""")).column("h").to_numpy()
+        finally:
+            con.unregister("probed_grams")
+    if len(grams):
+        load_postings(con, grams.astype(np.uint64), postings)
 
 
 def exact_group_members(con, docs: np.ndarray, old_fps: np.ndarray, min_words: int) -> np.ndarray:
@@ -166,24 +194,20 @@ def pair_rows(con, table: str, focus: str, columns: tuple[str, ...]) -> pd.DataF
                                         OR b IN (SELECT doc FROM {focus}) ORDER BY a, b""")), columns)
 
 
-def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config: ScanConfig
-                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config: ScanConfig,
+                       postings: str = "probe_postings") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Replace the candidate rows of pairs with a side in ``focus`` (and the exact-duplicate rows
-    of the groups ``exact_groups``) by the candidate SQL's; returns (old shared, old exact, new
-    shared, new exact) rows of the pairs with a side in ``focus``."""
+    of the groups ``exact_groups``) by the candidate SQL's over ``postings`` (every posting of
+    every n-gram the focus holds); returns (old shared, old exact, new shared, new exact) rows of
+    the pairs with a side in ``focus``."""
     shared_cols, exact_cols = ("a", "b", "shared", "common"), ("a", "b")
     with with_docs(con, "focus_docs", focus):
         old_shared = pair_rows(con, "cand_shared", "focus_docs", shared_cols)
         old_exact = pair_rows(con, "cand_exact", "focus_docs", exact_cols)
-        # Every posting of every n-gram a focus document holds: document frequencies are exact.
-        con.execute("""CREATE TEMP TABLE focus_shingles AS SELECT s.doc, s.h FROM shingles s
-                       SEMI JOIN (SELECT DISTINCT h FROM shingles SEMI JOIN focus_docs USING (doc)) g ON s.h = g.h""")
-        try:
-            rows = arrow(con.execute(f"""SELECT * FROM ({candidates.shared_ngram_pairs_sql(config.candidates,
-                                                                                          'focus_shingles')}) p
-                        WHERE p.a IN (SELECT doc FROM focus_docs) OR p.b IN (SELECT doc FROM focus_docs)"""))
-        finally:
-            con.execute("DROP TABLE focus_shingles")
+        # ``postings`` holds every posting of every n-gram a focus document holds: document
+        # frequencies are exact, and so are the counts of every pair with a side in the focus.
+        rows = arrow(con.execute(f"""SELECT * FROM ({candidates.shared_ngram_pairs_sql(config.candidates, postings)}) p
+                    WHERE p.a IN (SELECT doc FROM focus_docs) OR p.b IN (SELECT doc FROM focus_docs)"""))
         con.execute("DELETE FROM cand_shared WHERE a IN (SELECT doc FROM focus_docs) OR b IN (SELECT doc FROM focus_docs)")
         con.register("new_shared", rows)
         con.execute("INSERT INTO cand_shared SELECT a, b, shared, common FROM new_shared")

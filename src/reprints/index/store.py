@@ -284,10 +284,18 @@ class Index:
         # Candidates for the pairs this add can change; align what is new or touched.
         with reporter.stage("candidates", total=None, unit="pairs") as r:
             grams, delta = _gram_delta(np.concatenate(new_grams), np.concatenate([gone_grams, old_grams]))
-            focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config)]))
-            groups = steps.exact_group_members(con, dirty, np.concatenate([gone_fps, old_fps]), config.shingle.ngram)
-            focus = np.unique(np.concatenate([focus, groups]))
-            old_shared, old_exact, shared, exact = steps.focused_candidates(con, focus, groups, config)
+            steps.load_postings(con, grams)  # the one pass over all shingles, in most adds
+            try:
+                focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config)]))
+                groups = steps.exact_group_members(con, dirty, np.concatenate([gone_fps, old_fps]),
+                                                   config.shingle.ngram)
+                focus = np.unique(np.concatenate([focus, groups]))
+                others = np.setdiff1d(focus, dirty)
+                if len(others):
+                    steps.complete_postings(con, others, grams)
+                old_shared, old_exact, shared, exact = steps.focused_candidates(con, focus, groups, config)
+            finally:
+                con.execute("DROP TABLE IF EXISTS probe_postings")
             r.advance(len(shared) + len(exact))
         old_eff = steps.effective_pairs(old_shared, old_exact, config)
         new_eff = steps.effective_pairs(shared, exact, config)
