@@ -96,3 +96,45 @@ def test_an_ngram_crossing_max_df_drops_older_pairs(tmp_path):
         index.add(later)
         _same(index, reprints.scan(rows + later, config=config))
         assert index.tables()["pairs"].num_rows == 0
+
+
+def _snapshot_state(snap) -> dict:
+    return {"frequent": snap.frequent.tolist(), "keys": snap.keys.tolist(), "starts": snap.starts.tolist(),
+            "docs": snap.docs.tolist(), "doc_ids": snap.doc_ids, "sources": snap.sources, "dates": snap.dates,
+            "texts": snap.texts, "source_keys": snap.source_keys.tolist(), "by_fingerprint": snap.by_fingerprint,
+            "clusters": snap.clusters}
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_query_snapshot_advanced_by_an_add_equals_one_loaded_whole(tmp_path, seed):
+    """Where queries are answered, an add advances their snapshot by the documents it changed
+    (postings merged, entries re-read); it must equal the snapshot loaded from the file."""
+    from reprints.index.snapshot import Snapshot
+
+    rng = random.Random(seed)
+    rows = _corpus(30, seed)
+    with Index(tmp_path / "ix.duckdb", config=CONFIG) as index:
+        index.add(rows[:6])
+        index.query_snapshot()  # as the server does: from now on each add builds the next one
+        at, advanced = 6, 0
+        while at < len(rows):
+            size = rng.choice([1, 3, 7])
+            batch = rows[at:at + size]
+            at += size
+            if rng.random() < 0.4:
+                old = rng.choice(rows[:at - size])
+                batch = batch + [dict(old, text=rng.choice(rows)["text"] + "\nUpdated at noon")]
+            before = index._snap.version
+            index.add(batch)
+            snap = index._snap
+            assert snap.version == before + 1
+            advanced += 1
+            con = index.reader()
+            try:
+                whole = Snapshot.load(con, snap.version, CONFIG)
+            finally:
+                con.close()
+            assert _snapshot_state(snap) == _snapshot_state(whole)
+            text = rng.choice(rows[:at])["text"]
+            assert snap.query(text) == whole.query(text)
+        assert advanced >= 3

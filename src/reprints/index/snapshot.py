@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from reprints.config import ScanConfig
 from reprints.engines import tasks
@@ -69,24 +70,96 @@ class Snapshot:
             for d, v in zip(numbers, docs.column(name).to_pylist()):
                 target[d] = v
         snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
-        # Exact duplicates: documents of at least one shingle's words, by fingerprint.
-        snap.by_fingerprint = {}
         ngram = config.shingle.ngram
-        for d, fp, nw in zip(numbers, docs.column("fp").to_pylist(), docs.column("n_words").to_pylist()):
-            if nw >= ngram:
-                snap.by_fingerprint.setdefault(fp, []).append(d)
-        # Cluster member spans by document, in the table's order (ties go to the first, as before).
-        snap.clusters = {}
+        long_enough = np.array(docs.column("n_words").to_pylist(), dtype=np.int64) >= ngram if numbers else np.zeros(0, bool)
+        prints = pa.table({"doc": pa.array(np.array(numbers, dtype=np.int64)[long_enough], pa.int64()),
+                           "fp": docs.column("fp").filter(pa.array(long_enough))})
+        snap._fill_fingerprints_and_clusters(prints, clusters)
+        snap._take_words(previous, n)
+        return snap
+
+    @classmethod
+    def advance(cls, previous: "Snapshot", con, version: int, config: ScanConfig, changed: np.ndarray) -> "Snapshot":
+        """The snapshot ``load`` would give, from ``previous`` and the documents an add changed
+        (added, re-shingled or removed: ``changed``): their postings are taken out of the sorted
+        postings and their new ones merged in (linear in the postings, no sort of all of them);
+        their entries are re-read; fingerprints and cluster spans are read again (small)."""
+        snap = cls(version, config)
+        changed = np.unique(np.asarray(changed, dtype=np.int64))
+        con.register("snap_changed", pa.table({"doc": pa.array(changed, pa.int64())}))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
+                                    .to_numpy().astype(np.uint64))
+            table = _arrow(con.execute("SELECT h, doc FROM shingles SEMI JOIN snap_changed USING (doc) ORDER BY h, doc"))
+            docs = _arrow(con.execute("""SELECT doc, doc_id, source, date, source_key, text FROM documents
+                                         SEMI JOIN snap_changed USING (doc) ORDER BY doc"""))
+            n = int(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents").fetchall()[0][0])
+            prints = _arrow(con.execute(f"""SELECT doc, fp FROM documents WHERE n_words >= {int(config.shingle.ngram)}
+                                            ORDER BY doc"""))
+            clusters = _arrow(con.execute('SELECT doc_id, cluster_id, "begin", "end" FROM clusters'))
+        finally:
+            con.execute("COMMIT")
+            con.unregister("snap_changed")
+        # Postings: drop the changed documents' rows, merge in their new ones (both sorted by (h, doc)).
+        hashes = np.repeat(previous.keys, np.diff(previous.starts.astype(np.int64)))
+        keep = ~np.isin(previous.docs, changed)
+        hashes, old_docs = hashes[keep], previous.docs[keep].astype(np.int64)
+        new_h = table.column("h").to_numpy().astype(np.uint64)
+        new_d = table.column("doc").to_numpy().astype(np.int64)
+        pos = np.searchsorted(hashes, new_h, side="left")
+        run_end = np.searchsorted(hashes, new_h, side="right")
+        for k in np.flatnonzero(run_end > pos).tolist():  # an n-gram already held: place by document
+            lo, hi = int(pos[k]), int(run_end[k])
+            pos[k] = lo + int(np.searchsorted(old_docs[lo:hi], new_d[k]))
+        hashes = np.insert(hashes, pos, new_h)
+        all_docs = np.insert(old_docs, pos, new_d)
+        small = len(hashes) < 2**31 and (len(all_docs) == 0 or int(all_docs.max()) < 2**31)
+        snap.docs = all_docs.astype(np.int32 if small else np.int64)
+        del all_docs, old_docs
+        starts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1 if len(hashes) else np.zeros(0, np.int64)
+        snap.keys = hashes[np.concatenate([[0], starts]).astype(np.int64)] if len(hashes) else hashes
+        snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int32 if small else np.int64)
+        del hashes, starts
+        # Documents: the previous entries, the changed ones re-read (None where removed).
+        grow = max(0, n - len(previous.doc_ids))
+        snap.doc_ids, snap.sources = previous.doc_ids + [None] * grow, previous.sources + [None] * grow
+        snap.dates, snap.texts = previous.dates + [None] * grow, previous.texts + [None] * grow
+        snap.source_keys = np.concatenate([previous.source_keys, np.zeros(grow, np.uint64)])
+        snap.source_keys[changed[changed < len(snap.source_keys)]] = 0
+        for target in (snap.doc_ids, snap.sources, snap.dates, snap.texts):
+            for d in changed.tolist():
+                if d < len(target):
+                    target[d] = None
+        numbers = docs.column("doc").to_pylist()
+        for name, target in (("doc_id", snap.doc_ids), ("source", snap.sources), ("date", snap.dates),
+                             ("text", snap.texts)):
+            for d, v in zip(numbers, docs.column(name).to_pylist()):
+                target[d] = v
+        snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
+        snap._fill_fingerprints_and_clusters(prints, clusters)
+        snap._take_words(previous, n)
+        return snap
+
+    def _fill_fingerprints_and_clusters(self, prints, clusters) -> None:
+        """Exact duplicates: documents of at least one shingle's words, by fingerprint; cluster
+        member spans by document, in the table's order (ties go to the first)."""
+        self.by_fingerprint = {}
+        for d, fp in zip(prints.column("doc").to_pylist(), prints.column("fp").to_pylist()):
+            self.by_fingerprint.setdefault(fp, []).append(d)
+        self.clusters = {}
         for doc_id, cid, b, e in zip(*(clusters.column(k).to_pylist() for k in ("doc_id", "cluster_id", "begin", "end"))):
-            snap.clusters.setdefault(doc_id, []).append((b, e, cid))
-        if previous is not None and np.array_equal(previous.frequent, snap.frequent):
+            self.clusters.setdefault(doc_id, []).append((b, e, cid))
+
+    def _take_words(self, previous: "Snapshot | None", n: int) -> None:
+        """Keep the cached words of documents whose text, source and boilerplate are unchanged."""
+        if previous is not None and np.array_equal(previous.frequent, self.frequent):
             with previous._words_lock:
                 kept = list(previous._words.items())
             for d, words in kept:
-                if (d < n and snap.texts[d] is not None and snap.texts[d] == previous.texts[d]
-                        and snap.source_keys[d] == previous.source_keys[d]):
-                    snap._words[d] = words
-        return snap
+                if (d < n and self.texts[d] is not None and d < len(previous.texts) and self.texts[d] == previous.texts[d]
+                        and self.source_keys[d] == previous.source_keys[d]):
+                    self._words[d] = words
 
     def words(self, doc: int) -> align_stage.DocWords:
         """A document's words as the aligner needs them, masked as a scan masks them."""

@@ -107,6 +107,8 @@ class Index:
         self._version = 0  # bumped after every committed add: the query snapshot below is then stale
         self._snap: _Snapshot | None = None  # what queries read, built on the first query
         self._snap_lock = threading.Lock()  # one snapshot build at a time
+        self._changed: tuple[int, np.ndarray] | None = None  # (version, documents its add changed)
+        self._add_changed = np.zeros(0, dtype=np.int64)
         if not read_only:
             self.con.execute("BEGIN")
             for stmt in SCHEMA:
@@ -175,6 +177,7 @@ class Index:
                 con.execute("COMMIT")
                 if result.added or result.replaced:  # else nothing was written: the snapshot stays
                     self._version += 1
+                    self._changed = (self._version, self._add_changed)
             except BaseException:
                 try:
                     con.execute("ROLLBACK")
@@ -187,7 +190,7 @@ class Index:
                 # still under the write lock (so it is exactly this version); queries meanwhile
                 # read the previous one. If this fails, the next query builds it.
                 try:
-                    self._snapshot(wait=True)
+                    self._snapshot(wait=True, changed=self._changed)
                 except Exception:
                     pass
         return result
@@ -324,6 +327,7 @@ class Index:
             r.advance()
         _reached("cluster")
         result.documents, result.passages, result.clusters = self._counts(con)
+        self._add_changed = np.unique(np.concatenate([gone, dirty]))  # for the query snapshot
         return result
 
     def _texts(self, con, part: np.ndarray, new_idx: np.ndarray, texts: list[str], source_keys: np.ndarray
@@ -418,10 +422,14 @@ class Index:
 
     # --- querying ----------------------------------------------------------------------
 
-    def _snapshot(self, wait: bool = False) -> "_Snapshot":
+    def _snapshot(self, wait: bool = False, changed: tuple[int, np.ndarray] | None = None) -> "_Snapshot":
         """What queries read, as of the last committed add (held in memory, rebuilt after each
         add). While another thread builds the next one, a query reads the previous one: the
-        state before the add that is just being made visible."""
+        state before the add that is just being made visible.
+
+        ``changed`` (version, documents the add to that version changed) is given only by the add
+        itself, under the write lock: the database is then exactly that version, and a snapshot
+        of the version before is advanced by those documents instead of loaded whole."""
         snap = self._snap
         if snap is not None and snap.version == self._version:
             return snap
@@ -433,7 +441,10 @@ class Index:
                 version = self._version  # read before the data: a newer commit only makes it rebuild again
                 con = self.reader()
                 try:
-                    snap = _Snapshot.load(con, version, self.config, previous=snap)
+                    if snap is not None and changed is not None and changed[0] == version == snap.version + 1:
+                        snap = _Snapshot.advance(snap, con, version, self.config, changed[1])
+                    else:
+                        snap = _Snapshot.load(con, version, self.config, previous=snap)
                 finally:
                     con.close()
                 self._snap = snap
