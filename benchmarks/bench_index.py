@@ -4,12 +4,13 @@
     python benchmarks/bench_index.py --sizes 10000 100000 --out benchmarks/out/
 
 For each N (one fresh process each, so memory is per size): the synthetic corpus of
-``bench_scale.py`` (real Reuters/PAN sentences, 5 % planted reprints) of N + 101 documents;
+``bench_scale.py`` (real Reuters/PAN sentences, 5 % planted reprints) of N + 201 documents;
 the first N are added in one add (``build``), then 1 more (``add_1``), then 100 more
 (``add_100``), each timed with its stages. Then the query snapshot is loaded and ``--queries``
 queries (a 60-150-word stretch of a random indexed article inside new text) are answered one
 after another (latency p50/p99) and by ``--threads`` threads at once (queries/s: the
-throughput under load). Reported: the index file's size and the process's peak memory per
+throughput under load); then 100 more are added while the snapshot exists (``add_100_serving``:
+the add as the server makes it, advancing the snapshot too). Reported: the index file's size and the process's peak memory per
 indexed article.
 """
 
@@ -66,8 +67,8 @@ def measure(n: int, out: Path, queries: int, threads: int, workers: int) -> dict
     from reprints.index import Index
     from reprints.progress import Reporter
 
-    corpus = out / f"scale_{n + 101}.jsonl"
-    rows = _rows(corpus, n + 101)
+    corpus = out / f"scale_{n + 201}.jsonl"
+    rows = _rows(corpus, n + 201)
     result: dict = {"n": n, "machine": _common.machine_info()}
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         path = Path(tmp) / "index.duckdb"
@@ -113,6 +114,12 @@ def measure(n: int, out: Path, queries: int, threads: int, workers: int) -> dict
             result["queries_per_s"] = round(done[0] / (time.perf_counter() - t), 1)
             result["query_threads"] = threads
             result["query_load1"] = round(os.getloadavg()[0], 2)
+            # As in the server: queries are being answered, so the add also advances their snapshot.
+            t = time.perf_counter()
+            index.add(rows[n + 101:n + 201], workers=workers)
+            result["add_100_serving"] = {"seconds": round(time.perf_counter() - t, 3),
+                                         "load1": round(os.getloadavg()[0], 2)}
+            assert index.query_snapshot().version == snap.version + 1
         size = path.stat().st_size
         wal = path.with_suffix(path.suffix + ".wal")
         size += wal.stat().st_size if wal.exists() else 0
@@ -141,7 +148,7 @@ def main() -> None:
     pool = bench_scale.build_pool(bench_scale.REUTERS, bench_scale.PAN_SRC, out / "pool.pkl")
     results = []
     for n in args.sizes:
-        bench_scale.build_corpus(n + 101, pool, args.seed, out)
+        bench_scale.build_corpus(n + 201, pool, args.seed, out)
         done = subprocess.run([sys.executable, __file__, "--_worker", str(n), "--out", str(out), "--queries",
                                str(args.queries), "--threads", str(args.threads), "--workers", str(args.workers)],
                               capture_output=True, text=True)

@@ -41,8 +41,8 @@ BIN = Path(sys.executable).parent
 #: PySpark launcher the CLI uses): a small corpus needs few shuffle partitions; one 512 MB
 #: executor per worker fits the workers' 1 GB.
 DEFAULTS = {
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "4",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
     "spark.executor.memory": "512m",
     "spark.driver.memory": "1g",
     "spark.ui.enabled": "false",
