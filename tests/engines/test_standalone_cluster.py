@@ -30,7 +30,9 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 import reprints  # noqa: E402
 from reprints.io import writers  # noqa: E402
 
-from standalone import spark_home, standalone_cluster  # noqa: E402
+from standalone import LEAN_JVM, spark_home, standalone_cluster  # noqa: E402
+
+pytestmark = pytest.mark.spark_cluster
 
 REPO = Path(__file__).resolve().parents[2]
 STORIES = REPO / "examples" / "wire" / "stories.jsonl"
@@ -49,6 +51,8 @@ DEFAULTS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.pyspark.python": sys.executable,
     "spark.pyspark.driver.python": sys.executable,
+    "spark.driver.extraJavaOptions": LEAN_JVM,
+    "spark.executor.extraJavaOptions": LEAN_JVM,
 }
 
 
