@@ -64,16 +64,45 @@ def _read(documents: Any, config: ScanConfig, reporter: Reporter) -> tuple[list[
     return docs, skips
 
 
+ENGINES = ("local", "spark")
+
+
+class EngineError(ValueError):
+    """An engine that does not exist, or one whose dependencies are missing."""
+
+
 def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | None = None,
-         overwrite: bool = False, reporter: Reporter | None = None, workdir: str | Path | None = None) -> Result:
+         overwrite: bool = False, reporter: Reporter | None = None, workdir: str | Path | None = None,
+         engine: str = "local", master: str | None = None, spark: Any = None) -> Result:
     """Find every reprinted passage in ``documents``.
 
     ``documents``: a path (folder, .txt, .jsonl[.gz], .parquet, .csv), a list of paths, an
     iterable of dicts (fields per ``config.read``) or `Document`s, or a pandas / Arrow table.
     With ``out`` the run directory is written (atomically) as well; ``out`` is checked before
-    any work and held for this run alone (a second run onto it fails at once). Temporary work goes
-    to ``workdir`` if given, else beside ``out``, else to the system temp folder.
+    any work and held for this run alone (a second run onto it fails at once).
+
+    ``engine``: ``"local"`` (this machine: a process pool and DuckDB) or ``"spark"`` (Apache
+    Spark: ``master`` such as ``local[4]``, ``spark://host:7077`` or ``yarn``, default
+    ``local[*]``; or an existing SparkSession as ``spark``). Both give the same tables.
+
+    ``workdir``: the folder for the stages' intermediate data, on either engine (default: beside
+    ``out``, else the system temp folder). The local engine works in a fresh folder inside it and
+    removes it at the end; Spark keeps each finished stage there, so that a rerun with the same
+    ``workdir``, inputs and configuration resumes (docs/scaling.md).
     """
+    if engine not in ENGINES:
+        raise EngineError(f"engine must be {' or '.join(repr(e) for e in ENGINES)}, not {engine!r}")
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise EngineError("engine 'spark' needs pyspark: pip install 'reprints[spark]'") from None
+        from reprints import spark as spark_engine
+
+        return spark_engine.run(documents, config=config, out=out, overwrite=overwrite,
+                                master=master or "local[*]", spark=spark, workdir=workdir, reporter=reporter)
+    if master is not None or spark is not None:
+        raise EngineError("master and spark are settings of engine='spark'")
     if out is None:
         return _scan(documents, config, None, overwrite, reporter, workdir)
     writers.check_target(Path(out), overwrite)

@@ -16,7 +16,6 @@ from reprints.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Find reprinted and reused passages in document collections.")
-ENGINES = ("local", "spark")
 
 
 def _print_version(value: bool) -> None:
@@ -58,9 +57,11 @@ def scan(
     boilerplate_share: BoilerplateShare = None,
     workers: Workers = None,
     engine: str = typer.Option("local", help="local (this machine) or spark."),
-    master: str = typer.Option("local[*]", help="Spark master with --engine spark: local[4], spark://host:7077, yarn."),
-    workdir: Optional[Path] = typer.Option(None, help="With --engine spark: keep finished stages here; "
-                                           "rerunning with the same folder resumes."),
+    master: Optional[str] = typer.Option(None, help="Spark master with --engine spark: local[4], spark://host:7077, "
+                                         "yarn (default local[*])."),
+    workdir: Optional[Path] = typer.Option(None, help="Folder for the stages' intermediate data (either engine; "
+                                           "default beside --out). Spark keeps finished stages there: rerunning "
+                                           "with the same folder resumes."),
     overwrite: bool = typer.Option(False, help="Replace an existing run directory."),
     report: Optional[Path] = typer.Option(None, help="Also write the HTML report of the run to this file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the summary."),
@@ -85,21 +86,19 @@ def scan(
     corpus = corpus or inputs
     if not corpus:
         fail("nothing to scan: give CORPUS, or --config with a run.json whose inputs were paths")
-    if engine not in ENGINES:
-        fail(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}")
+    if engine not in api.ENGINES:
+        fail(f"--engine must be {' or '.join(api.ENGINES)}, not {engine!r}")
+    if master is not None and engine != "spark":
+        fail("--master is a setting of --engine spark")
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            fail("--engine spark needs pyspark: pip install 'reprints[spark]'")
     with progress(quiet or json_summary, (api.NoDocumentsError, OutputExistsError),
                   "interrupted: no run directory was written") as reporter:
-        if engine == "spark":
-            try:
-                import pyspark  # noqa: F401
-
-                from reprints import spark as spark_engine
-            except ImportError:
-                fail("--engine spark needs pyspark: pip install 'reprints[spark]'")
-            result = spark_engine.run(corpus, config=config, out=out, overwrite=overwrite, master=master,
-                                      workdir=workdir, reporter=reporter)
-        else:
-            result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
+        result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter, workdir=workdir,
+                          engine=engine, master=master)
     if json_summary:
         typer.echo(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:

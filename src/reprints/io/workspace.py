@@ -83,6 +83,7 @@ def work_dir(near: Path | None = None, explicit: str | Path | None = None) -> It
     the system temp folder (also when the path beside ``near`` holds a glob character or a quote).
     Stale folders of killed runs beside it are removed first."""
     if explicit is not None:
+        Path(explicit).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="reprints-", dir=explicit) as tmp:
             yield Path(tmp)
         return

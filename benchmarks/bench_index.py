@@ -1,0 +1,166 @@
+#!/usr/bin/env python
+"""The index at size: build to N articles, add 1 and 100 more, query under load.
+
+    python benchmarks/bench_index.py --sizes 10000 100000 --out benchmarks/out/
+
+For each N (one fresh process each, so memory is per size): the synthetic corpus of
+``bench_scale.py`` (real Reuters/PAN sentences, 5 % planted reprints) of N + 201 documents;
+the first N are added in one add (``build``), then 1 more (``add_1``), then 100 more
+(``add_100``), each timed with its stages. Then the query snapshot is loaded and ``--queries``
+queries (a 60-150-word stretch of a random indexed article inside new text) are answered one
+after another (latency p50/p99) and by ``--threads`` threads at once (queries/s: the
+throughput under load); then 100 more are added while the snapshot exists (``add_100_serving``:
+the add as the server makes it, advancing the snapshot too). Reported: the index file's size and the process's peak memory per
+indexed article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import _common  # noqa: E402
+import bench_scale  # noqa: E402
+
+
+def _rows(path: Path, n: int) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            rows.append(json.loads(line))
+            if len(rows) == n:
+                break
+    return rows
+
+
+def _queries(rows: list[dict], n: int, seed: int = 18) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    while len(out) < n:
+        words = rng.choice(rows)["text"].split()
+        if len(words) < 80:
+            continue
+        k = rng.randint(60, min(150, len(words)))
+        at = rng.randint(0, len(words) - k)
+        out.append("An introduction written for the query. " + " ".join(words[at:at + k]) + " And a new ending.")
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def measure(n: int, out: Path, queries: int, threads: int, workers: int) -> dict:
+    from reprints.index import Index
+    from reprints.progress import Reporter
+
+    corpus = out / f"scale_{n + 201}.jsonl"
+    rows = _rows(corpus, n + 201)
+    result: dict = {"n": n, "machine": _common.machine_info()}
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        path = Path(tmp) / "index.duckdb"
+        with Index(path) as index:
+            for name, batch in (("build", rows[:n]), ("add_1", rows[n:n + 1]), ("add_100", rows[n + 1:n + 101])):
+                reporter = Reporter()
+                t = time.perf_counter()
+                added = index.add(batch, workers=workers, reporter=reporter)
+                result[name] = {"seconds": round(time.perf_counter() - t, 3),
+                                "stages": {k: round(v, 3) for k, v in reporter.timings.items()},
+                                "aligned_pairs": added.aligned_pairs, "reshingled": added.reshingled,
+                                "load1": round(os.getloadavg()[0], 2)}
+                print(n, name, result[name], flush=True)
+            result["documents"], result["passages"] = added.documents, added.passages
+            t = time.perf_counter()
+            snap = index.query_snapshot()
+            result["snapshot_seconds"] = round(time.perf_counter() - t, 3)
+            texts = _queries(rows[:n], queries)
+            snap.query(texts[0])  # warm
+            lat = []
+            for text in texts:
+                t = time.perf_counter()
+                snap.query(text)
+                lat.append(time.perf_counter() - t)
+            result["query_p50_ms"] = round(1000 * _pct(lat, 0.5), 2)
+            result["query_p99_ms"] = round(1000 * _pct(lat, 0.99), 2)
+            done = [0]
+            lock = threading.Lock()
+
+            def run(part: list[str]) -> None:
+                for text in part:
+                    snap.query(text)
+                    with lock:
+                        done[0] += 1
+
+            parts = [texts[k::threads] for k in range(threads)]
+            t = time.perf_counter()
+            pool = [threading.Thread(target=run, args=(p,)) for p in parts]
+            for th in pool:
+                th.start()
+            for th in pool:
+                th.join()
+            result["queries_per_s"] = round(done[0] / (time.perf_counter() - t), 1)
+            result["query_threads"] = threads
+            result["query_load1"] = round(os.getloadavg()[0], 2)
+            # As in the server: queries are being answered, so the add also advances their snapshot.
+            t = time.perf_counter()
+            index.add(rows[n + 101:n + 201], workers=workers)
+            result["add_100_serving"] = {"seconds": round(time.perf_counter() - t, 3),
+                                         "load1": round(os.getloadavg()[0], 2)}
+            assert index.query_snapshot().version == snap.version + 1
+        size = path.stat().st_size
+        wal = path.with_suffix(path.suffix + ".wal")
+        size += wal.stat().st_size if wal.exists() else 0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["disk_bytes_per_article"] = round(size / n)
+    result["peak_rss_bytes_per_article"] = round(peak_kb * 1024 / n)
+    result["peak_rss_mb"] = round(peak_kb / 1024)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
+    ap.add_argument("--out", default=str(HERE / "out"))
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="alignment processes of an add")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--_worker", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args._worker:
+        print("RESULT " + json.dumps(measure(args._worker, out, args.queries, args.threads, args.workers)), flush=True)
+        return
+    pool = bench_scale.build_pool(bench_scale.REUTERS, bench_scale.PAN_SRC, out / "pool.pkl")
+    results = []
+    for n in args.sizes:
+        bench_scale.build_corpus(n + 201, pool, args.seed, out)
+        done = subprocess.run([sys.executable, __file__, "--_worker", str(n), "--out", str(out), "--queries",
+                               str(args.queries), "--threads", str(args.threads), "--workers", str(args.workers)],
+                              capture_output=True, text=True)
+        sys.stderr.write(done.stderr[-3000:])
+        line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)
+        if line is None:
+            print(done.stdout[-3000:])
+            raise SystemExit(f"size {n} failed")
+        results.append(json.loads(line[len("RESULT "):]))
+        _common.write_json(out / "index_results.json", results)
+        print(json.dumps({k: v for k, v in results[-1].items() if k != "machine"}, indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,373 @@
+"""The steps of an add, each touching only what the new or changed documents can change.
+
+Every step calls the stage functions the engines call (tokenise, boilerplate keys, shingles,
+the candidate SQL of ``stages/candidates.py``, the aligner, ``report_tables``); what is
+particular to the index is only *which* rows each step has to look at:
+
+* boilerplate: only the line keys of the added and removed documents can change their counts;
+  the frequent set changes only by those keys, and only documents holding a key that changed
+  status are re-shingled ("dirty", with the new ones);
+* candidates: a pair's shared and common n-gram counts change only if one side is dirty, or
+  both hold an n-gram whose document frequency crossed ``max_df`` or ``common_df`` (its kept or
+  common status changed). The *focus* is the dirty documents, the holders of such n-grams and
+  the members of the exact-duplicate groups the dirty documents were or are in. The candidate
+  SQL runs over the postings of the focus's n-grams only (every holder of each, so document
+  frequencies are exact), and its rows with a side in the focus are exactly the full query's
+  rows for those pairs; all other pairs keep their rows, passages and pair statistics;
+* align: only pairs with a dirty side, and pairs whose kind (exact, formula-prone) changed or
+  that are new; only their documents' texts are read;
+* pairs: the statistics of the pairs with a side in the focus are recomputed;
+* clusters: only those holding a document whose passages changed are recomputed (with every
+  cluster that shares a document with them, until closed), from their own passages; cluster ids,
+  which rank all clusters by size, are renumbered in one SQL update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from reprints.config import ScanConfig
+from reprints.engines import tasks
+from reprints.index.schema import arrow, docs_table, one
+from reprints.stages import candidates, formula, report_tables
+
+
+@dataclass
+class Focus:
+    dirty: np.ndarray  # new and re-shingled documents
+    docs: np.ndarray  # dirty + holders of n-grams that crossed a cap + their exact-duplicate groups
+
+
+def with_docs(con, name: str, docs: np.ndarray):
+    """Register ``docs`` as a one-column table ``name(doc)``; returns a context that drops it."""
+    con.register(name, docs_table(docs))
+
+    class _Drop:
+        def __enter__(self):
+            return name
+
+        def __exit__(self, *exc):
+            con.unregister(name)
+
+    return _Drop()
+
+
+# --- boilerplate -----------------------------------------------------------------------
+
+def line_key_counts(con, keys: np.ndarray) -> np.ndarray:
+    """How many documents hold each of ``keys`` (sorted, distinct), as the scan counts them."""
+    con.register("probe_keys", pa.table({"key": pa.array(keys, pa.uint64())}))
+    try:
+        rows = arrow(con.execute("""SELECT l.key, count(*) AS n FROM line_keys l SEMI JOIN probe_keys p
+                                    ON l.key = p.key GROUP BY l.key"""))
+    finally:
+        con.unregister("probe_keys")
+    counts = np.zeros(len(keys), dtype=np.int64)
+    if rows.num_rows:
+        found = rows.column("key").to_numpy().astype(np.uint64)
+        counts[np.searchsorted(keys, found)] = rows.column("n").to_numpy()
+    return counts
+
+
+def update_frequent(con, touched_keys: np.ndarray, start: int, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Bring the frequent (boilerplate) keys up to date after the line keys of ``touched_keys``
+    changed; returns (all frequent keys sorted, older documents whose mask changed)."""
+    keys = np.unique(np.asarray(touched_keys, dtype=np.uint64))
+    frequent = np.sort(arrow(con.execute("SELECT key FROM frequent")).column("key").to_numpy().astype(np.uint64))
+    was = np.isin(keys, frequent)
+    now = line_key_counts(con, keys) >= int(config.boilerplate.min_docs)
+    joined, left = keys[now & ~was], keys[was & ~now]
+    affected = np.zeros(0, dtype=np.int64)
+    changed = np.concatenate([joined, left])
+    if len(changed):
+        con.register("changed_keys", pa.table({"key": pa.array(changed, pa.uint64())}))
+        try:
+            affected = arrow(con.execute(f"""SELECT DISTINCT doc FROM line_keys SEMI JOIN changed_keys USING (key)
+                                             WHERE doc < {int(start)} ORDER BY doc""")).column("doc").to_numpy()
+            con.execute("DELETE FROM frequent WHERE key IN (SELECT key FROM changed_keys)")
+        finally:
+            con.unregister("changed_keys")
+        con.register("joined_keys", pa.table({"key": pa.array(joined, pa.uint64())}))
+        con.execute("INSERT INTO frequent SELECT key FROM joined_keys")
+        con.unregister("joined_keys")
+        frequent = np.sort(np.concatenate([frequent[~np.isin(frequent, left)], joined]))
+    return frequent, affected.astype(np.int64)
+
+
+# --- texts -----------------------------------------------------------------------------
+
+def texts_of(con, docs: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Texts and source keys indexed by document number, read for ``docs`` only (every other
+    entry empty): what the stage functions index into."""
+    n = one(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents"))[0]
+    texts = [""] * int(n)
+    keys = np.zeros(int(n), dtype=np.uint64)
+    docs = np.unique(np.asarray(docs, dtype=np.int64))
+    if len(docs):
+        with with_docs(con, "want_docs", docs):
+            table = arrow(con.execute("""SELECT doc, text, source_key FROM documents SEMI JOIN want_docs USING (doc)"""))
+        numbers = table.column("doc").to_numpy()
+        for d, t in zip(numbers.tolist(), table.column("text").to_pylist()):
+            texts[d] = t
+        keys[numbers] = table.column("source_key").to_numpy().astype(np.uint64)
+    return texts, keys
+
+
+# --- candidates ------------------------------------------------------------------------
+
+def load_postings(con, grams: np.ndarray, table: str = "probe_postings") -> None:
+    """Every stored posting (doc, h) of the n-grams ``grams``, into temporary table ``table``
+    (created, or added to): one pass over the shingles."""
+    con.register("probe_grams", pa.table({"h": pa.array(np.asarray(grams, np.uint64), pa.uint64())}))
+    try:
+        exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [table]))[0]
+        head = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
+        con.execute(f"{head} SELECT s.doc, s.h FROM shingles s SEMI JOIN probe_grams g ON s.h = g.h")
+    finally:
+        con.unregister("probe_grams")
+
+
+def crossing_holders(con, grams: np.ndarray, delta: np.ndarray, config: ScanConfig,
+                     postings: str = "probe_postings") -> np.ndarray:
+    """Documents holding an n-gram whose document frequency crossed ``max_df`` or ``common_df``
+    by this add. ``grams``: the n-grams of the documents shingled or removed (distinct), ``delta``:
+    how many holders each gained (negative: lost); ``postings``: every posting of them
+    (`load_postings`)."""
+    if len(grams) == 0:
+        return np.zeros(0, dtype=np.int64)
+    con.register("delta_grams", pa.table({"h": pa.array(grams, pa.uint64()), "delta": pa.array(delta, pa.int64())}))
+    try:
+        c = config.candidates
+        rows = arrow(con.execute(f"""
+            WITH now AS (SELECT h, count(*) AS n FROM {postings} GROUP BY h),
+            both_ AS (SELECT g.h, coalesce(now.n, 0) AS n, coalesce(now.n, 0) - g.delta AS before
+                      FROM delta_grams g LEFT JOIN now ON now.h = g.h),
+            crossed AS (SELECT h FROM both_ WHERE (n <= {int(c.max_df)}) <> (before <= {int(c.max_df)})
+                                              OR (n > {int(c.common_df)}) <> (before > {int(c.common_df)}))
+            SELECT DISTINCT p.doc FROM {postings} p SEMI JOIN crossed ON p.h = crossed.h ORDER BY p.doc"""))
+    finally:
+        con.unregister("delta_grams")
+    return rows.column("doc").to_numpy().astype(np.int64)
+
+
+def complete_postings(con, focus: np.ndarray, probed: np.ndarray, postings: str = "probe_postings") -> None:
+    """Add to ``postings`` every posting of the n-grams the ``focus`` documents hold that were not
+    ``probed`` (documents in the focus only through a crossing n-gram or an exact group)."""
+    with with_docs(con, "extra_docs", focus):
+        con.register("probed_grams", pa.table({"h": pa.array(np.asarray(probed, np.uint64), pa.uint64())}))
+        try:
+            grams = arrow(con.execute("""SELECT DISTINCT h FROM shingles SEMI JOIN extra_docs USING (doc)
+                                         ANTI JOIN probed_grams USING (h)""")).column("h").to_numpy()
+        finally:
+            con.unregister("probed_grams")
+    if len(grams):
+        load_postings(con, grams.astype(np.uint64), postings)
+
+
+def exact_group_members(con, docs: np.ndarray, old_fps: np.ndarray, min_words: int) -> np.ndarray:
+    """Every document in an exact-duplicate group (same fingerprint) that one of ``docs`` is in
+    now, or that held one of ``old_fps`` (the fingerprints of documents re-shingled or removed)."""
+    with with_docs(con, "fp_docs", docs):
+        con.register("old_fps", pa.table({"fp": pa.array(np.asarray(old_fps, np.uint64), pa.uint64())}))
+        try:
+            rows = arrow(con.execute(f"""
+                WITH fps AS (SELECT fp FROM documents SEMI JOIN fp_docs USING (doc) WHERE n_words >= {int(min_words)}
+                             UNION SELECT fp FROM old_fps)
+                SELECT doc FROM documents SEMI JOIN fps USING (fp) WHERE n_words >= {int(min_words)} ORDER BY doc"""))
+        finally:
+            con.unregister("old_fps")
+    return rows.column("doc").to_numpy().astype(np.int64)
+
+
+def _frame(table: pa.Table, columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({k: table.column(k).to_numpy().astype(np.int64) for k in columns})
+
+
+def pair_rows(con, table: str, focus: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of candidate table ``table`` with a side in the registered ``focus`` documents."""
+    cols = ", ".join(columns)
+    return _frame(arrow(con.execute(f"""SELECT {cols} FROM {table} WHERE a IN (SELECT doc FROM {focus})
+                                        OR b IN (SELECT doc FROM {focus}) ORDER BY a, b""")), columns)
+
+
+def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config: ScanConfig,
+                       postings: str = "probe_postings") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Replace the candidate rows of pairs with a side in ``focus`` (and the exact-duplicate rows
+    of the groups ``exact_groups``) by the candidate SQL's over ``postings`` (every posting of
+    every n-gram the focus holds); returns (old shared, old exact, new shared, new exact) rows of
+    the pairs with a side in ``focus``."""
+    shared_cols, exact_cols = ("a", "b", "shared", "common"), ("a", "b")
+    with with_docs(con, "focus_docs", focus):
+        old_shared = pair_rows(con, "cand_shared", "focus_docs", shared_cols)
+        old_exact = pair_rows(con, "cand_exact", "focus_docs", exact_cols)
+        # ``postings`` holds every posting of every n-gram a focus document holds: document
+        # frequencies are exact, and so are the counts of every pair with a side in the focus.
+        rows = arrow(con.execute(f"""SELECT * FROM ({candidates.shared_ngram_pairs_sql(config.candidates, postings)}) p
+                    WHERE p.a IN (SELECT doc FROM focus_docs) OR p.b IN (SELECT doc FROM focus_docs)"""))
+        con.execute("DELETE FROM cand_shared WHERE a IN (SELECT doc FROM focus_docs) OR b IN (SELECT doc FROM focus_docs)")
+        con.register("new_shared", rows)
+        con.execute("INSERT INTO cand_shared SELECT a, b, shared, common FROM new_shared")
+        con.unregister("new_shared")
+        with with_docs(con, "group_docs", exact_groups):
+            con.execute("""CREATE TEMP TABLE fingerprints AS SELECT doc, fp, n_words FROM documents
+                           SEMI JOIN group_docs USING (doc)""")
+            try:
+                exact = arrow(con.execute(candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram)))
+            finally:
+                con.execute("DROP TABLE fingerprints")
+            con.execute("DELETE FROM cand_exact WHERE a IN (SELECT doc FROM group_docs)")
+        con.register("new_exact", exact)
+        con.execute("INSERT INTO cand_exact SELECT a, b FROM new_exact")
+        con.unregister("new_exact")
+        new_shared = pair_rows(con, "cand_shared", "focus_docs", shared_cols)
+        new_exact = pair_rows(con, "cand_exact", "focus_docs", exact_cols)
+    return old_shared, old_exact, new_shared, new_exact
+
+
+def effective_pairs(shared: pd.DataFrame, exact: pd.DataFrame, config: ScanConfig) -> pd.DataFrame:
+    """Pairs as the aligner sees them: exact duplicates aligned whole, others by seeds, and
+    whether they are prone to be formula text (a pair whose answer changes as documents
+    arrive is aligned again, so that the index stays equal to one scan)."""
+    ex = pd.DataFrame({"a": exact["a"].to_numpy(np.int64), "b": exact["b"].to_numpy(np.int64), "exact": True,
+                       "prone": False})
+    sh = pd.DataFrame({"a": shared["a"].to_numpy(np.int64), "b": shared["b"].to_numpy(np.int64), "exact": False,
+                       "prone": formula.formula_prone(shared["shared"].to_numpy(), shared["common"].to_numpy(),
+                                                      config.pairs)})
+    both = pd.concat([ex, sh], ignore_index=True)
+    both = both.drop_duplicates(subset=["a", "b"], keep="first")  # exact wins, as in the scan
+    return both.sort_values(["a", "b"], kind="stable").reset_index(drop=True)
+
+
+def pairs_to_align(old: pd.DataFrame, new: pd.DataFrame, dirty: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(pairs to align, pairs of ``old`` or ``new`` whose passages are dropped first): pairs
+    with a dirty side, new pairs and pairs whose kind changed are aligned; the passages of
+    those and of pairs that are no longer candidates go."""
+    touched = np.isin(new["a"], dirty) | np.isin(new["b"], dirty)
+    merged = new.merge(old, on=["a", "b", "exact", "prone"], how="left", indicator=True)
+    todo = new[touched | (merged["_merge"] == "left_only").to_numpy()]
+    keep = new[~(touched | (merged["_merge"] == "left_only").to_numpy())][["a", "b"]]
+    every = pd.concat([old[["a", "b"]], new[["a", "b"]]]).drop_duplicates()
+    drop = every.merge(keep, on=["a", "b"], how="left", indicator=True)
+    return todo.reset_index(drop=True), drop[drop["_merge"] == "left_only"][["a", "b"]].reset_index(drop=True)
+
+
+# --- reports ---------------------------------------------------------------------------
+
+def passages_of(con, where: str = "") -> dict[str, np.ndarray]:
+    table = arrow(con.execute(f"SELECT * FROM passages {where} ORDER BY a, b, begin_a, begin_b"))
+    if table.num_rows == 0:
+        return tasks.passage_columns([])
+    out = {k: table.column(k).to_numpy().astype(np.int64) for k in tasks.PASSAGE_COLUMNS[:7]}
+    out["similarity"] = table.column("similarity").to_numpy().astype(np.float64)
+    out["kind"] = np.array(table.column("kind").to_pylist(), dtype=object)
+    return out
+
+
+def document_arrays(con, docs: np.ndarray | None = None) -> dict:
+    """ids, sources, raw dates, n-gram counts and lengths by document number (for ``docs``, or all)."""
+    n = int(one(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents"))[0])
+    cols = "doc, doc_id, source, date, n_grams, length"
+    if docs is None:
+        table = arrow(con.execute(f"SELECT {cols} FROM documents"))
+    else:
+        with with_docs(con, "arr_docs", docs):
+            table = arrow(con.execute(f"SELECT {cols} FROM documents SEMI JOIN arr_docs USING (doc)"))
+    numbers = table.column("doc").to_numpy()
+    ids = np.full(n, "", dtype=object)
+    sources: list = [None] * n
+    raw_dates: list = [None] * n
+    n_grams = np.zeros(n, dtype=np.int64)
+    lengths = np.zeros(n, dtype=np.int64)
+    ids[numbers] = np.array(table.column("doc_id").to_pylist(), dtype=object)
+    for d, s, dt in zip(numbers.tolist(), table.column("source").to_pylist(), table.column("date").to_pylist()):
+        sources[d], raw_dates[d] = s, dt
+    n_grams[numbers] = table.column("n_grams").to_numpy()
+    lengths[numbers] = table.column("length").to_numpy()
+    return {"ids": ids, "sources": sources, "raw_dates": raw_dates, "n_grams": n_grams, "lengths": lengths}
+
+
+def update_pairs(con, focus: np.ndarray, config: ScanConfig) -> None:
+    """Recompute the pairs rows (``report_tables.pairs_table``) of the pairs with a side in ``focus``."""
+    with with_docs(con, "pair_focus", focus):
+        shared = pair_rows(con, "cand_shared", "pair_focus", ("a", "b", "shared"))
+        exact = pair_rows(con, "cand_exact", "pair_focus", ("a", "b"))
+        passages = passages_of(con, "WHERE a IN (SELECT doc FROM pair_focus) OR b IN (SELECT doc FROM pair_focus)")
+        con.execute("DELETE FROM pairs WHERE a IN (SELECT doc FROM pair_focus) OR b IN (SELECT doc FROM pair_focus)")
+    docs = np.unique(np.concatenate([shared["a"], shared["b"], exact["a"], exact["b"]]).astype(np.int64))
+    arr = document_arrays(con, docs)
+    table = report_tables.pairs_table(arr["ids"], arr["lengths"], arr["n_grams"],
+                                      {k: shared[k].to_numpy(np.int64) for k in ("a", "b", "shared")},
+                                      {k: exact[k].to_numpy(np.int64) for k in ("a", "b")}, passages, config)
+    number = {arr["ids"][d]: d for d in docs.tolist()}
+    a = pa.array([number[x] for x in table.column("doc_a").to_pylist()], pa.int64())
+    b = pa.array([number[x] for x in table.column("doc_b").to_pylist()], pa.int64())
+    con.register("new_pairs", table.append_column("a", a).append_column("b", b))
+    con.execute(f"INSERT INTO pairs SELECT {PAIR_COLUMNS}, a, b FROM new_pairs")
+    con.unregister("new_pairs")
+
+
+PAIR_COLUMNS = ("doc_a, doc_b, jaccard, containment_a, containment_b, coverage_a, coverage_b, shared_ngrams, "
+                "passages, exact_duplicate")
+
+
+CLUSTER_COLUMNS = ('cluster_id, doc_id, "begin", "end", source, date, is_origin, origin_doc_id, cluster_size, '
+                   'cluster_docs, snippet')
+
+
+def _cluster_docs(con, docs: np.ndarray) -> np.ndarray:
+    """``docs`` and every document in a cluster with a member in them, until no cluster is left
+    half in: the passages touching these documents are then exactly those of their clusters."""
+    docs = np.unique(np.asarray(docs, dtype=np.int64))
+    while True:
+        with with_docs(con, "cluster_docs_", docs):
+            more = arrow(con.execute("""SELECT DISTINCT c.doc FROM clusters c SEMI JOIN
+                (SELECT first_doc, first_begin FROM clusters SEMI JOIN cluster_docs_ USING (doc)) k
+                ON c.first_doc = k.first_doc AND c.first_begin = k.first_begin""")).column("doc").to_numpy()
+        grown = np.union1d(docs, more.astype(np.int64))
+        if len(grown) == len(docs):
+            return docs
+        docs = grown
+
+
+def update_clusters(con, touched: np.ndarray) -> None:
+    """Recompute the clusters (``report_tables.clusters_table``) that hold a document whose
+    passages changed (``touched``), from their passages; other clusters keep their rows. Cluster
+    ids rank all clusters by size, then by their first segment (document, begin), as a scan
+    numbers them: they are renumbered over the whole table (one SQL update)."""
+    docs = _cluster_docs(con, touched)
+    with with_docs(con, "recluster", docs):
+        passages = passages_of(con, "WHERE a IN (SELECT doc FROM recluster) OR b IN (SELECT doc FROM recluster)")
+        con.execute("DELETE FROM clusters WHERE doc IN (SELECT doc FROM recluster)")
+    members = np.unique(np.concatenate([passages["a"], passages["b"]]))
+    if len(members):
+        arr = document_arrays(con, members)
+        texts, _ = texts_of(con, members)
+        dates, _ = report_tables.parse_dates(arr["raw_dates"])
+        table = report_tables.clusters_table(arr["ids"], texts, arr["sources"], arr["raw_dates"], dates, passages)
+        number = {arr["ids"][d]: d for d in members.tolist()}
+        doc = np.array([number[x] for x in table.column("doc_id").to_pylist()], dtype=np.int64)
+        begin = table.column("begin").to_numpy()
+        local_id = table.column("cluster_id").to_numpy()
+        order = np.lexsort((begin, doc, local_id))  # each cluster's first segment: smallest (doc, begin)
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = local_id[order][1:] != local_id[order][:-1]
+        head = order[first]
+        first_doc = np.zeros(int(local_id.max()) + 1, dtype=np.int64)
+        first_begin = np.zeros_like(first_doc)
+        first_doc[local_id[head]], first_begin[local_id[head]] = doc[head], begin[head]
+        table = (table.append_column("doc", pa.array(doc, pa.int64()))
+                 .append_column("first_doc", pa.array(first_doc[local_id], pa.int64()))
+                 .append_column("first_begin", pa.array(first_begin[local_id], pa.int64())))
+        con.register("new_clusters", table)
+        con.execute(f"INSERT INTO clusters SELECT {CLUSTER_COLUMNS}, doc, first_doc, first_begin FROM new_clusters")
+        con.unregister("new_clusters")
+    con.execute("""UPDATE clusters SET cluster_id = r.id FROM (
+                       SELECT first_doc, first_begin,
+                              row_number() OVER (ORDER BY cluster_size DESC, first_doc, first_begin) - 1 AS id
+                       FROM (SELECT DISTINCT first_doc, first_begin, cluster_size FROM clusters)) r
+                   WHERE clusters.first_doc = r.first_doc AND clusters.first_begin = r.first_begin
+                     AND clusters.cluster_id <> r.id""")

@@ -1,0 +1,255 @@
+"""What a query reads: an in-memory snapshot of the index as of its last committed add."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from reprints.config import ScanConfig
+from reprints.engines import tasks
+from reprints.index.schema import arrow as _arrow
+from reprints.stages import align as align_stage
+from reprints.stages import formula, shingle
+from reprints.stages.normalise import string_key
+
+
+class Snapshot:
+    """What a query reads, loaded in one read transaction after an add: the boilerplate keys,
+    the postings (n-gram hash → documents, sorted by hash), fingerprints, each document's id,
+    source, date, source key and text, and the cluster member spans by document. Candidates'
+    ``DocWords`` (tokens, boilerplate mask, and the seed index the aligner caches on them) are
+    built on first use and kept in a bounded LRU; a new snapshot with the same boilerplate
+    keys takes over those whose document is unchanged."""
+
+    WORDS_CACHE = 20_000  # documents; about 20 kB each for a 500-word article
+
+    def __init__(self, version: int, config: ScanConfig):
+        self.version = version
+        self.config = config
+        self._words: OrderedDict[int, align_stage.DocWords] = OrderedDict()
+        self._words_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, con, version: int, config: ScanConfig, previous: "Snapshot | None" = None) -> "Snapshot":
+        snap = cls(version, config)
+        con.execute("BEGIN TRANSACTION")  # one consistent view over all the reads below
+        try:
+            snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
+                                    .to_numpy().astype(np.uint64))
+            table = _arrow(con.execute("SELECT h, doc FROM shingles ORDER BY h, doc"))
+            hashes = table.column("h").to_numpy().astype(np.uint64)
+            docs_ = table.column("doc").to_numpy()
+            del table
+            # Postings: the distinct hashes, where each one's documents start in ``docs``, and
+            # the documents (32-bit numbers while they fit: about 16 bytes per distinct hash).
+            small = len(hashes) < 2**31 and (len(docs_) == 0 or int(docs_.max()) < 2**31)
+            snap.docs = docs_.astype(np.int32 if small else np.int64)
+            del docs_
+            starts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1 if len(hashes) else np.zeros(0, np.int64)
+            snap.keys = hashes[np.concatenate([[0], starts]).astype(np.int64)] if len(hashes) else hashes
+            snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int32 if small else np.int64)
+            del hashes, starts
+            docs = _arrow(con.execute(
+                "SELECT doc, doc_id, source, date, source_key, text, fp, n_words FROM documents ORDER BY doc"))
+            clusters = _arrow(con.execute('SELECT doc_id, cluster_id, "begin", "end" FROM clusters'))
+        finally:
+            con.execute("COMMIT")
+        numbers = docs.column("doc").to_pylist()
+        n = numbers[-1] + 1 if numbers else 0
+        snap.doc_ids = [None] * n
+        snap.sources = [None] * n
+        snap.dates = [None] * n
+        snap.texts = [None] * n
+        snap.source_keys = np.zeros(n, dtype=np.uint64)
+        for name, target in (("doc_id", snap.doc_ids), ("source", snap.sources), ("date", snap.dates),
+                             ("text", snap.texts)):
+            for d, v in zip(numbers, docs.column(name).to_pylist()):
+                target[d] = v
+        snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
+        ngram = config.shingle.ngram
+        long_enough = np.array(docs.column("n_words").to_pylist(), dtype=np.int64) >= ngram if numbers else np.zeros(0, bool)
+        prints = pa.table({"doc": pa.array(np.array(numbers, dtype=np.int64)[long_enough], pa.int64()),
+                           "fp": docs.column("fp").filter(pa.array(long_enough))})
+        snap._fill_fingerprints_and_clusters(prints, clusters)
+        snap._take_words(previous, n)
+        return snap
+
+    @classmethod
+    def advance(cls, previous: "Snapshot", con, version: int, config: ScanConfig, changed: np.ndarray) -> "Snapshot":
+        """The snapshot ``load`` would give, from ``previous`` and the documents an add changed
+        (added, re-shingled or removed: ``changed``): their postings are taken out of the sorted
+        postings and their new ones merged in (linear in the postings, no sort of all of them);
+        their entries are re-read; fingerprints and cluster spans are read again (small)."""
+        snap = cls(version, config)
+        changed = np.unique(np.asarray(changed, dtype=np.int64))
+        con.register("snap_changed", pa.table({"doc": pa.array(changed, pa.int64())}))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
+                                    .to_numpy().astype(np.uint64))
+            table = _arrow(con.execute("SELECT h, doc FROM shingles SEMI JOIN snap_changed USING (doc) ORDER BY h, doc"))
+            docs = _arrow(con.execute("""SELECT doc, doc_id, source, date, source_key, text FROM documents
+                                         SEMI JOIN snap_changed USING (doc) ORDER BY doc"""))
+            n = int(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents").fetchall()[0][0])
+            prints = _arrow(con.execute(f"""SELECT doc, fp FROM documents WHERE n_words >= {int(config.shingle.ngram)}
+                                            ORDER BY doc"""))
+            clusters = _arrow(con.execute('SELECT doc_id, cluster_id, "begin", "end" FROM clusters'))
+        finally:
+            con.execute("COMMIT")
+            con.unregister("snap_changed")
+        # Postings: drop the changed documents' rows, merge in their new ones (both sorted by (h, doc)).
+        hashes = np.repeat(previous.keys, np.diff(previous.starts.astype(np.int64)))
+        keep = ~np.isin(previous.docs, changed)
+        hashes, old_docs = hashes[keep], previous.docs[keep].astype(np.int64)
+        new_h = table.column("h").to_numpy().astype(np.uint64)
+        new_d = table.column("doc").to_numpy().astype(np.int64)
+        pos = np.searchsorted(hashes, new_h, side="left")
+        run_end = np.searchsorted(hashes, new_h, side="right")
+        for k in np.flatnonzero(run_end > pos).tolist():  # an n-gram already held: place by document
+            lo, hi = int(pos[k]), int(run_end[k])
+            pos[k] = lo + int(np.searchsorted(old_docs[lo:hi], new_d[k]))
+        hashes = np.insert(hashes, pos, new_h)
+        all_docs = np.insert(old_docs, pos, new_d)
+        small = len(hashes) < 2**31 and (len(all_docs) == 0 or int(all_docs.max()) < 2**31)
+        snap.docs = all_docs.astype(np.int32 if small else np.int64)
+        del all_docs, old_docs
+        starts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1 if len(hashes) else np.zeros(0, np.int64)
+        snap.keys = hashes[np.concatenate([[0], starts]).astype(np.int64)] if len(hashes) else hashes
+        snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int32 if small else np.int64)
+        del hashes, starts
+        # Documents: the previous entries, the changed ones re-read (None where removed).
+        grow = max(0, n - len(previous.doc_ids))
+        snap.doc_ids, snap.sources = previous.doc_ids + [None] * grow, previous.sources + [None] * grow
+        snap.dates, snap.texts = previous.dates + [None] * grow, previous.texts + [None] * grow
+        snap.source_keys = np.concatenate([previous.source_keys, np.zeros(grow, np.uint64)])
+        snap.source_keys[changed[changed < len(snap.source_keys)]] = 0
+        for target in (snap.doc_ids, snap.sources, snap.dates, snap.texts):
+            for d in changed.tolist():
+                if d < len(target):
+                    target[d] = None
+        numbers = docs.column("doc").to_pylist()
+        for name, target in (("doc_id", snap.doc_ids), ("source", snap.sources), ("date", snap.dates),
+                             ("text", snap.texts)):
+            for d, v in zip(numbers, docs.column(name).to_pylist()):
+                target[d] = v
+        snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
+        snap._fill_fingerprints_and_clusters(prints, clusters)
+        snap._take_words(previous, n)
+        return snap
+
+    def _fill_fingerprints_and_clusters(self, prints, clusters) -> None:
+        """Exact duplicates: documents of at least one shingle's words, by fingerprint; cluster
+        member spans by document, in the table's order (ties go to the first)."""
+        self.by_fingerprint = {}
+        for d, fp in zip(prints.column("doc").to_pylist(), prints.column("fp").to_pylist()):
+            self.by_fingerprint.setdefault(fp, []).append(d)
+        self.clusters = {}
+        for doc_id, cid, b, e in zip(*(clusters.column(k).to_pylist() for k in ("doc_id", "cluster_id", "begin", "end"))):
+            self.clusters.setdefault(doc_id, []).append((b, e, cid))
+
+    def _take_words(self, previous: "Snapshot | None", n: int) -> None:
+        """Keep the cached words of documents whose text, source and boilerplate are unchanged."""
+        if previous is not None and np.array_equal(previous.frequent, self.frequent):
+            with previous._words_lock:
+                kept = list(previous._words.items())
+            for d, words in kept:
+                if (d < n and self.texts[d] is not None and d < len(previous.texts) and self.texts[d] == previous.texts[d]
+                        and self.source_keys[d] == previous.source_keys[d]):
+                    self._words[d] = words
+
+    def words(self, doc: int) -> align_stage.DocWords:
+        """A document's words as the aligner needs them, masked as a scan masks them."""
+        with self._words_lock:
+            words = self._words.get(doc)
+            if words is not None:
+                self._words.move_to_end(doc)
+                return words
+        tokens, mask = tasks.masked_tokens([self.texts[doc]], self.source_keys[doc:doc + 1], self.frequent,
+                                           self.config)
+        words = align_stage.DocWords.from_tokens(tokens, mask)
+        with self._words_lock:
+            self._words[doc] = words
+            while len(self._words) > self.WORDS_CACHE:
+                self._words.popitem(last=False)
+        return words
+
+    def _shared_with(self, grams: np.ndarray) -> list[tuple[int, int, int]]:
+        """(document, shared n-grams, common ones) for indexed documents sharing at least ``min_shared`` of
+        ``grams`` that occur in at most ``max_df`` documents counting the query: the scan's
+        candidate rule. Postings are held in memory: the distinct hashes sorted (one binary
+        search per n-gram) and each one's documents."""
+        keys, starts, docs = self.keys, self.starts, self.docs
+        config = self.config.candidates
+        if len(keys) == 0:
+            return []
+        at = np.searchsorted(keys, grams)
+        known = at < len(keys)
+        known[known] = keys[at[known]] == grams[known]
+        at = at[known]
+        lo, hi = starts[at], starts[at + 1]
+        keep = hi - lo + 1 <= config.max_df
+        lo, hi = lo[keep], hi[keep]
+        if len(lo) == 0:
+            return []
+        sizes = hi - lo
+        idx = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
+        found, inverse, counts = np.unique(docs[idx], return_inverse=True, return_counts=True)
+        # Common: in more than common_df documents, the query counted as one of them.
+        common = np.bincount(inverse, weights=np.repeat(sizes + 1 > config.common_df, sizes), minlength=len(found))
+        ok = counts >= config.min_shared
+        return list(zip(found[ok].tolist(), counts[ok].tolist(), common[ok].astype(np.int64).tolist()))
+
+    def query(self, text: str, source: str | None = None) -> dict[str, Any]:
+        """``Index.query`` on this snapshot."""
+        config = self.config
+        snap = self
+        skey = np.array([string_key(source)], dtype=np.uint64)
+        tokens, mask = tasks.masked_tokens([text], skey, snap.frequent, config)
+        _, grams = shingle.document_shingles(tokens, config.shingle.ngram, mask)
+        n_words = len(tokens.hashes)
+        shared = self._shared_with(np.unique(grams))
+        exact: set[int] = set()
+        if n_words >= config.shingle.ngram:
+            fp = int(shingle.document_fingerprints(tokens)[0])
+            exact = set(snap.by_fingerprint.get(fp, ()))
+        shared_n = {doc: n for doc, n, _ in shared}
+        prone_of = dict(zip(shared_n, formula.formula_prone(np.array([n for _, n, _ in shared]),
+                                                            np.array([c for _, _, c in shared]), config.pairs).tolist()))
+        q_words = align_stage.DocWords.from_tokens(tokens, mask)
+        matches = []
+        for doc in sorted(set(shared_n) | exact):
+            d_words = snap.words(doc)
+            if doc in exact:
+                m = align_stage.whole_document_match(d_words, q_words)
+                found = [m] if m else []
+            else:
+                found = formula.align_unless_formula(d_words, q_words, snap.texts[doc], text,
+                                                     prone_of.get(doc, False), config)
+            if not found:
+                continue
+            doc_id, dsource, ddate = snap.doc_ids[doc], snap.sources[doc], snap.dates[doc]
+            spans = snap.clusters.get(doc_id)
+            passages = [{
+                "begin": m.b_begin, "end": m.b_end, "doc_begin": m.a_begin, "doc_end": m.a_end,
+                "matched_words": m.matched_words, "similarity": m.similarity, "kind": m.kind,
+                "text": text[m.b_begin:m.b_end],
+                "cluster_id": _cluster_at_spans(spans, m.a_begin, m.a_end) if spans is not None else None,
+            } for m in found]
+            matches.append({"doc_id": doc_id, "source": dsource, "date": ddate,
+                            "shared_ngrams": int(shared_n.get(doc, 0)), "exact_duplicate": doc in exact,
+                            "passages": passages})
+        return {"length": len(text), "words": n_words, "documents": len(matches), "matches": matches}
+
+
+def _cluster_at_spans(spans: list[tuple[int, int, int]], begin: int, end: int) -> int | None:
+    """The same over (begin, end, cluster_id) spans: the first of those overlapping most."""
+    best, best_overlap = None, 0
+    for b, e, cid in spans:
+        overlap = min(e, end) - max(b, begin)
+        if overlap > best_overlap:
+            best, best_overlap = cid, overlap
+    return int(best) if best is not None else None
