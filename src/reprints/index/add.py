@@ -194,6 +194,29 @@ def pair_rows(con, table: str, focus: str, columns: tuple[str, ...]) -> pd.DataF
                                         OR b IN (SELECT doc FROM {focus}) ORDER BY a, b""")), columns)
 
 
+def order_dependent(config: ScanConfig) -> bool:
+    """Whether the candidate rule looks past the pairs of one n-gram (`candidates`: links between
+    holders of frequent n-grams in date order, each document's ``max_sources`` earlier partners):
+    an add can then change pairs of documents it shares nothing with, and the candidate step
+    runs over every stored posting (alignment and clusters stay incremental)."""
+    return config.candidates.frequent_links > 0 or config.candidates.max_sources > 0
+
+
+def all_documents(con) -> np.ndarray:
+    return arrow(con.execute("SELECT doc FROM documents ORDER BY doc")).column("doc").to_numpy().astype(np.int64)
+
+
+def register_ranks(con, name: str = "ranks") -> None:
+    """Every document's place in date order (`cluster.date_ranks`, as a scan orders them), as
+    table ``name`` (doc, rank)."""
+    from reprints.stages import cluster
+
+    table = arrow(con.execute("SELECT doc, date FROM documents ORDER BY doc"))
+    dates, _ = report_tables.parse_dates(table.column("date").to_pylist())
+    con.register(name, pa.table({"doc": table.column("doc").cast(pa.int64()),
+                                 "rank": pa.array(cluster.date_ranks(dates), pa.int64())}))
+
+
 def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config: ScanConfig,
                        postings: str = "probe_postings") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Replace the candidate rows of pairs with a side in ``focus`` (and the exact-duplicate rows
@@ -206,8 +229,13 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config:
         old_exact = pair_rows(con, "cand_exact", "focus_docs", exact_cols)
         # ``postings`` holds every posting of every n-gram a focus document holds: document
         # frequencies are exact, and so are the counts of every pair with a side in the focus.
-        rows = arrow(con.execute(f"""SELECT * FROM ({candidates.shared_ngram_pairs_sql(config.candidates, postings)}) p
-                    WHERE p.a IN (SELECT doc FROM focus_docs) OR p.b IN (SELECT doc FROM focus_docs)"""))
+        register_ranks(con)
+        try:
+            rows = arrow(con.execute(f"""SELECT * FROM ({candidates.shared_ngram_pairs_sql(config.candidates, postings,
+                                                                                          ranks="ranks")}) p
+                        WHERE p.a IN (SELECT doc FROM focus_docs) OR p.b IN (SELECT doc FROM focus_docs)"""))
+        finally:
+            con.unregister("ranks")
         con.execute("DELETE FROM cand_shared WHERE a IN (SELECT doc FROM focus_docs) OR b IN (SELECT doc FROM focus_docs)")
         con.register("new_shared", rows)
         con.execute("INSERT INTO cand_shared SELECT a, b, shared, common FROM new_shared")
@@ -315,7 +343,7 @@ PAIR_COLUMNS = ("doc_a, doc_b, jaccard, containment_a, containment_b, coverage_a
 
 
 CLUSTER_COLUMNS = ('cluster_id, doc_id, "begin", "end", source, date, is_origin, origin_doc_id, cluster_size, '
-                   'cluster_docs, snippet')
+                   'cluster_docs, snippet, source_doc_id, source_begin, source_end, source_score, source_reason')
 
 
 def _cluster_docs(con, docs: np.ndarray) -> np.ndarray:
@@ -347,7 +375,8 @@ def update_clusters(con, touched: np.ndarray) -> None:
         arr = document_arrays(con, members)
         texts, _ = texts_of(con, members)
         dates, _ = report_tables.parse_dates(arr["raw_dates"])
-        table = report_tables.clusters_table(arr["ids"], texts, arr["sources"], arr["raw_dates"], dates, passages)
+        table = report_tables.clusters_table(arr["ids"], texts, arr["sources"], arr["raw_dates"], dates, passages,
+                                             lineage=True)
         number = {arr["ids"][d]: d for d in members.tolist()}
         doc = np.array([number[x] for x in table.column("doc_id").to_pylist()], dtype=np.int64)
         begin = table.column("begin").to_numpy()

@@ -11,7 +11,8 @@ import pyarrow as pa
 #: 2: cand_shared.common (the formula test); 3: pairs with other figures dropped; 4: pairs keep
 #: their document numbers (a, b), and cluster members theirs (doc) and their cluster's first segment
 #: (first_doc, first_begin), so that an add rewrites only the pairs and clusters it touched; 5: words
-#: of scripts without spaces cut into units, Traditional Chinese folded (stored shingles changed).
+#: of scripts without spaces cut into units, Traditional Chinese folded (stored shingles changed), and
+#: cluster members' lineage (source_doc_id ... source_reason).
 SCHEMA_VERSION = 5
 
 SCHEMA = [
@@ -32,7 +33,8 @@ SCHEMA = [
         exact_duplicate BOOLEAN, a BIGINT, b BIGINT)""",
     """CREATE TABLE IF NOT EXISTS clusters (cluster_id BIGINT, doc_id VARCHAR, "begin" BIGINT, "end" BIGINT,
         source VARCHAR, date VARCHAR, is_origin BOOLEAN, origin_doc_id VARCHAR, cluster_size BIGINT,
-        cluster_docs BIGINT, snippet VARCHAR, doc BIGINT, first_doc BIGINT, first_begin BIGINT)""",
+        cluster_docs BIGINT, snippet VARCHAR, source_doc_id VARCHAR, source_begin BIGINT, source_end BIGINT,
+        source_score DOUBLE, source_reason VARCHAR, doc BIGINT, first_doc BIGINT, first_begin BIGINT)""",
 ]
 
 

@@ -293,6 +293,8 @@ class Index:
                 groups = steps.exact_group_members(con, dirty, np.concatenate([gone_fps, old_fps]),
                                                    config.shingle.ngram)
                 focus = np.unique(np.concatenate([focus, groups]))
+                if steps.order_dependent(config):  # every pair may change: all postings, all documents
+                    focus = np.unique(np.concatenate([focus, steps.all_documents(con)]))
                 others = np.setdiff1d(focus, dirty)
                 if len(others):
                     steps.complete_postings(con, others, grams)
