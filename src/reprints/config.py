@@ -275,6 +275,22 @@ class PairConfig(Checked):
     # Reuters 527 pairs dropped, 13 of the 42 judged formula, none of the 159 judged reprints;
     # impresso 1900, 71 of the 21,306 pairs reprints made inside one passim cluster.
     figures_differ: int = setting(2, min=0)
+    # Other names, figures and dates in the same prose (any pair; `stages.formula.other_fillers`):
+    # when at least `template_slots` of the words that differ inside a pair's passages are
+    # numbers, dates or capitalised names, they are at least `template_slot_share` of the words
+    # that differ and at least half the slot words the two sides share, and the differing words
+    # are not near-misses of each other (`formula_near_miss`: OCR noise), the pair is a template
+    # filled in with other content. 0 turns the test off. Measured: benchmarks/RESULTS.md
+    # ("Issue 14: templates").
+    template_slots: int = setting(2, min=0)
+    template_slot_share: float = setting(0.3, min=0.0, max=1.0)
+    # What a pair that shares only a filled-in template (any of the tests above) becomes:
+    # "label": reported with kind "template" in pairs.parquet and passages.parquet, and kept out
+    # of the reprint clusters; "reprint": reported as a reprint like any other pair; "drop": not
+    # reported.
+    templates: str = setting("label", "Pairs that share only a filled-in template: label (kind \"template\", "
+                             "kept out of clusters), reprint (reported as reprints) or drop.",
+                             choices=("label", "reprint", "drop"))
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,9 @@ from reprints.stages import align as align_stage
 from reprints.stages import candidates, formula, report_tables, shingle
 from reprints.stages.normalise import string_key
 
-SCHEMA_VERSION = 4  # 2: cand_shared.common (the formula test); 3: pairs with other figures dropped;
-# 4: words of unspaced scripts cut into units, Traditional Chinese folded (stored shingles changed)
+SCHEMA_VERSION = 5  # 2: cand_shared.common (the formula test); 3: pairs with other figures dropped;
+# 4: words of unspaced scripts cut into units, Traditional Chinese folded (stored shingles changed);
+# 5: pairs.kind, template pairs labelled (kind "template") instead of dropped
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
@@ -67,7 +68,7 @@ _SCHEMA = [
         begin_b BIGINT, end_b BIGINT, matched BIGINT, similarity DOUBLE, kind VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS pairs (doc_a VARCHAR, doc_b VARCHAR, jaccard DOUBLE, containment_a DOUBLE,
         containment_b DOUBLE, coverage_a DOUBLE, coverage_b DOUBLE, shared_ngrams BIGINT, passages BIGINT,
-        exact_duplicate BOOLEAN)""",
+        exact_duplicate BOOLEAN, kind VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS clusters (cluster_id BIGINT, doc_id VARCHAR, "begin" BIGINT, "end" BIGINT,
         source VARCHAR, date VARCHAR, is_origin BOOLEAN, origin_doc_id VARCHAR, cluster_size BIGINT,
         cluster_docs BIGINT, snippet VARCHAR)""",

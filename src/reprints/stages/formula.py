@@ -24,6 +24,7 @@ the other words do (`other_figures`, checked for every pair).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 
@@ -35,6 +36,7 @@ from reprints.stages import align as align_stage
 
 _WORD = re.compile(r"\w+")
 NEAR_MISS_CUTOFF = 0.7  # difflib's similarity of two spellings of one word
+TEMPLATE = "template"  # the passage kind of a pair that shares only a filled-in template
 
 
 def formula_prone(shared: np.ndarray, common: np.ndarray, config: PairConfig) -> np.ndarray:
@@ -92,11 +94,92 @@ def other_figures(passages: list, config: PairConfig) -> bool:
     return differ >= config.figures_differ and differ >= agree and differ >= words
 
 
+_MONTHS = frozenset("january february march april may june july august september october november december "
+                    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
+                    "friday saturday sunday".split())
+
+
+def is_slot(word: str) -> bool:
+    """A word that fills a template rather than writes it: a number (any digit), a date word
+    (month, weekday) or a capitalised name. Case is the only sign of a name, so in a script
+    without case only numbers and dates count."""
+    return any(c.isdigit() for c in word) or word[:1].isupper() or word.casefold() in _MONTHS
+
+
+def substitutions(passages: list, text_a: str, text_b: str) -> tuple[int, int, int, int]:
+    """What differs inside a pair's passages, on difflib's word alignment of each passage
+    (words are runs of letters and digits, compared case aside): (slot words that differ, other words that
+    differ, slot words that agree, other words that agree), counting both sides' words of each
+    unequal stretch and one side's of each equal one. Slot words are `is_slot`."""
+    from difflib import SequenceMatcher
+
+    slot_diff = prose_diff = slot_same = prose_same = 0
+    for p in passages:
+        wa = _WORD.findall(text_a[p.a_begin:p.a_end])
+        wb = _WORD.findall(text_b[p.b_begin:p.b_end])
+        matcher = SequenceMatcher(None, [w.casefold() for w in wa], [w.casefold() for w in wb], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                slots = sum(map(is_slot, wa[i1:i2]))
+                slot_same += slots
+                prose_same += (i2 - i1) - slots
+            else:
+                for words in (wa[i1:i2], wb[j1:j2]):
+                    slots = sum(map(is_slot, words))
+                    slot_diff += slots
+                    prose_diff += len(words) - slots
+    return slot_diff, prose_diff, slot_same, prose_same
+
+
+def other_fillers(passages: list, text_a: str, text_b: str, config: PairConfig) -> bool:
+    """Sign 5, for any pair: what differs inside its passages is names, figures and dates in
+    the same prose, the fill of a template (two companies' dividend notices, two days' money
+    market reports). At least ``template_slots`` slot words differ (`substitutions`), they are
+    at least ``template_slot_share`` of all the words that differ and at least half as many as
+    the slot words the two sides share, and fewer than ``formula_near_miss`` of the differing
+    words of each passage are near-misses of each other (`near_miss_share`): a reprint keeps its
+    names and figures and an update changes a few of many, an edit changes ordinary words too,
+    and OCR noise misspells the same names and figures."""
+    if config.template_slots <= 0 or not passages:
+        return False
+    slot_diff, prose_diff, slot_same, _ = substitutions(passages, text_a, text_b)
+    if not (slot_diff >= config.template_slots and slot_diff >= config.template_slot_share * (slot_diff + prose_diff)
+            and 2 * slot_diff >= slot_same):
+        return False
+    # OCR noise and typos also change capitalised words and digits, into near-misses of themselves
+    return all(near_miss_share(text_a[p.a_begin:p.a_end], text_b[p.b_begin:p.b_end]) < config.formula_near_miss
+               for p in passages)
+
+
+def classify(a: align_stage.DocWords, b: align_stage.DocWords, text_a: str, text_b: str,
+             prone: bool, config: ScanConfig) -> tuple[list, bool]:
+    """A candidate pair's passages as a scan aligns them (`align.align_related`), and whether
+    they are a filled-in template: a pair ``prone`` to be formula text whose word passages show
+    it (`is_formula`), or a pair whose passages hold other figures (`other_figures`) or other
+    names, figures and dates in the same prose (`other_fillers`). The one rule every engine and
+    the index apply."""
+    formula_words: list[bool] = []
+
+    def accept(found: list) -> bool:
+        formula_words.append(is_formula(found, text_a, text_b, config.pairs))
+        return config.pairs.templates != "drop" or not formula_words[-1]
+
+    found = align_stage.align_related(a, b, config.align, accept=accept if prone else None)
+    if not found:
+        return [], False
+    template = (any(formula_words) or other_figures(found, config.pairs)
+                or other_fillers(found, text_a, text_b, config.pairs))
+    return found, template
+
+
 def align_unless_formula(a: align_stage.DocWords, b: align_stage.DocWords, text_a: str, text_b: str,
                          prone: bool, config: ScanConfig) -> list:
-    """A candidate pair's passages as a scan aligns them (`align.align_related`); none for a
-    pair ``prone`` to be formula text whose word passages show it (`is_formula`), nor for a
-    pair whose passages hold other figures (`other_figures`)."""
-    accept = (lambda found: not is_formula(found, text_a, text_b, config.pairs)) if prone else None
-    found = align_stage.align_related(a, b, config.align, accept=accept)
-    return [] if other_figures(found, config.pairs) else found
+    """A candidate pair's passages as a scan reports them (`classify`): a template's with kind
+    "template" (``pairs.templates = "label"``, the default), none (``"drop"``), or as they are
+    aligned (``"reprint"``)."""
+    found, template = classify(a, b, text_a, text_b, prone, config)
+    if not template or config.pairs.templates == "reprint":
+        return found
+    if config.pairs.templates == "drop":
+        return []
+    return [dataclasses.replace(p, kind=TEMPLATE) for p in found]
