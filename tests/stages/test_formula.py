@@ -213,3 +213,33 @@ def test_a_template_pair_with_few_documents_is_labelled_in_every_mode_of_report(
                      frozenset({"acme-reprint", "zenith"}): "template"}, kinds
     assert "zenith" not in result.clusters.column("doc_id").to_pylist()
     assert {"acme", "acme-reprint"} <= set(result.clusters.column("doc_id").to_pylist())
+
+
+_TENDER = ("The Bank of England said it provided the money market with {0} mln stg assistance this {1}. This "
+           "compares with the Bank's revised shortage forecast of around {2} mln stg. The central bank purchased "
+           "bank bills outright comprising {3} mln stg in band one at 9-7/8 pct and {4} mln stg in band two at "
+           "9-13/16 pct.")
+
+
+def test_other_content_reads_the_whole_documents():
+    a = _TENDER.format(181, "morning", 400, 65, 114)
+    b = "LONDON - " + _TENDER.format(345, "afternoon", 800, 58, 227) + " Dealers said the market was quiet."
+    assert formula.other_content(a, b, CFG)  # other figures and times in the same sentences
+    update = _TENDER.format(181, "morning", 400, 65, 115)  # one figure of many corrected
+    assert not formula.other_content(a, update, CFG)
+    story = ("Sterling rose against the dollar in quiet trading as dealers awaited the budget, and gilts "
+             "firmed on hopes of lower interest rates. ")
+    digest = story * 3 + a + " " + story  # the notice carried whole inside a longer text
+    assert not formula.other_content(a, digest, CFG)
+    assert not formula.other_content(a, b, replace(CFG, template_slots=0))
+    slot_diff, prose_diff, slot_same, slot_sub, prose_sub = formula.whole_substitutions(
+        formula._WORD.findall(a), formula._WORD.findall(b))
+    assert slot_sub == 8 and prose_sub == 2 and slot_same > 0  # 181/345, 400/800, 65/58, 114/227; morning/afternoon
+    long = " ".join(["word"] * (formula.TEMPLATE_MAX_WORDS + 1))
+    assert not formula.other_content(a + long, b + long, CFG)  # long documents are not read whole
+
+
+def test_shared_cover_is_the_smaller_side():
+    p = PassageMatch(0, 0, 0, 0, 0, 50, 10, 20, 5, 1.0, "verbatim")
+    q = PassageMatch(0, 0, 0, 0, 40, 60, 15, 30, 5, 1.0, "verbatim")
+    assert formula.shared_cover([p, q], "x" * 100, "y" * 40) == 0.5  # A: 60/100; B: 20/40
