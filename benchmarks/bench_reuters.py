@@ -10,7 +10,8 @@ may be shared: all runs and the load average before each are kept in reuters_res
 the 19,043 articles with a non-empty ``body`` (id = str(newid), text = body, date = date).
 
 * reprints: ``reprints.scan(documents)`` end to end with the default config; its reported pairs
-  are the rows of ``result.pairs`` (documents sharing an aligned passage or near duplicates).
+  are the rows of ``result.pairs`` (documents sharing an aligned passage or near duplicates)
+  but those labelled ``kind = "template"`` (filled-in forms, counted apart in the summary).
 * datasketch: MinHash(num_perm=128) over word 5-gram shingles of lowercased ``\\w+`` tokens,
   MinHashLSH(threshold=0.8) (datasketch picks b=9 bands x r=13 rows), insert all, query all;
   reported pairs = the LSH candidates (what ``query`` returns; datasketch does not verify).
@@ -178,6 +179,8 @@ def read_pairs(out: Path, tool: str):
     import pyarrow.parquet as pq
 
     t = pq.read_table(out / f"reuters_{tool}_pairs.parquet").to_pandas()
+    if "kind" in t:  # reprints: pairs labelled "template" (filled-in forms) are not reported reprints
+        t = t[t.kind != "template"].reset_index(drop=True)
     pairs = [canon(a, b) for a, b in zip(t.doc_a, t.doc_b)]
     t["doc_a"] = [a for a, _ in pairs]
     t["doc_b"] = [b for _, b in pairs]
@@ -268,8 +271,8 @@ def evaluate(docs: list[dict], out: Path, tools: list[str], sample_n: int, seed:
             results["tools"][other]["not_in_reprints"] = len(b - a)
     # judged samples
     all_judged: dict = {}
-    for tool in TOOLS:
-        all_judged.update(read_judgments(judgments_dir / f"reuters_{tool}_sample.csv"))
+    for name in (*TOOLS, "templates"):  # reuters_templates_sample.csv: the issue-14 sample of reprint pairs
+        all_judged.update(read_judgments(judgments_dir / f"reuters_{name}_sample.csv"))
     for tool in tools:
         sample = draw_sample(list(variants[tool]), sample_n, seed)
         own = read_judgments(judgments_dir / f"reuters_{tool}_sample.csv")

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from reprints.cli_options import (KEEP_FORMULA, BoilerplateShare, DateField, HtmlField, IdField, MaxDf, MinWords,
+from reprints.cli_options import (KEEP_FORMULA, BoilerplateShare, Templates, DateField, HtmlField, IdField, MaxDf, MinWords,
                                   Paraphrase, SourceField, TextField, Workers, apply_options, fail, load_config, show,
                                   progress, stop_reporter)
 from reprints.config import ConfigError
@@ -52,8 +52,10 @@ def scan(
     min_words: MinWords = None,
     max_df: MaxDf = None,
     paraphrase: Paraphrase = None,
-    keep_formula: bool = typer.Option(False, help="Keep pairs that share only filled-in templates (bond terms, "
-                                      "market reports with other figures and names); dropped by default."),
+    templates: Templates = None,
+    keep_formula: bool = typer.Option(False, help="Turn every template test off: pairs that share only filled-in "
+                                      "templates (bond terms, market reports with other figures and names) are "
+                                      "aligned and reported as reprints; labelled \"template\" by default."),
     boilerplate_share: BoilerplateShare = None,
     workers: Workers = None,
     engine: str = typer.Option("local", help="local (this machine) or spark."),
@@ -78,7 +80,7 @@ def scan(
         config, inputs = load_config(config_file) if config_file else (ScanConfig(), None)
         config = apply_options(config, id_field=id_field, text_field=text_field, source_field=source_field,
                                date_field=date_field, html_field=html_field, min_words=min_words, max_df=max_df, paraphrase=paraphrase,
-                               boilerplate_share=boilerplate_share, workers=workers)
+                               boilerplate_share=boilerplate_share, workers=workers, templates=templates)
         if keep_formula:
             config = config.replace(pairs=KEEP_FORMULA)
     except ConfigError as error:

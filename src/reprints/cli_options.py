@@ -25,10 +25,11 @@ SETTINGS = {
     "max_df": ("candidates", "max_df"),
     "paraphrase": ("align", "paraphrase"),
     "boilerplate_share": ("boilerplate", "max_share"),
+    "templates": ("pairs", "templates"),
     "workers": ("engine", "workers"),
 }
-# --keep-formula: both template tests off
-KEEP_FORMULA = {"formula_share": 0.0, "figures_differ": 0}
+# --keep-formula: every template test off (templates are then aligned and reported as reprints)
+KEEP_FORMULA = {"formula_share": 0.0, "figures_differ": 0, "template_slots": 0}
 
 
 def setting_field(param: str) -> dataclasses.Field:
@@ -58,6 +59,7 @@ MinWords = Annotated[Optional[int], setting_option("min_words")]
 MaxDf = Annotated[Optional[int], setting_option("max_df")]
 Paraphrase = Annotated[Optional[str], setting_option("paraphrase")]
 BoilerplateShare = Annotated[Optional[float], setting_option("boilerplate_share")]
+Templates = Annotated[Optional[str], setting_option("templates")]
 Workers = Annotated[Optional[int], setting_option("workers")]
 
 

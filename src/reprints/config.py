@@ -275,6 +275,31 @@ class PairConfig(Checked):
     # Reuters 527 pairs dropped, 13 of the 42 judged formula, none of the 159 judged reprints;
     # impresso 1900, 71 of the 21,306 pairs reprints made inside one passim cluster.
     figures_differ: int = setting(2, min=0)
+    # Other names, figures and dates in the same prose (any pair whose passages cover at least
+    # `template_coverage` of each document; `stages.formula.classify`). Slot words are numbers,
+    # dates and capitalised names. Inside its passages (`other_fillers`): at least
+    # `template_slots` slot words differ, they are at least `template_slot_share` of the words
+    # that differ and at least half the slot words the two sides share. Or over the two whole
+    # documents, when short (`other_content`): the same two counts, and fewer than
+    # `template_names_shared` of the distinct slot words of one are in the other. Either way the
+    # differing words must not be near-misses of each other (`formula_near_miss`: OCR noise).
+    # The pair is then a template filled in with other content. 0 slots turns both off.
+    # Measured: benchmarks/RESULTS.md ("Issue 14: templates").
+    template_slots: int = setting(2, min=0)
+    template_slot_share: float = setting(0.2, min=0.0, max=1.0)
+    template_names_shared: float = setting(0.8, min=0.0, max=1.0)
+    # Or over the two whole documents: at least `template_slots` slot words are in short
+    # substitutions (a name, figure or date replaced by another), and they are at least this
+    # share of the words of short substitutions and of the slot words the two share or substitute.
+    template_substituted: float = setting(0.3, min=0.0, max=1.0)
+    template_coverage: float = setting(0.1, min=0.0, max=1.0)
+    # What a pair that shares only a filled-in template (any of the tests above) becomes:
+    # "label": reported with kind "template" in pairs.parquet and passages.parquet, and kept out
+    # of the reprint clusters; "reprint": reported as a reprint like any other pair; "drop": not
+    # reported.
+    templates: str = setting("label", "Pairs that share only a filled-in template: label (kind \"template\", "
+                             "kept out of clusters), reprint (reported as reprints) or drop.",
+                             choices=("label", "reprint", "drop"))
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ PAIRS = pa.schema([
     ("shared_ngrams", pa.int64()),
     ("passages", pa.int64()),
     ("exact_duplicate", pa.bool_()),
+    ("kind", pa.string()),  # "reprint", or "template": every passage of the pair is a filled-in template
 ])
 
 PASSAGES = pa.schema([

@@ -64,7 +64,10 @@ def render(summary: dict[str, Any], out: str | None = None) -> Group:
         ("with warnings", f"{summary['documents_with_warnings']:,}"),
         ("boilerplate lines", f"{summary['boilerplate_lines']:,}"),
         ("candidate pairs", f"{summary['candidate_pairs']:,}"),
-        ("document pairs", f"{summary['document_pairs']:,}  ({summary['exact_duplicate_pairs']:,} exact duplicates)"),
+        ("document pairs", f"{summary['document_pairs'] - summary.get('template_pairs', 0):,} reprints  "
+                           f"({summary['exact_duplicate_pairs']:,} exact duplicates)"),
+        ("template pairs", f"{summary.get('template_pairs', 0):,}  (filled-in forms with other names, figures or "
+                           "dates; kind \"template\", not in clusters)"),
         ("passages", f"{summary['passages']:,}  " + ", ".join(f"{v:,} {k}" for k, v in sorted(summary["passage_kinds"].items()))),
         ("clusters", f"{summary['clusters']:,}"),
         ("time", f"{summary['seconds']:.1f} s  (" + ", ".join(

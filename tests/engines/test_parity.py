@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
@@ -90,6 +91,9 @@ def test_reuters_sample_identical_via_dataframe(spark):
     assert len({r["cluster_id"] for r in story}) == 1 and len({r["doc_id"] for r in story}) == 105
     assert sum(1 for r in local.clusters.to_pylist() if r["doc_id"].startswith("copy-") and r["source_doc_id"]) >= 15
     assert local.summary["documents_skipped"] == 5
+    # Filled-in forms are labelled, not clustered, the same way in both engines (`formula.classify`).
+    templates = local.pairs.filter(pc.equal(local.pairs.column("kind"), "template"))
+    assert templates.num_rows >= 5 and local.summary["template_pairs"] == templates.num_rows
     # Through the public DataFrame API, as inside an existing session.
     # Read order ranks documents (origin ties, as in the local engine): rows stay in order.
     df = spark.createDataFrame(rows, "id string, text string, date string, source string")

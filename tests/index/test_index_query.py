@@ -57,14 +57,8 @@ def reference_query(index: Index, text: str, source: str | None = None) -> dict:
             if doc in exact:
                 m = align_stage.whole_document_match(d_words, q_words)
                 found = [m] if m else []
-            elif doc in prone:
-                found = align_stage.align_related(
-                    d_words, q_words, config.align,
-                    accept=lambda found: not formula.is_formula(found, dtext, text, config.pairs))
-            else:
-                found = align_stage.align_related(d_words, q_words, config.align)
-            if formula.other_figures(found, config.pairs):
-                found = []
+            else:  # the scan's one rule for templates (labelled "template" by default)
+                found = formula.align_unless_formula(d_words, q_words, dtext, text, doc in prone, config)
             if not found:
                 continue
             clusters = con.execute('SELECT cluster_id, "begin", "end" FROM clusters WHERE doc_id = ?', [doc_id]).df()

@@ -7,6 +7,7 @@ import random
 from dataclasses import replace
 
 import numpy as np
+import pyarrow.compute as pc
 
 import reprints
 from reprints.config import PairConfig, ScanConfig
@@ -83,17 +84,36 @@ def _ocr(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def test_templates_are_dropped_and_noisy_reprints_kept():
+def _reprint_pairs(result) -> set[tuple[str, str]]:
+    t = result.pairs.filter(pc.equal(result.pairs.column("kind"), "reprint"))
+    return set(zip(t.column("doc_a").to_pylist(), t.column("doc_b").to_pylist()))
+
+
+def test_templates_are_labelled_and_noisy_reprints_kept():
     rng = random.Random(3)
     docs = [{"id": f"bond{k:02d}", "text": _bond(k, rng)} for k in range(len(_NAMES))]
     docs += [{"id": f"paper{k:02d}", "text": f"Local news number {k}. " + _ocr(_VIRAL, rng)} for k in range(14)]
     result = reprints.scan(docs)
-    pairs = {(a, b) for a, b in zip(result.pairs.column("doc_a").to_pylist(), result.pairs.column("doc_b").to_pylist())}
+    pairs = _reprint_pairs(result)
     bond_pairs = {p for p in pairs if p[0].startswith("bond") and p[1].startswith("bond")}
     paper_pairs = {p for p in pairs if p[0].startswith("paper") and p[1].startswith("paper")}
     assert paper_pairs and len(paper_pairs) >= 0.9 * 14 * 13 / 2, len(paper_pairs)
-    # Without the test, the bond announcements pair up with each other.
-    off = ScanConfig().replace(pairs={"formula_share": 0.0, "figures_differ": 0})
+    # The bond pairs are reported, labelled, with their passages labelled too, and make no cluster.
+    templates = result.pairs.filter(pc.equal(result.pairs.column("kind"), "template"))
+    labelled = set(zip(templates.column("doc_a").to_pylist(), templates.column("doc_b").to_pylist()))
+    assert labelled and all(a.startswith("bond") and b.startswith("bond") for a, b in labelled)
+    kinds = {(a, b): k for a, b, k in zip(*(result.passages.column(c).to_pylist() for c in ("doc_a", "doc_b", "kind")))}
+    assert all(kinds[p] == "template" for p in labelled)
+    assert not any(d.startswith("bond") for d in result.clusters.column("doc_id").to_pylist())
+    assert result.summary["template_pairs"] == len(labelled)
+    # "drop" reports none of them, "reprint" reports them as reprints (in clusters).
+    dropped = reprints.scan(docs, config=ScanConfig().replace(pairs={"templates": "drop"}))
+    assert set(dropped.pairs.column("kind").to_pylist()) == {"reprint"} and _reprint_pairs(dropped) == pairs
+    as_reprints = reprints.scan(docs, config=ScanConfig().replace(pairs={"templates": "reprint"}))
+    assert labelled <= _reprint_pairs(as_reprints)
+    assert any(d.startswith("bond") for d in as_reprints.clusters.column("doc_id").to_pylist())
+    # Without the tests, the bond announcements pair up with each other.
+    off = ScanConfig().replace(pairs={"formula_share": 0.0, "figures_differ": 0, "template_slots": 0})
     unfiltered = reprints.scan(docs, config=off)
     unfiltered_bonds = [a for a, b in zip(unfiltered.pairs.column("doc_a").to_pylist(),
                                          unfiltered.pairs.column("doc_b").to_pylist())
@@ -135,10 +155,91 @@ def test_reports_with_other_figures_are_dropped_and_updates_kept():
     docs.append({"id": "week1-corrected", "text": "CORRECTED - " + _AUCTION.format("6.8", "6.2", "June 9", "12.4", "600",
                                                                                  "June 12")})
     result = reprints.scan(docs)
-    pairs = set(zip(result.pairs.column("doc_a").to_pylist(), result.pairs.column("doc_b").to_pylist()))
+    pairs = _reprint_pairs(result)
     assert ("week0", "week0-update") in pairs
     assert ("week1", "week1-corrected") in pairs
     assert not {p for p in pairs if "-" not in p[0] + p[1]}, pairs
-    off = ScanConfig().replace(pairs={"figures_differ": 0})
-    unfiltered = set(zip(*(reprints.scan(docs, config=off).pairs.column(c).to_pylist() for c in ("doc_a", "doc_b"))))
+    off = ScanConfig().replace(pairs={"figures_differ": 0, "template_slots": 0})
+    unfiltered = _reprint_pairs(reprints.scan(docs, config=off))
     assert {("week0", "week1"), ("week0", "week2"), ("week1", "week2")} <= unfiltered
+
+
+def test_substitutions_count_names_figures_and_dates_apart():
+    a = "Acme Corp said its board declared a quarterly dividend of 12 cts payable April 1."
+    b = "Zenith Inc said its board declared a quarterly dividend of 15 cts payable June 3."
+    p = PassageMatch(0, 0, 0, 0, 0, len(a), 0, len(b), 14, 0.8, "edited")
+    slot_diff, prose_diff, slot_same, prose_same = formula.substitutions([p], a, b)
+    assert (slot_diff, prose_diff) == (10, 0)  # Acme Corp 12 April 1 / Zenith Inc 15 June 3
+    assert slot_same == 0 and prose_same == 10
+    assert formula.is_slot("April") and formula.is_slot("1-7/8") and formula.is_slot("Quebec")
+    assert not formula.is_slot("dividend") and formula.is_slot("june")  # a month whatever its case
+
+
+def _pm(a: str, b: str) -> PassageMatch:
+    return PassageMatch(0, 0, 0, 0, 0, len(a), 0, len(b), 10, 0.8, "edited")
+
+
+def test_other_fillers_tells_a_filled_template_from_a_reprint():
+    notice = "{} said its board declared a quarterly dividend of {} cts a share, payable {} to holders of record {}."
+    a = notice.format("Acme Corp", "12", "April 1", "March 15")
+    b = notice.format("Zenith Inc", "15", "June 3", "May 20")
+    assert formula.other_fillers([_pm(a, b)], a, b, CFG)
+    # A reprint keeps its names and figures: an edit of prose, or one figure updated among many.
+    edited = a.replace("said its board declared", "announced that its directors had declared")
+    assert not formula.other_fillers([_pm(a, edited)], a, edited, CFG)
+    update = a.replace("12 cts", "13 cts")
+    assert not formula.other_fillers([_pm(a, update)], a, update, CFG)
+    # OCR noise misspells the same names and figures: near-misses, not other fillers.
+    ocr_a = "Acme Corporation of Lausanne said on Tuesday the Council of State met in Geneva"
+    ocr_b = "Acme Corporatlon of Lausaune said on Tuesday the Councll of Stale met in Geneua"
+    assert not formula.other_fillers([_pm(ocr_a, ocr_b)], ocr_a, ocr_b, CFG)
+    assert not formula.other_fillers([_pm(a, b)], a, b, replace(CFG, template_slots=0))
+    assert not formula.other_fillers([], a, b, CFG)
+
+
+def test_a_template_pair_with_few_documents_is_labelled_in_every_mode_of_report():
+    """Two dividend notices of different companies (too few for their words to be common
+    phrasing): labelled template by the slot test alone, kept out of clusters; a reprint of one
+    of them is a reprint."""
+    notice = ("{} said its board declared a quarterly dividend of {} cts a share, payable {} to holders of record "
+              "{}. The company said the dividend is unchanged from the previous quarter and that it expects "
+              "earnings for the year to be in line with the forecast it gave in its annual report to shareholders.")
+    docs = [{"id": "acme", "text": notice.format("Acme Corp", "12", "April 1", "March 15")},
+            {"id": "zenith", "text": notice.format("Zenith Inc", "15", "June 3", "May 20")},
+            {"id": "acme-reprint", "text": "NEW YORK - " + notice.format("Acme Corp", "12", "April 1", "March 15")}]
+    result = reprints.scan(docs, config=ScanConfig().replace(pairs={"figures_differ": 0}))
+    kinds = {frozenset(p): k for *p, k in zip(*(result.pairs.column(c).to_pylist() for c in ("doc_a", "doc_b", "kind")))}
+    assert kinds == {frozenset({"acme", "acme-reprint"}): "reprint", frozenset({"acme", "zenith"}): "template",
+                     frozenset({"acme-reprint", "zenith"}): "template"}, kinds
+    assert "zenith" not in result.clusters.column("doc_id").to_pylist()
+    assert {"acme", "acme-reprint"} <= set(result.clusters.column("doc_id").to_pylist())
+
+
+_TENDER = ("The Bank of England said it provided the money market with {0} mln stg assistance this {1}. This "
+           "compares with the Bank's revised shortage forecast of around {2} mln stg. The central bank purchased "
+           "bank bills outright comprising {3} mln stg in band one at 9-7/8 pct and {4} mln stg in band two at "
+           "9-13/16 pct.")
+
+
+def test_other_content_reads_the_whole_documents():
+    a = _TENDER.format(181, "morning", 400, 65, 114)
+    b = "LONDON - " + _TENDER.format(345, "afternoon", 800, 58, 227) + " Dealers said the market was quiet."
+    assert formula.other_content(a, b, CFG)  # other figures and times in the same sentences
+    update = _TENDER.format(181, "morning", 400, 65, 115)  # one figure of many corrected
+    assert not formula.other_content(a, update, CFG)
+    story = ("Sterling rose against the dollar in quiet trading as dealers awaited the budget, and gilts "
+             "firmed on hopes of lower interest rates. ")
+    digest = story * 3 + a + " " + story  # the notice carried whole inside a longer text
+    assert not formula.other_content(a, digest, CFG)
+    assert not formula.other_content(a, b, replace(CFG, template_slots=0))
+    slot_diff, prose_diff, slot_same, slot_sub, prose_sub = formula.whole_substitutions(
+        formula._WORD.findall(a), formula._WORD.findall(b))
+    assert slot_sub == 8 and prose_sub == 2 and slot_same > 0  # 181/345, 400/800, 65/58, 114/227; morning/afternoon
+    long = " ".join(["word"] * (formula.TEMPLATE_MAX_WORDS + 1))
+    assert not formula.other_content(a + long, b + long, CFG)  # long documents are not read whole
+
+
+def test_shared_cover_is_the_smaller_side():
+    p = PassageMatch(0, 0, 0, 0, 0, 50, 10, 20, 5, 1.0, "verbatim")
+    q = PassageMatch(0, 0, 0, 0, 40, 60, 15, 30, 5, 1.0, "verbatim")
+    assert formula.shared_cover([p, q], "x" * 100, "y" * 40) == 0.5  # A: 60/100; B: 20/40

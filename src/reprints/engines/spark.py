@@ -509,7 +509,7 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
             .unionByName(matches["exact"].select("a", "b", F.lit(0).cast("long").alias("shared"),
                                                  F.lit(True).alias("exact")))
             .groupBy("a", "b").agg(F.max("shared").alias("shared"), F.max("exact").alias("exact")))
-    spans = passages.groupBy("a", "b").agg(F.collect_list(F.struct("begin_a", "end_a", "begin_b", "end_b")).alias("spans"))
+    spans = passages.groupBy("a", "b").agg(F.collect_list(F.struct("begin_a", "end_a", "begin_b", "end_b", "kind")).alias("spans"))
     info = docs.select("doc", "doc_id", "length", "n_grams")
     cand = (cand.join(spans, ["a", "b"], "left").join(info.toDF("a", "id_a", "length_a", "n_grams_a"), "a")
             .join(info.toDF("b", "id_b", "length_b", "n_grams_b"), "b"))
@@ -529,6 +529,7 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
             passages_local = {"a": np.repeat(a_local, counts), "b": np.repeat(b_local, counts)}
             for key in ("begin_a", "end_a", "begin_b", "end_b"):
                 passages_local[key] = np.array([s[key] for s in flat], dtype=np.int64)
+            passages_local["kind"] = np.array([s["kind"] for s in flat], dtype=object)
             table = report_tables.pairs_table(
                 ids_local, lengths, n_grams, {"a": a_local, "b": b_local, "shared": col["shared"].to_numpy()},
                 {"a": a_local[exact], "b": b_local[exact]}, passages_local, config)
@@ -541,7 +542,9 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
 
     pairs_out = cand.mapInArrow(pairs_fn, _ddl(_PAIR_SCHEMA) + ", _a long, _b long")
 
-    # clusters: merge spans per document, number segments, components, origins
+    # clusters: merge spans per document, number segments, components, origins; the passages
+    # of filled-in templates make no clusters (as `report_tables.reprint_passages`)
+    passages = passages.filter(F.col("kind") != formula.TEMPLATE)
     sides = (passages.select("pid", F.lit(0).alias("side"), F.col("a").alias("doc"), F.col("begin_a").alias("begin"),
                              F.col("end_a").alias("end"))
              .union(passages.select("pid", F.lit(1).alias("side"), F.col("b").alias("doc"),

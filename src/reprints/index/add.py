@@ -339,7 +339,7 @@ def update_pairs(con, focus: np.ndarray, config: ScanConfig) -> None:
 
 
 PAIR_COLUMNS = ("doc_a, doc_b, jaccard, containment_a, containment_b, coverage_a, coverage_b, shared_ngrams, "
-                "passages, exact_duplicate")
+                "passages, exact_duplicate, kind")
 
 
 CLUSTER_COLUMNS = ('cluster_id, doc_id, "begin", "end", source, date, is_origin, origin_doc_id, cluster_size, '

@@ -12,7 +12,8 @@ import pyarrow as pa
 #: their document numbers (a, b), and cluster members theirs (doc) and their cluster's first segment
 #: (first_doc, first_begin), so that an add rewrites only the pairs and clusters it touched; 5: words
 #: of scripts without spaces cut into units, Traditional Chinese folded (stored shingles changed), and
-#: cluster members' lineage (source_doc_id ... source_reason).
+#: cluster members' lineage (source_doc_id ... source_reason), pairs.kind (template pairs labelled,
+#: not dropped).
 SCHEMA_VERSION = 5
 
 SCHEMA = [
@@ -30,7 +31,7 @@ SCHEMA = [
         begin_b BIGINT, end_b BIGINT, matched BIGINT, similarity DOUBLE, kind VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS pairs (doc_a VARCHAR, doc_b VARCHAR, jaccard DOUBLE, containment_a DOUBLE,
         containment_b DOUBLE, coverage_a DOUBLE, coverage_b DOUBLE, shared_ngrams BIGINT, passages BIGINT,
-        exact_duplicate BOOLEAN, a BIGINT, b BIGINT)""",
+        exact_duplicate BOOLEAN, kind VARCHAR, a BIGINT, b BIGINT)""",
     """CREATE TABLE IF NOT EXISTS clusters (cluster_id BIGINT, doc_id VARCHAR, "begin" BIGINT, "end" BIGINT,
         source VARCHAR, date VARCHAR, is_origin BOOLEAN, origin_doc_id VARCHAR, cluster_size BIGINT,
         cluster_docs BIGINT, snippet VARCHAR, source_doc_id VARCHAR, source_begin BIGINT, source_end BIGINT,

@@ -24,6 +24,7 @@ the other words do (`other_figures`, checked for every pair).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 
@@ -35,6 +36,13 @@ from reprints.stages import align as align_stage
 
 _WORD = re.compile(r"\w+")
 NEAR_MISS_CUTOFF = 0.7  # difflib's similarity of two spellings of one word
+TEMPLATE = "template"  # the passage kind of a pair that shares only a filled-in template
+TEMPLATE_MAX_WORDS = 1000  # forms are short; longer documents are not compared whole (`other_content`)
+# Whole documents differ in more words than passages, and more of them are near-misses by
+# chance ("offering" / "offerings"); 90 % of OCR-noisy reprints measured for the formula test
+# (benchmarks/RESULTS.md) have at least this share of near-misses.
+WHOLE_NEAR_MISS = 0.2
+SHORT_SUBSTITUTION = 4  # words: a name, a figure or a date put in place of another (`whole_substitutions`)
 
 
 def formula_prone(shared: np.ndarray, common: np.ndarray, config: PairConfig) -> np.ndarray:
@@ -92,11 +100,181 @@ def other_figures(passages: list, config: PairConfig) -> bool:
     return differ >= config.figures_differ and differ >= agree and differ >= words
 
 
+_MONTHS = frozenset("january february march april may june july august september october november december "
+                    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
+                    "friday saturday sunday".split())
+
+
+def is_slot(word: str) -> bool:
+    """A word that fills a template rather than writes it: a number (any digit), a date word
+    (month, weekday) or a capitalised name. Case is the only sign of a name, so in a script
+    without case only numbers and dates count."""
+    return any(c.isdigit() for c in word) or word[:1].isupper() or word.casefold() in _MONTHS
+
+
+def substitutions(passages: list, text_a: str, text_b: str) -> tuple[int, int, int, int]:
+    """What differs inside a pair's passages, on difflib's word alignment of each passage
+    (words are runs of letters and digits, compared case aside): (slot words that differ, other words that
+    differ, slot words that agree, other words that agree), counting both sides' words of each
+    unequal stretch and one side's of each equal one. Slot words are `is_slot`."""
+    from difflib import SequenceMatcher
+
+    slot_diff = prose_diff = slot_same = prose_same = 0
+    for p in passages:
+        wa = _WORD.findall(text_a[p.a_begin:p.a_end])
+        wb = _WORD.findall(text_b[p.b_begin:p.b_end])
+        matcher = SequenceMatcher(None, [w.casefold() for w in wa], [w.casefold() for w in wb], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                slots = sum(map(is_slot, wa[i1:i2]))
+                slot_same += slots
+                prose_same += (i2 - i1) - slots
+            else:
+                for words in (wa[i1:i2], wb[j1:j2]):
+                    slots = sum(map(is_slot, words))
+                    slot_diff += slots
+                    prose_diff += len(words) - slots
+    return slot_diff, prose_diff, slot_same, prose_same
+
+
+def other_fillers(passages: list, text_a: str, text_b: str, config: PairConfig) -> bool:
+    """Sign 5, for any pair: what differs inside its passages is names, figures and dates in
+    the same prose, the fill of a template (two companies' dividend notices, two days' money
+    market reports). At least ``template_slots`` slot words differ (`substitutions`), they are
+    at least ``template_slot_share`` of all the words that differ and at least half as many as
+    the slot words the two sides share, and fewer than ``formula_near_miss`` of the differing
+    words of each passage are near-misses of each other (`near_miss_share`): a reprint keeps its
+    names and figures and an update changes a few of many, an edit changes ordinary words too,
+    and OCR noise misspells the same names and figures."""
+    if config.template_slots <= 0 or not passages:
+        return False
+    slot_diff, prose_diff, slot_same, _ = substitutions(passages, text_a, text_b)
+    if not (slot_diff >= config.template_slots and slot_diff >= config.template_slot_share * (slot_diff + prose_diff)
+            and 2 * slot_diff >= slot_same):
+        return False
+    # OCR noise and typos also change capitalised words and digits, into near-misses of themselves
+    return all(near_miss_share(text_a[p.a_begin:p.a_end], text_b[p.b_begin:p.b_end]) < config.formula_near_miss
+               for p in passages)
+
+
+class _Whole:
+    """Two whole texts as one passage (for `substitutions`)."""
+
+    def __init__(self, text_a: str, text_b: str):
+        self.a_begin, self.a_end, self.b_begin, self.b_end = 0, len(text_a), 0, len(text_b)
+
+
+def shared_cover(passages: list, text_a: str, text_b: str) -> float:
+    """The smaller of the two shares of its document that a pair's passages cover."""
+    cover = []
+    for begin, end, text in (("a_begin", "a_end", text_a), ("b_begin", "b_end", text_b)):
+        spans = sorted((getattr(p, begin), getattr(p, end)) for p in passages)
+        covered, reach = 0, 0
+        for lo, hi in spans:
+            lo = max(lo, reach)
+            if hi > lo:
+                covered += hi - lo
+                reach = hi
+        cover.append(covered / max(1, len(text)))
+    return min(cover)
+
+
+def whole_substitutions(words_a: list[str], words_b: list[str]) -> tuple[int, int, int, int, int]:
+    """What differs between two whole documents, on difflib's alignment of their words (case
+    aside): (slot words that differ, other words that differ, slot words that agree, slot words
+    of short substitutions, other words of short substitutions). A short substitution is a
+    stretch of at most ``SHORT_SUBSTITUTION`` words of one replaced by at most as many of the
+    other: a name, a figure or a date put in place of another, not a sentence rewritten or a
+    paragraph added. Both sides' words of an unequal stretch count, one side's of an equal one."""
+    from difflib import SequenceMatcher
+
+    slot_diff = prose_diff = slot_same = slot_sub = prose_sub = 0
+    matcher = SequenceMatcher(None, [w.casefold() for w in words_a], [w.casefold() for w in words_b], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            slot_same += sum(map(is_slot, words_a[i1:i2]))
+            continue
+        short = tag == "replace" and max(i2 - i1, j2 - j1) <= SHORT_SUBSTITUTION
+        for words in (words_a[i1:i2], words_b[j1:j2]):
+            slots = sum(map(is_slot, words))
+            slot_diff += slots
+            prose_diff += len(words) - slots
+            if short:
+                slot_sub += slots
+                prose_sub += len(words) - slots
+    return slot_diff, prose_diff, slot_same, slot_sub, prose_sub
+
+
+def other_content(text_a: str, text_b: str, config: PairConfig) -> bool:
+    """Sign 6, for any pair of documents of at most ``TEMPLATE_MAX_WORDS`` words: the two
+    documents, read whole, differ mostly in names, figures and dates (`whole_substitutions`),
+    and fewer than ``WHOLE_NEAR_MISS`` of the differing words are near-misses of each other
+    (OCR noise). Either
+
+    * at least ``template_slots`` slot words differ, they are at least
+      ``template_slot_share`` of the words that differ, and fewer than
+      ``template_names_shared`` of the distinct slot words of the document with fewer of them
+      are in the other: two issues of one form for other companies, days or places; or
+    * at least ``template_slots`` slot words are in short substitutions, they are at least
+      ``template_substituted`` of the words of short substitutions and of the slot words of the
+      two (substituted or agreeing): a report of other days or figures in the same table or
+      sentences, whatever else either document adds.
+
+    A reprint, shortened or updated, keeps its names and figures (an update changes a few of
+    many); a rewritten one substitutes sentences, not names; two stories that share a quote
+    differ mostly in prose."""
+    if config.template_slots <= 0:
+        return False
+    words_a, words_b = _WORD.findall(text_a), _WORD.findall(text_b)
+    if max(len(words_a), len(words_b)) > TEMPLATE_MAX_WORDS:
+        return False
+    slot_diff, prose_diff, slot_same, slot_sub, prose_sub = whole_substitutions(words_a, words_b)
+    filled = False
+    if slot_diff >= config.template_slots and slot_diff >= config.template_slot_share * (slot_diff + prose_diff):
+        names_a = {w.casefold() for w in words_a if is_slot(w)}
+        names_b = {w.casefold() for w in words_b if is_slot(w)}
+        fewer, more = (names_a, names_b) if len(names_a) <= len(names_b) else (names_b, names_a)
+        filled = len(fewer & more) < config.template_names_shared * len(fewer)
+    if not filled:
+        share = config.template_substituted
+        filled = (slot_sub >= config.template_slots and slot_sub >= share * (slot_sub + prose_sub)
+                  and slot_sub >= share * (slot_sub + slot_same))
+    return filled and near_miss_share(text_a, text_b) < WHOLE_NEAR_MISS
+
+
+def classify(a: align_stage.DocWords, b: align_stage.DocWords, text_a: str, text_b: str,
+             prone: bool, config: ScanConfig) -> tuple[list, bool]:
+    """A candidate pair's passages as a scan aligns them (`align.align_related`), and whether
+    they are a filled-in template: a pair ``prone`` to be formula text whose word passages show
+    it (`is_formula`), a pair whose passages hold other figures (`other_figures`), or a pair
+    whose passages cover at least ``template_coverage`` of each document (a form is most of
+    its document; an item of a digest or a quoted paragraph is not) and that holds other names,
+    figures and dates in the same prose, inside its passages (`other_fillers`) or over the
+    whole documents (`other_content`). The one rule every engine and the index apply."""
+    formula_words: list[bool] = []
+
+    def accept(found: list) -> bool:
+        formula_words.append(is_formula(found, text_a, text_b, config.pairs))
+        return config.pairs.templates != "drop" or not formula_words[-1]
+
+    found = align_stage.align_related(a, b, config.align, accept=accept if prone else None)
+    if not found:
+        return [], False
+    pairs = config.pairs
+    template = any(formula_words) or other_figures(found, pairs) or (
+        shared_cover(found, text_a, text_b) >= pairs.template_coverage
+        and (other_fillers(found, text_a, text_b, pairs) or other_content(text_a, text_b, pairs)))
+    return found, template
+
+
 def align_unless_formula(a: align_stage.DocWords, b: align_stage.DocWords, text_a: str, text_b: str,
                          prone: bool, config: ScanConfig) -> list:
-    """A candidate pair's passages as a scan aligns them (`align.align_related`); none for a
-    pair ``prone`` to be formula text whose word passages show it (`is_formula`), nor for a
-    pair whose passages hold other figures (`other_figures`)."""
-    accept = (lambda found: not is_formula(found, text_a, text_b, config.pairs)) if prone else None
-    found = align_stage.align_related(a, b, config.align, accept=accept)
-    return [] if other_figures(found, config.pairs) else found
+    """A candidate pair's passages as a scan reports them (`classify`): a template's with kind
+    "template" (``pairs.templates = "label"``, the default), none (``"drop"``), or as they are
+    aligned (``"reprint"``)."""
+    found, template = classify(a, b, text_a, text_b, prone, config)
+    if not template or config.pairs.templates == "reprint":
+        return found
+    if config.pairs.templates == "drop":
+        return []
+    return [dataclasses.replace(p, kind=TEMPLATE) for p in found]

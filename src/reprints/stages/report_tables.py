@@ -23,6 +23,7 @@ from reprints.config import ScanConfig
 from reprints.records import Document, Skip
 from reprints.stages import cluster
 from reprints.stages.arrays import unique_pairs
+from reprints.stages.formula import TEMPLATE
 
 _WS = re.compile(r"\s+")
 
@@ -152,12 +153,15 @@ def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, share
     # Coverage: union of each pair's passage spans on each side.
     pair_index = pd.Series(np.arange(len(df)), index=pd.MultiIndex.from_arrays([a, b]))
     n_pass = np.zeros(len(df), dtype=np.int64)
+    n_template = np.zeros(len(df), dtype=np.int64)
     cov_a = np.zeros(len(df))
     cov_b = np.zeros(len(df))
     if len(passages["a"]):
         p = pair_index.reindex(pd.MultiIndex.from_arrays([passages["a"], passages["b"]])).to_numpy()
         p = p.astype(np.int64)
         np.add.at(n_pass, p, 1)
+        if "kind" in passages:
+            np.add.at(n_template, p, np.asarray(passages["kind"], dtype=object) == TEMPLATE)
         cov_a = _coverage(p, passages["begin_a"], passages["end_a"], len(df)) / np.maximum(lengths[a], 1)
         cov_b = _coverage(p, passages["begin_b"], passages["end_b"], len(df)) / np.maximum(lengths[b], 1)
 
@@ -169,6 +173,7 @@ def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, share
         "containment_b": np.round(cont_b[keep], 4), "coverage_a": np.round(cov_a[keep], 4),
         "coverage_b": np.round(cov_b[keep], 4), "shared_ngrams": df["shared_ngrams"].to_numpy()[keep],
         "passages": n_pass[keep], "exact_duplicate": exact_dup[keep],
+        "kind": pa.array(np.where((n_pass > 0) & (n_template == n_pass), TEMPLATE, "reprint")[keep], pa.string()),
     })
     return table.cast(records.PAIRS)
 
@@ -189,12 +194,22 @@ def passages_table(ids: np.ndarray, texts: list[str], passages: dict) -> pa.Tabl
     }, schema=records.PASSAGES)
 
 
+def reprint_passages(passages: dict) -> dict:
+    """The passages that make reprint clusters: all but those of filled-in templates (kind
+    "template", `stages.formula.classify`)."""
+    if "kind" not in passages or not len(passages["kind"]):
+        return passages
+    keep = np.asarray(passages["kind"], dtype=object) != TEMPLATE
+    return passages if keep.all() else {k: np.asarray(v)[keep] for k, v in passages.items()}
+
+
 def clusters_table(ids: np.ndarray, texts: list[str], sources: list[str | None], raw_dates: list[str | None],
                    dates: np.ndarray, passages: dict, lineage: bool = False) -> pa.Table:
     """One row per member span of a reprint cluster (`records.CLUSTER_MEMBERS`); with
     ``lineage`` (which needs the passages' ``matched`` words and ``similarity``) also each member's most likely
     source (`records.CLUSTERS`, `cluster.choose_sources`)."""
     schema = records.CLUSTERS if lineage else records.CLUSTER_MEMBERS
+    passages = reprint_passages(passages)
     docs = np.concatenate([passages["a"], passages["b"]]).astype(np.int64)
     begins = np.concatenate([passages["begin_a"], passages["begin_b"]]).astype(np.int64)
     ends = np.concatenate([passages["end_a"], passages["end_b"]]).astype(np.int64)
@@ -277,6 +292,7 @@ def run_summary(documents: pa.Table, pairs: pa.Table, passages: pa.Table, cluste
         "candidate_pairs": int(candidate_pairs),
         "document_pairs": pairs.num_rows,
         "exact_duplicate_pairs": int(sum(pairs.column("exact_duplicate").to_pylist())),
+        "template_pairs": int(sum(k == TEMPLATE for k in pairs.column("kind").to_pylist())),
         "passages": passages.num_rows,
         "passage_kinds": kinds,
         "clusters": len(sizes),
