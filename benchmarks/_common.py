@@ -22,12 +22,13 @@ import datetime as _dt
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import psutil
 
@@ -182,3 +183,35 @@ def peak_mb_between(series: list, begin: float, end: float) -> float | None:
     """Largest tree RSS (MB) sampled in the epoch interval [begin, end] of a ``run_measured`` series."""
     inside = [rss for t, rss in series if begin <= t <= end]
     return round(max(inside) / 2**20, 1) if inside else None
+
+
+def interleaved_runs(tools: list[str], command: Callable[[str], list[str]], out: Path, prefix: str,
+                     repeat: int) -> dict[str, list[dict]]:
+    """Every tool's worker (``command(tool)``) run ``repeat`` times, the tools interleaved so that
+    background load falls on all of them; each run measured (`run_measured`, log
+    ``out/PREFIX_TOOL.log``) with what its worker wrote to ``out/PREFIX_TOOL_run.json`` and the
+    1-minute load before it. A failed run stops the benchmark."""
+    history: dict[str, list[dict]] = {t: [] for t in tools}
+    for rep in range(repeat):
+        for tool in tools:
+            load_before = os.getloadavg()[0]
+            m = run_measured(command(tool), log_path=out / f"{prefix}_{tool}.log")
+            if m["returncode"] != 0:
+                raise SystemExit(f"{tool} failed (exit {m['returncode']}); see {out}/{prefix}_{tool}.log")
+            m.update(json.loads((out / f"{prefix}_{tool}_run.json").read_text()))
+            m["loadavg_1min_before"] = round(load_before, 2)
+            history[tool].append(m)
+            print(f"  run {rep + 1}/{repeat} {tool}: tool wall {m['tool_wall_s']} s, process wall "
+                  f"{m['process_wall_s']} s, peak tree RSS {m['peak_rss_tree_mb']} MB, 1-min load before "
+                  f"{m['loadavg_1min_before']}", flush=True)
+    return history
+
+
+def fastest_runs(history: dict[str, list[dict]]) -> dict[str, dict]:
+    """Per tool its fastest run (tool wall), with the figures of every run beside it."""
+    return {tool: {**min(ms, key=lambda m: m["tool_wall_s"]), "repeats": len(ms),
+                   "tool_wall_all_s": [m["tool_wall_s"] for m in ms],
+                   "tool_wall_median_s": round(statistics.median(m["tool_wall_s"] for m in ms), 3),
+                   "peak_rss_tree_all_mb": [m["peak_rss_tree_mb"] for m in ms],
+                   "loadavg_1min_before_all": [m["loadavg_1min_before"] for m in ms]}
+            for tool, ms in history.items()}

@@ -44,8 +44,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
 import sys
 import time
 from collections import defaultdict
@@ -275,28 +273,12 @@ def main() -> None:
             print(f"{tool} left out: no {python}", flush=True)
             tools.remove(tool)
     machine = _common.machine_info()
-    history: dict[str, list] = {t: [] for t in tools}
-    for rep in range(args.repeat):
-        for tool in tools:  # interleaved, so that background load falls on all of them
-            python = pythons.get(tool, _common.python())
-            load_before = os.getloadavg()[0]
-            m = _common.run_measured([python, __file__, "--_worker", tool, "--data", args.data, "--out", str(out)],
-                                     log_path=out / f"dedup_{tool}.log")
-            if m["returncode"] != 0:
-                raise SystemExit(f"{tool} failed (exit {m['returncode']}); see {out}/dedup_{tool}.log")
-            m.update(json.loads((out / f"dedup_{tool}_run.json").read_text()))
-            m["loadavg_1min_before"] = round(load_before, 2)
-            history[tool].append(m)
-            print(f"  run {rep + 1}/{args.repeat} {tool}: tool wall {m['tool_wall_s']} s, process wall "
-                  f"{m['process_wall_s']} s, peak tree RSS {m['peak_rss_tree_mb']} MB, load before "
-                  f"{m['loadavg_1min_before']}", flush=True)
-    runs = {}
+    history = _common.interleaved_runs(tools, lambda tool: [pythons.get(tool, _common.python()), __file__,
+                                                            "--_worker", tool, "--data", args.data, "--out", str(out)],
+                                       out, "dedup", args.repeat)
+    runs = _common.fastest_runs(history)
     for tool, ms in history.items():
-        best = min(ms, key=lambda m: m["tool_wall_s"])
-        runs[tool] = {**best, "repeats": len(ms), "tool_wall_all_s": [m["tool_wall_s"] for m in ms],
-                      "tool_wall_median_s": round(statistics.median(m["tool_wall_s"] for m in ms), 3),
-                      "peak_rss_tree_all_mb": [m["peak_rss_tree_mb"] for m in ms],
-                      "same_removals_every_run": all(m["removed"] == ms[0]["removed"] for m in ms)}
+        runs[tool]["same_removals_every_run"] = all(m["removed"] == ms[0]["removed"] for m in ms)
     docs = load_docs(args.data)
     t = time.perf_counter()
     exact, pairs, inside = truth(docs)

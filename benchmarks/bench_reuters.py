@@ -46,8 +46,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import statistics
 import hashlib
 import re
 import sys
@@ -405,27 +403,10 @@ def main() -> None:
         runs = prev.get("runs", {})
         machine = prev.get("machine", machine)
     else:
-        history: dict[str, list] = {t: [] for t in tools}
-        for rep in range(args.repeat):
-            for tool in tools:  # tools interleaved, so that background load falls on all of them
-                load_before = os.getloadavg()[0]
-                m = _common.run_measured([_common.python(), __file__, "--_worker", tool, "--data", args.data,
-                                          "--out", str(out)], log_path=out / f"reuters_{tool}.log")
-                if m["returncode"] != 0:
-                    raise SystemExit(f"{tool} failed (exit {m['returncode']}); see {out}/reuters_{tool}.log")
-                m.update(json.loads((out / f"reuters_{tool}_run.json").read_text()))
-                m["loadavg_1min_before"] = round(load_before, 2)
-                history[tool].append(m)
-                print(f"  run {rep + 1}/{args.repeat} {tool}: tool wall {m['tool_wall_s']} s, process wall "
-                      f"{m['process_wall_s']} s, peak tree RSS {m['peak_rss_tree_mb']} MB, 1-min load before "
-                      f"{m['loadavg_1min_before']}", flush=True)
-        for tool, ms in history.items():
-            best = min(ms, key=lambda m: m["tool_wall_s"])
-            runs[tool] = {**best, "repeats": len(ms),
-                          "tool_wall_all_s": [m["tool_wall_s"] for m in ms],
-                          "tool_wall_median_s": round(statistics.median(m["tool_wall_s"] for m in ms), 3),
-                          "peak_rss_tree_all_mb": [m["peak_rss_tree_mb"] for m in ms],
-                          "loadavg_1min_before_all": [m["loadavg_1min_before"] for m in ms]}
+        history = _common.interleaved_runs(tools, lambda tool: [_common.python(), __file__, "--_worker", tool,
+                                                                "--data", args.data, "--out", str(out)],
+                                           out, "reuters", args.repeat)
+        runs = _common.fastest_runs(history)
     docs = load_docs(args.data)
     res = evaluate(docs, out, tools, args.sample, args.seed, Path(args.judgments))
     print(json.dumps({"machine": machine}, indent=1))
