@@ -425,17 +425,7 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
         return Skip(origin, "warc: record cut off (the file ends inside it)", url)
     if not mime and not _HTML_START.match(body[:2048]):
         return Skip(origin, "warc: content type missing and not HTML", url)
-    meta: dict[str, Any] = {"warc_type": kind} if kind != "response" else {}
-    capture_date = headers.get_header("WARC-Date")
-    if capture_date:  # when the crawler fetched it: a later capture of the URL is told apart by it
-        meta["warc_date"] = capture_date.strip()
-    record_id = headers.get_header("WARC-Record-ID")
-    if record_id and not arc:  # warcio invents random ids for ARC records
-        meta["warc_record_id"] = record_id.strip().strip("<>")
-    if offset is not None:
-        meta["warc_offset"] = offset
-    else:
-        meta["warc_offset_uncompressed"] = start
+    meta = _record_meta(headers, kind, offset, start, arc)
     truncated = headers.get_header("WARC-Truncated")
     notes = []
     if truncated:
@@ -444,6 +434,25 @@ def _record(record: Any, path: Path, start: int, members: _Members | None, arc: 
         notes.append(f"the file ends {missing:,} bytes into the record's framing, after the page's whole body")
     return Page(body, doc_id, origin, url=url, content_type=content_type,
                 archive_date=headers.get_header("WARC-Date"), meta=meta, notes=notes)
+
+
+def _record_meta(headers: Any, kind: str, offset: int | None, start: int, arc: bool) -> dict[str, Any]:
+    """What a document read from an archive keeps of its record: the record type (unless a
+    response), its WARC-Date (when the crawler fetched it: a later capture of the URL is told apart
+    by it), its WARC-Record-ID (not for ARC files: warcio invents random ids for them), and its
+    offset in the file as stored, else in the decompressed stream."""
+    meta: dict[str, Any] = {"warc_type": kind} if kind != "response" else {}
+    capture_date = (headers.get_header("WARC-Date") or "").strip()
+    if capture_date:
+        meta["warc_date"] = capture_date
+    record_id = headers.get_header("WARC-Record-ID")
+    if record_id and not arc:
+        meta["warc_record_id"] = record_id.strip().strip("<>")
+    if offset is not None:
+        meta["warc_offset"] = offset
+    else:
+        meta["warc_offset_uncompressed"] = start
+    return meta
 
 
 def _conversion(record: Any, origin: str, url: str | None, offset: int | None, start: int) -> Document | Skip:
@@ -466,14 +475,8 @@ def _conversion(record: Any, origin: str, url: str | None, offset: int | None, s
     if _missing(record):
         return Skip(origin, "warc: record cut off (the file ends inside it)", url)
     text, warning = decode(body, "utf-8")
-    meta: dict[str, Any] = {"warc_type": "conversion", "date_from": "archive"}
-    date = (headers.get_header("WARC-Date") or "").strip() or None
-    if date:
-        meta["warc_date"] = date
-    record_id = headers.get_header("WARC-Record-ID")
-    if record_id:
-        meta["warc_record_id"] = record_id.strip().strip("<>")
-    meta["warc_offset" if offset is not None else "warc_offset_uncompressed"] = offset if offset is not None else start
+    meta = {**_record_meta(headers, "conversion", offset, start, arc=False), "date_from": "archive"}
+    date = meta.get("warc_date")
     language = headers.get_header("WARC-Identified-Content-Language")
     if language:
         meta["language"] = language.strip()
