@@ -67,7 +67,7 @@ def _documents_frame(spark, inputs: Any, config: ScanConfig, tally=None):
     if paths and all(isinstance(p, (str, os.PathLike)) for p in paths):
         return engine.read_files(spark, [unit for p in paths for unit in readers.read_units(p)], config, tally)
     rows = _driver_rows(inputs, config)
-    rows = spark.createDataFrame(list(tally.counted(rows) if tally is not None else rows), engine.PREPARED_SCHEMA)
+    rows = spark.createDataFrame(list(engine.tallied(rows, tally)), engine.PREPARED_SCHEMA)
     return engine.first_readings(rows)
 
 

@@ -153,6 +153,11 @@ class PageTally:
         return PageCounts(self.pages.value, self.documents.value, self.seconds.value).summary()
 
 
+def tallied(items: Iterator[Any], tally: PageTally | None) -> Iterator[Any]:
+    """``items``, with the pages extracted while making them added up in ``tally`` if one is given."""
+    return tally.counted(items) if tally is not None else items
+
+
 def prepare(df, config: ScanConfig, tally: PageTally | None = None):
     """Rows of any DataFrame → (documents with ``DOCS_SCHEMA``, skips (origin, reason, doc_id, row)),
     both still to be computed (a ``StageStore`` stage keeps them).
@@ -173,10 +178,7 @@ def prepare(df, config: ScanConfig, tally: PageTally | None = None):
                 out.append(prepared_row(number, readers.checked(item, {}, read) if isinstance(item, Document) else item))
             yield pa.RecordBatch.from_pylist(out, schema=_arrow_schema(PREPARED_SCHEMA))
 
-    def fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        return tally.counted(rows(batches)) if tally is not None else rows(batches)
-
-    return first_readings(indexed.mapInArrow(fn, PREPARED_SCHEMA))
+    return first_readings(indexed.mapInArrow(lambda batches: tallied(rows(batches), tally), PREPARED_SCHEMA))
 
 
 # A task reads files until they hold this many bytes (a WARC or ARC archive is always one task).
@@ -200,12 +202,9 @@ def read_files(spark, units: list, config: ScanConfig, tally: PageTally | None =
                     row = prepared_row((number << 32) + place, readers.checked(item, {}, read))
                     yield tuple(row.values())
 
-    def fn(batches: Iterator[list]) -> Iterator[tuple]:
-        return tally.counted(rows(batches)) if tally is not None else rows(batches)
-
     tasks = _file_tasks(units)
-    return first_readings(spark.createDataFrame(spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(fn),
-                                                PREPARED_SCHEMA))
+    items = spark.sparkContext.parallelize(tasks, len(tasks)).mapPartitions(lambda batches: tallied(rows(batches), tally))
+    return first_readings(spark.createDataFrame(items, PREPARED_SCHEMA))
 
 
 def _file_tasks(units: list) -> list[list]:
