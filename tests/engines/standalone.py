@@ -179,3 +179,17 @@ def standalone_cluster(work: Path, workers: int = 2, cores: int = 1, memory: str
     finally:
         for d in reversed(daemons):
             d.stop()
+
+
+def assert_job_output(out: Path, want) -> None:
+    """The Parquet tables the spark-submit job (`reprints.spark_job`) wrote to ``out`` hold the rows
+    of ``want`` (a `reprints.Result`), in any order; a document's ``input`` is left aside (a
+    DataFrame row is named "row N", a file row "PATH#N")."""
+    import pyarrow.parquet as pq
+
+    for name in ("documents", "pairs", "passages", "clusters"):
+        got, expected = pq.read_table(out / name).cast(getattr(want, name).schema), getattr(want, name)
+        if name == "documents":
+            got, expected = got.drop_columns(["input"]), expected.drop_columns(["input"])
+        key = lambda r: json.dumps(r, sort_keys=True, default=str)  # noqa: E731
+        assert sorted(got.to_pylist(), key=key) == sorted(expected.to_pylist(), key=key), name

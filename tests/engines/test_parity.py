@@ -25,6 +25,7 @@ import reprints  # noqa: E402
 import reprints.spark as reprints_spark  # noqa: E402
 from reprints.config import ScanConfig  # noqa: E402
 from reprints.io import writers  # noqa: E402
+from standalone import assert_job_output  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 STORIES = REPO / "examples" / "wire" / "stories.jsonl"
@@ -199,12 +200,7 @@ def test_spark_submit_job_writes_parquet_tables_then_marker(spark, tmp_path):
     info = json.loads((out / spark_job.MARKER).read_text(encoding="utf-8"))
     assert info["inputs"] == [str(corpus)] and info["config"]["align"]["min_words"] == 20
     local = reprints.scan(str(corpus))
-    for name in TABLES:
-        got, want = pq.read_table(out / name).cast(getattr(local, name).schema), getattr(local, name)
-        if name == "documents":  # a DataFrame row is named "row N", a file row "PATH#N"
-            got, want = got.drop_columns(["input"]), want.drop_columns(["input"])
-        key = lambda r: json.dumps(r, sort_keys=True, default=str)  # noqa: E731
-        assert sorted(got.to_pylist(), key=key) == sorted(want.to_pylist(), key=key), name
+    assert_job_output(out, local)
     assert local.passages.num_rows > 0
     assert spark_job.main([str(corpus), "--out", str(out)], spark=spark) == 2
 

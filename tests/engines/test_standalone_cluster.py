@@ -30,7 +30,7 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 import reprints  # noqa: E402
 from reprints.io import writers  # noqa: E402
 
-from standalone import LEAN_JVM, spark_home, standalone_cluster  # noqa: E402
+from standalone import LEAN_JVM, assert_job_output, spark_home, standalone_cluster  # noqa: E402
 
 pytestmark = pytest.mark.spark_cluster
 
@@ -123,12 +123,7 @@ def test_spark_submit_job_on_the_cluster_matches_local(cluster, local, tmp_path)
     _run([str(spark_home() / "bin" / "spark-submit"), "--master", cluster.master_url, spark_job.__file__,
           str(corpus), "--out", str(out)], cluster)
     assert (out / spark_job.MARKER).exists()
-    for name in TABLES:
-        got, want = pq.read_table(out / name).cast(getattr(local, name).schema), getattr(from_parquet, name)
-        if name == "documents":  # a DataFrame row is named "row N", a file row "PATH#N"
-            got, want = got.drop_columns(["input"]), want.drop_columns(["input"])
-        key = lambda r: json.dumps(r, sort_keys=True, default=str)  # noqa: E731
-        assert sorted(got.to_pylist(), key=key) == sorted(want.to_pylist(), key=key), name
+    assert_job_output(out, from_parquet)
     # Same passages as the JSONL scan: the corpus is the same documents.
     assert from_parquet.passages.drop_columns([]).to_pylist() == local.passages.to_pylist()
     assert len(_finished_apps(cluster)) == before + 1
