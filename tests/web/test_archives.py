@@ -395,7 +395,8 @@ def test_the_summary_counts_pages_and_their_extraction(tmp_path):
     summary = reprints.scan(tmp_path).summary
     pages = summary["web_pages"]
     assert (pages["extracted"], pages["documents"], pages["skipped"]) == (4, 3, 1)
-    assert pages["extraction_cpu_seconds"] > 0 and summary["documents_read"] == 3
+    seconds = pages["extraction_cpu_seconds"]  # a CPU time: any value >= 0 (a coarse clock may read 0)
+    assert isinstance(seconds, float) and seconds >= 0 and summary["documents_read"] == 3
     assert "web_pages" not in reprints.scan([{"id": "a", "text": page(1)}, {"id": "b", "text": page(2)}]).summary
 
 
