@@ -229,13 +229,16 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config:
         old_exact = pair_rows(con, "cand_exact", "focus_docs", exact_cols)
         # ``postings`` holds every posting of every n-gram a focus document holds: document
         # frequencies are exact, and so are the counts of every pair with a side in the focus.
-        register_ranks(con)
+        ranks = "ranks" if order_dependent(config) else None  # the date order matters only to that rule
+        if ranks:
+            register_ranks(con, ranks)
         try:
             rows = arrow(con.execute(f"""SELECT * FROM ({candidates.shared_ngram_pairs_sql(config.candidates, postings,
-                                                                                          ranks="ranks")}) p
+                                                                                          ranks=ranks)}) p
                         WHERE p.a IN (SELECT doc FROM focus_docs) OR p.b IN (SELECT doc FROM focus_docs)"""))
         finally:
-            con.unregister("ranks")
+            if ranks:
+                con.unregister(ranks)
         con.execute("DELETE FROM cand_shared WHERE a IN (SELECT doc FROM focus_docs) OR b IN (SELECT doc FROM focus_docs)")
         con.register("new_shared", rows)
         con.execute("INSERT INTO cand_shared SELECT a, b, shared, common FROM new_shared")
