@@ -56,12 +56,21 @@ def _same(index: Index, scan: reprints.Result) -> None:
         assert got[name].to_pylist() == getattr(scan, name).to_pylist(), name
 
 
+# The candidate rules an add handles: the default (frequent n-grams linked in date order, each
+# document's max_sources earlier partners: order-dependent, candidates over every posting) and the
+# pairs-of-one-n-gram rule (candidates only for the focus of the add).
+RULES = {"order-dependent": CONFIG,
+         "one-ngram": CONFIG.replace(candidates={"frequent_links": 0, "max_sources": 0})}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_batches_with_replacements_equal_one_scan(tmp_path, seed):
+def test_random_batches_with_replacements_equal_one_scan(tmp_path, seed, rule):
+    config = RULES[rule]
     rng = random.Random(seed)
     rows = _corpus(36, seed)
     order: list[dict] = []  # the documents as one scan would read them: a replaced one is read last
-    with Index(tmp_path / "ix.duckdb", config=CONFIG) as index:
+    with Index(tmp_path / "ix.duckdb", config=config) as index:
         at = 0
         while at < len(rows):
             size = rng.choice([1, 1, 2, 5, 9])
@@ -74,7 +83,7 @@ def test_random_batches_with_replacements_equal_one_scan(tmp_path, seed):
                 order = [r for r in order if r["id"] != old["id"]]
             result = index.add(batch)
             order.extend(batch)
-            scan = reprints.scan(order, config=CONFIG)
+            scan = reprints.scan(order, config=config)
             _same(index, scan)
             assert result.documents == len(order)
     assert scan.passages.num_rows > 0 and scan.clusters.num_rows > 0
