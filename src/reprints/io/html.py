@@ -176,11 +176,6 @@ def _page_document(data: bytes | str, doc_id: str, origin: str, url: str | None,
                     url=page_url, meta=out, origin=origin, warning=warning)
 
 
-def html_suffix(name: str) -> str | None:
-    lower = name.lower()
-    return next((s for s in HTML_SUFFIXES if lower.endswith(s)), None)
-
-
 def html_file_item(path: Path, doc_id: str) -> "Page | Skip":
     """A saved page's bytes, to be extracted (`Page`), or why they cannot be read."""
     if not wanted(doc_id):

@@ -23,7 +23,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from reprints.config import ReadConfig
 from reprints.io.arrow import read_parquet, read_table
@@ -270,14 +270,3 @@ def recapture_id(doc_id: str, capture: str) -> str:
 
 def same_capture(first: str) -> str:
     return f"{SAME_CAPTURE}{first})"
-
-
-def iter_in_batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -57,11 +57,6 @@ _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|
 _TOKEN = re.compile(r"[^\x21-\x7e]")
 
 
-def archive_suffix(name: str) -> str | None:
-    lower = name.lower()
-    return next((s for s in ARCHIVE_SUFFIXES if lower.endswith(s)), None)
-
-
 class _Damaged(Exception):
     """Compressed data that cannot be read: a damaged gzip member, or bytes that are not gzip
     where a member should start. Reading resumes at the next member; ``offset`` is where the
