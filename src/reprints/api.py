@@ -135,8 +135,8 @@ def _scan(documents: Any, config: ScanConfig | None, out: Path | None, overwrite
         lengths = np.array([len(t) for t in texts], dtype=np.int64)
         tables = report_tables.Tables(
             documents=report_tables.documents_table(docs, skips, matches.n_words, date_warnings),
-            pairs=report_tables.pairs_table(ids, lengths, matches.n_grams, matches.shared, matches.exact,
-                                            matches.passages, config),
+            pairs=report_tables.pairs_table(ids, lengths, matches.n_grams, matches.candidates, matches.passages,
+                                            config),
             passages=report_tables.passages_table(ids, texts, matches.passages),
             clusters=report_tables.clusters_table(ids, texts, [d.source for d in docs], raw_dates, dates,
                                                   matches.passages, lineage=True),
@@ -144,7 +144,7 @@ def _scan(documents: Any, config: ScanConfig | None, out: Path | None, overwrite
         r.advance()
     summary = report_tables.run_summary(tables.documents, tables.pairs, tables.passages, tables.clusters,
                                         matches.boilerplate_lines,
-                                        len(matches.shared["a"]) + len(matches.exact["a"]),
+                                        len(matches.candidates["a"]),
                                         reporter.timings, time.perf_counter() - started)
     summary.update(pages.summary())
     result = Result(tables.documents, tables.pairs, tables.passages, tables.clusters, summary)

@@ -123,3 +123,38 @@ CLUSTERS = pa.schema(list(CLUSTER_MEMBERS) + [
     ("source_score", pa.float64()),
     ("source_reason", pa.string()),
 ])
+
+
+# --- Hand-off tables between stages (documents by number 0..n-1 in read order) --------------
+# Every engine and the index pass these between stages; Spark declares its DataFrames from them
+# (`spark_ddl`). Hashes are uint64 here; Spark carries them as long with the same bits.
+
+# `stages.candidates.candidate_pairs_sql`: one row per candidate pair, a < b.
+CANDIDATE_PAIRS = pa.schema([
+    ("a", pa.int64()),
+    ("b", pa.int64()),
+    ("exact", pa.bool_()),  # exact duplicates (aligned whole; they win over shared n-grams)
+    ("shared", pa.int64()),  # n-grams the two share (rare, and frequent ones linking them)
+    ("common", pa.int64()),  # of those, how many are common phrasing (`formula.formula_prone`)
+])
+
+# `engines.tasks.align_pairs`: one row per aligned passage, offsets into the texts as given.
+ALIGNED_PASSAGES = pa.schema([
+    ("a", pa.int64()),
+    ("b", pa.int64()),
+    ("begin_a", pa.int64()),
+    ("end_a", pa.int64()),
+    ("begin_b", pa.int64()),
+    ("end_b", pa.int64()),
+    ("matched", pa.int64()),
+    ("similarity", pa.float64()),
+    ("kind", pa.string()),
+])
+
+_SPARK_TYPES = {pa.string(): "string", pa.int64(): "long", pa.uint64(): "long", pa.float64(): "double",
+                pa.bool_(): "boolean", pa.int32(): "int"}
+
+
+def spark_ddl(schema: pa.Schema) -> str:
+    """A schema as the DDL string Spark's ``mapInArrow`` takes (uint64 as long, same bits)."""
+    return ", ".join(f"{f.name} {_SPARK_TYPES[f.type]}" for f in schema)

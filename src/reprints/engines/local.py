@@ -44,8 +44,7 @@ class MatchRows:
 
     n_words: np.ndarray
     n_grams: np.ndarray
-    shared: dict[str, np.ndarray]  # a, b, shared
-    exact: dict[str, np.ndarray]  # a, b
+    candidates: dict[str, np.ndarray]  # a, b, exact, shared, common (`candidates.candidate_pairs_sql`)
     passages: dict[str, np.ndarray]  # a, b, begin_a, end_a, begin_b, end_b, matched, similarity, kind
     boilerplate_lines: int
 
@@ -172,33 +171,20 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
                 ranks = "ranks"
                 con.register(ranks, pa.table({"doc": pa.array(np.arange(n), pa.int64()),
                                               "rank": pa.array(corpus.ranks, pa.int64())}))
-            shared = con.sql(candidates.shared_ngram_pairs_sql(config.candidates, ranks=ranks)
-                                 + " ORDER BY a, b").to_arrow_table()
-            exact = con.sql(candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram)
-                                + " ORDER BY a, b").to_arrow_table()
+            con.sql(f"CREATE TEMP TABLE shared_pairs AS {candidates.shared_ngram_pairs_sql(config.candidates, ranks=ranks)}")
+            con.sql("CREATE TEMP TABLE exact_pairs AS "
+                    + candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram))
+            found = con.sql(candidates.candidate_pairs_sql() + " ORDER BY a, b").to_arrow_table()
             con.close()
-            r.advance(shared.num_rows + exact.num_rows)
-        shared_cols = {k: shared.column(k).to_numpy() for k in ("a", "b", "shared", "common")}
-        exact_cols = {k: exact.column(k).to_numpy() for k in ("a", "b")}
+            r.advance(found.num_rows)
+        pairs = {k: found.column(k).to_numpy(zero_copy_only=False) for k in ("a", "b", "exact", "shared", "common")}
 
-        passages = _align(shared_cols, exact_cols, config, workers, reporter, workdir)
+        passages = align_in_pool(pairs["a"].astype(np.int64), pairs["b"].astype(np.int64), pairs["exact"],
+                                 formula.formula_prone(pairs["shared"], pairs["common"], config.pairs, pairs["exact"]),
+                                 corpus, frequent, config, workers, reporter, workdir)
     finally:
         _STATE.clear()
-    return MatchRows(words, grams, shared_cols, exact_cols, passages, len(frequent))
-
-
-def _align(shared: dict[str, np.ndarray], exact: dict[str, np.ndarray], config: ScanConfig,
-           workers: int, reporter: Reporter, workdir: Path) -> dict[str, np.ndarray]:
-    a = np.concatenate([shared["a"], exact["a"]]).astype(np.int64)
-    b = np.concatenate([shared["b"], exact["b"]]).astype(np.int64)
-    is_exact = np.concatenate([np.zeros(len(shared["a"]), bool), np.ones(len(exact["a"]), bool)])
-    prone = np.concatenate([formula.formula_prone(shared["shared"], shared["common"], config.pairs),
-                            np.zeros(len(exact["a"]), bool)])
-    # Exact pairs are also shared-n-gram pairs; align each pair once, the exact way.
-    keys = (a << 32) | b
-    drop = ~is_exact & np.isin(keys, keys[is_exact])
-    return align_in_pool(a[~drop], b[~drop], is_exact[~drop], prone[~drop], _STATE["corpus"], _STATE["frequent"],
-                         config, workers, reporter, workdir)
+    return MatchRows(words, grams, pairs, passages, len(frequent))
 
 
 def align_in_pool(a: np.ndarray, b: np.ndarray, is_exact: np.ndarray, prone: np.ndarray, corpus: CorpusArrays,

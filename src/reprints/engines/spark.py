@@ -24,6 +24,7 @@ from reprints.config import ScanConfig
 from reprints.engines import tasks
 from reprints.io import readers
 from reprints.progress import Reporter
+from reprints import records
 from reprints.records import Document, Skip
 from reprints.stages import candidates, cluster, formula, report_tables
 from reprints.stages.normalise import string_key
@@ -302,15 +303,14 @@ def _arrow_schema(ddl: str) -> pa.Schema:
 
 _LINE_KEYS = "doc long, key long"
 _SHINGLES = "doc long, length long, n_words long, n_grams long, fp long, hs array<long>"
-_PASSAGES = ("a long, b long, begin_a long, end_a long, begin_b long, end_b long, matched long, "
-             "similarity double, kind string, text_a string, text_b string")
+_PASSAGES = records.spark_ddl(records.ALIGNED_PASSAGES) + ", text_a string, text_b string"
 
 
 def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> dict[str, Any]:
     """Boilerplate → shingles → candidates → passages over prepared documents (``DOCS_SCHEMA``).
 
     Returns DataFrames by document index: ``docs`` (with ``bp``, ``length``, ``n_words``,
-    ``n_grams``), ``shared``, ``exact``, ``passages`` (``_PASSAGES`` plus ``pid``), and the
+    ``n_grams``), ``candidates`` (`candidates.candidate_pairs_sql`), ``passages`` (``_PASSAGES`` plus ``pid``), and the
     number of boilerplate keys.
     """
     from pyspark.sql import functions as F
@@ -347,24 +347,21 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
 
     shingled = store("shingle", lambda: docs.select("doc", "text", "source", "bp").mapInArrow(shingle_fn, _SHINGLES))
     tag = uuid.uuid4().hex[:10]
-    shingles_view, fingerprints_view = f"reprints_shingles_{tag}", f"reprints_fingerprints_{tag}"
-    shingled.select("doc", F.explode("hs").alias("h")).createOrReplaceTempView(shingles_view)
+    fingerprints_view = f"reprints_fingerprints_{tag}"
     shingled.select("doc", "fp", "n_words").createOrReplaceTempView(fingerprints_view)
     ranks_view = f"reprints_ranks_{tag}"
     ranks = date_ranks(docs)
     ranks.createOrReplaceTempView(ranks_view)
-    shared = store("candidates_shared", lambda: spark.sql(
-        candidates.shared_ngram_pairs_sql(config.candidates, shingles=shingles_view, ranks=ranks_view)))
+    shared = store("candidates_shared", lambda: shared_ngram_pairs(shingled, ranks, config, ranks_view))
     exact = store("candidates_exact", lambda: spark.sql(
         candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram, fingerprints=fingerprints_view)))
     docs = docs.join(shingled.select("doc", "length", "n_words", "n_grams"), "doc")
 
-    # Exact pairs are also shared-n-gram pairs; align each pair once, the exact way.
-    none = F.lit(0).cast("long")
-    pairs = (shared.select("a", "b", F.lit(False).alias("exact"), "shared", "common")
-             .unionByName(exact.select("a", "b", F.lit(True).alias("exact"), none.alias("shared"), none.alias("common")))
-             .groupBy("a", "b").agg(F.max("exact").alias("exact"), F.max("shared").alias("shared"),
-                                    F.max("common").alias("common")))
+    shared.createOrReplaceTempView(f"reprints_shared_{tag}")
+    exact.createOrReplaceTempView(f"reprints_exact_{tag}")
+    found = store("candidates", lambda: spark.sql(candidates.candidate_pairs_sql(f"reprints_shared_{tag}",
+                                                                                f"reprints_exact_{tag}")))
+    pairs = found
     side = docs.select("doc", "text", "source", "bp")
     pairs = (pairs.join(side.toDF("a", "text_a", "source_a", "bp_a"), "a")
                   .join(side.toDF("b", "text_b", "source_b", "bp_b"), "b"))
@@ -384,12 +381,14 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
                         text[d], source[d], bp[d] = t, s, k
                 order = np.lexsort((b, a))
                 ids = np.array(sorted(text), dtype=np.int64)
-                rows = tasks.align_pairs(a[order], b[order], np.asarray(batch.column("exact").to_pylist(), bool)[order],
+                exact = np.asarray(batch.column("exact").to_pylist(), bool)
+                rows = tasks.align_pairs(a[order], b[order], exact[order],
                                          ids, [text[d] for d in ids.tolist()],
                                          _source_keys([source[d] for d in ids.tolist()]),
                                          _frequent([bp[d] for d in ids.tolist()]), config,
                                          formula.formula_prone(batch.column("shared").to_numpy(),
-                                                               batch.column("common").to_numpy(), config.pairs)[order])
+                                                               batch.column("common").to_numpy(), config.pairs,
+                                                               exact)[order])
                 out = [dict(zip(tasks.PASSAGE_COLUMNS, r)) for r in rows]
                 for r in out:
                     r["text_a"] = text[r["a"]][r["begin_a"]:r["end_a"]]
@@ -399,8 +398,47 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
     raw = pairs.mapInArrow(align_fn, _PASSAGES)
     passages = store("align", lambda: with_index(raw.orderBy("a", "begin_a", "b", "begin_b"), "pid"))
     boilerplate_lines = doc_bp.select(F.explode("bp").alias("key")).distinct().count()
-    return {"docs": docs, "shared": shared, "exact": exact, "passages": passages,
+    return {"docs": docs, "candidates": found, "passages": passages,
             "boilerplate_lines": boilerplate_lines, "ranks": ranks}
+
+
+_PAIR_COUNTS = "a long, b long, shared long, common long, rare_shared long, linked long"
+
+
+def shared_ngram_pairs(shingled, ranks, config: ScanConfig, ranks_view: str):
+    """`candidates.shared_ngram_pairs_sql` in two steps: the postings, split into parts by n-gram
+    (every holder of an n-gram in one part), are counted per pair in each task by DuckDB running
+    `candidates.ngram_pair_counts_sql` on its part (a posting self-join in a compiled engine, no
+    shuffle of pair rows before they are grouped); Spark SQL then sums the parts' counts and
+    chooses the candidates (`candidates.candidates_from_counts_sql`). Same SQL, same result as one
+    query over all postings."""
+    from pyspark.sql import functions as F
+
+    spark = shingled.sparkSession
+    postings = (shingled.select("doc", F.explode("hs").alias("h")).join(ranks, "doc")
+                .repartition(int(spark.conf.get("spark.sql.shuffle.partitions")), "h"))
+    count_sql = candidates.ngram_pair_counts_sql(config.candidates, "part", ranks="part_ranks")
+
+    def count_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import duckdb
+
+        parts = [b for b in batches if b.num_rows]
+        if not parts:
+            return
+        con = duckdb.connect(config={"threads": 1})
+        try:
+            con.register("part_rows", pa.Table.from_batches(parts))
+            con.execute("CREATE TEMP VIEW part AS SELECT doc, h FROM part_rows")
+            con.execute("CREATE TEMP VIEW part_ranks AS SELECT DISTINCT doc, rank FROM part_rows")
+            yield from con.sql(count_sql).to_arrow_table().to_batches()
+        finally:
+            con.close()
+
+    counts = postings.mapInArrow(count_fn, _PAIR_COUNTS)
+    tag = uuid.uuid4().hex[:10]
+    counts.createOrReplaceTempView(f"reprints_pair_counts_{tag}")
+    return spark.sql(candidates.candidates_from_counts_sql(config.candidates, f"reprints_pair_counts_{tag}",
+                                                           ranks=ranks_view))
 
 
 def connected_components(edges, max_rounds: int = 200):
@@ -441,15 +479,15 @@ def date_ranks(docs):
     return with_index(ordered, "rank").select("doc", "rank").localCheckpoint()
 
 
-def lineage(members, edges, ranks):
-    """(seg, source_doc_id, source_begin, source_end, source_score, source_reason) per cluster
-    member: `stages.cluster.choose_sources` run on each cluster's members and passages
-    (``members``: seg, comp, doc, doc_id, seg_begin, seg_end, date_key, is_origin; ``edges``:
-    u, v, matched, similarity per passage; ``ranks``: doc, rank)."""
+def origins_and_sources(members, edges, ranks):
+    """(seg, is_origin, source_doc_id, source_begin, source_end, source_score, source_reason) per
+    cluster member: the local rules (`stages.cluster.choose_origins`, then `choose_sources`) run on
+    each cluster's members and passages (``members``: seg, comp, doc, doc_id, seg_begin, seg_end,
+    date_key; ``edges``: u, v, matched, similarity per passage; ``ranks``: doc, rank)."""
     from pyspark.sql import functions as F
 
-    nodes = members.join(ranks, "doc").select("comp", "seg", "rank", F.col("date_key").isNotNull().alias("dated"),
-                                              "is_origin")
+    nodes = members.join(ranks, "doc").select("comp", "seg", "doc", "rank", "date_key",
+                                              (F.col("seg_end") - F.col("seg_begin")).alias("length"))
     links = (edges.join(members.select(F.col("seg").alias("u"), "comp"), "u")
              .select("comp", "u", "v", "matched", "similarity"))
 
@@ -458,21 +496,27 @@ def lineage(members, edges, ranks):
 
         nodes_pd = nodes_pd.sort_values("seg")
         seg = nodes_pd["seg"].to_numpy(np.int64)
+        dates = pd.to_datetime(nodes_pd["date_key"], unit="s").to_numpy("datetime64[s]")
+        origin = cluster.choose_origins(np.zeros(len(seg), np.int64), dates, nodes_pd["length"].to_numpy(np.int64),
+                                        nodes_pd["doc"].to_numpy(np.int64))
+        is_origin = origin == np.arange(len(seg))
         place = {s: k for k, s in enumerate(seg.tolist())}
         u = np.array([place[x] for x in links_pd["u"].tolist()], dtype=np.int64)
         v = np.array([place[x] for x in links_pd["v"].tolist()], dtype=np.int64)
         source, shared, reasons = cluster.choose_sources(
-            nodes_pd["rank"].to_numpy(np.int64), nodes_pd["dated"].to_numpy(bool), nodes_pd["is_origin"].to_numpy(bool),
+            nodes_pd["rank"].to_numpy(np.int64), ~np.isnat(dates), is_origin,
             u, v, cluster.shared_words(links_pd["matched"].to_numpy(), links_pd["similarity"].to_numpy()))
-        return pd.DataFrame({"seg": seg, "source_seg": np.where(source >= 0, seg[np.maximum(source, 0)], -1),
+        return pd.DataFrame({"seg": seg, "is_origin": is_origin,
+                             "source_seg": np.where(source >= 0, seg[np.maximum(source, 0)], -1),
                              "source_score": np.where(source >= 0, shared, np.nan), "source_reason": reasons})
 
     chosen = (nodes.groupBy("comp").cogroup(links.groupBy("comp"))
-              .applyInPandas(choose, "seg long, source_seg long, source_score double, source_reason string"))
+              .applyInPandas(choose, "seg long, is_origin boolean, source_seg long, source_score double, "
+                                     "source_reason string"))
     found = members.select(F.col("seg").alias("source_seg"), F.col("doc_id").alias("source_doc_id"),
                            F.col("seg_begin").alias("source_begin"), F.col("seg_end").alias("source_end"))
     return (chosen.join(found, "source_seg", "left")
-            .select("seg", "source_doc_id", "source_begin", "source_end", "source_score", "source_reason"))
+            .select("seg", "is_origin", "source_doc_id", "source_begin", "source_end", "source_score", "source_reason"))
 
 
 def _dates(docs):
@@ -504,10 +548,7 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
                             "text_a", "text_b"))
 
     # pairs: the local pairs_table on batches of whole pairs, each with all its passages
-    cand = (matches["shared"].select("a", "b", "shared", F.lit(False).alias("exact"))
-            .unionByName(matches["exact"].select("a", "b", F.lit(0).cast("long").alias("shared"),
-                                                 F.lit(True).alias("exact")))
-            .groupBy("a", "b").agg(F.max("shared").alias("shared"), F.max("exact").alias("exact")))
+    cand = matches["candidates"].select("a", "b", "exact", "shared")
     spans = passages.groupBy("a", "b").agg(F.collect_list(F.struct("begin_a", "end_a", "begin_b", "end_b", "kind")).alias("spans"))
     info = docs.select("doc", "doc_id", "length", "n_grams")
     cand = (cand.join(spans, ["a", "b"], "left").join(info.toDF("a", "id_a", "length_a", "n_grams_a"), "a")
@@ -521,7 +562,6 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
             lengths = np.concatenate([col["length_a"].to_numpy(), col["length_b"].to_numpy()]).astype(np.int64)
             n_grams = np.concatenate([col["n_grams_a"].to_numpy(), col["n_grams_b"].to_numpy()]).astype(np.int64)
             a_local, b_local = np.arange(n, dtype=np.int64), np.arange(n, 2 * n, dtype=np.int64)
-            exact = np.asarray(col["exact"].to_pylist(), dtype=bool)
             span_lists = col["spans"].to_pylist()
             counts = np.array([len(s or []) for s in span_lists], dtype=np.int64)
             flat = [s for spans_ in span_lists for s in (spans_ or [])]
@@ -530,8 +570,8 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
                 passages_local[key] = np.array([s[key] for s in flat], dtype=np.int64)
             passages_local["kind"] = np.array([s["kind"] for s in flat], dtype=object)
             table = report_tables.pairs_table(
-                ids_local, lengths, n_grams, {"a": a_local, "b": b_local, "shared": col["shared"].to_numpy()},
-                {"a": a_local[exact], "b": b_local[exact]}, passages_local, config)
+                ids_local, lengths, n_grams, {"a": a_local, "b": b_local, "exact": col["exact"].to_pylist(),
+                                              "shared": col["shared"].to_numpy()}, passages_local, config)
             index = dict(zip(zip(col["id_a"].to_pylist(), col["id_b"].to_pylist()),
                              zip(col["a"].to_pylist(), col["b"].to_pylist())))
             keys = [index[k] for k in zip(table.column("doc_a").to_pylist(), table.column("doc_b").to_pylist())]
@@ -539,7 +579,7 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
             table = table.append_column("_b", pa.array([k[1] for k in keys], pa.int64()))
             yield from table.to_batches()
 
-    pairs_out = cand.mapInArrow(pairs_fn, _ddl(_PAIR_SCHEMA) + ", _a long, _b long")
+    pairs_out = cand.mapInArrow(pairs_fn, records.spark_ddl(records.PAIRS) + ", _a long, _b long")
 
     # clusters: merge spans per document, number segments, components, origins; the passages
     # of filled-in templates make no clusters (as `report_tables.reprint_passages`)
@@ -572,19 +612,17 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
     labels = connected_components(edges)
     members = (segments.join(labels.toDF("seg", "comp"), "seg")
                .join(docs.select("doc", "doc_id", "source", "date", "date_key"), "doc"))
+    weighted = edges.join(passages.select("pid", "matched", "similarity"), "pid")
+    members = members.localCheckpoint()
+    members = members.join(origins_and_sources(members, weighted, matches["ranks"]), "seg")
     by_comp = Window.partitionBy("comp")
-    first = by_comp.orderBy(F.col("date_key").asc_nulls_last(), (F.col("seg_end") - F.col("seg_begin")).desc(),
-                            F.col("doc").asc(), F.col("seg").asc())
-    members = (members.withColumn("is_origin", F.row_number().over(first) == 1)
-               .withColumn("cluster_size", F.count(F.lit(1)).over(by_comp))
+    members = (members.withColumn("cluster_size", F.count(F.lit(1)).over(by_comp))
                .withColumn("cluster_docs", F.size(F.collect_set("doc").over(by_comp)).cast("long"))
                .withColumn("origin_doc_id", F.first(F.when(F.col("is_origin"), F.col("doc_id")), ignorenulls=True)
                            .over(by_comp.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing))))
+    # Cluster ids as `report_tables.clusters_table` numbers them: larger first, then by smallest segment.
     comps = members.select("comp", "cluster_size").distinct().orderBy(F.col("cluster_size").desc(), F.col("comp"))
     comps = with_index(comps, "cluster_id").select("comp", "cluster_id")
-    members = members.localCheckpoint()
-    weighted = edges.join(passages.select("pid", "matched", "similarity"), "pid")
-    members = members.join(lineage(members, weighted, matches["ranks"]), "seg", "left")
     members = members.join(comps, "comp").join(docs.select("doc", "text"), "doc")
 
     def snippet_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -621,34 +659,15 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
             table = table.append_column("_order", pa.array([r["doc"] for r in rows], pa.int64()))
             yield from table.to_batches()
 
-    from reprints import records
-
-    documents_out = docs.mapInArrow(docs_fn, _ddl(records.DOCUMENTS) + ", _order long")
+    documents_out = docs.mapInArrow(docs_fn, records.spark_ddl(records.DOCUMENTS) + ", _order long")
     return {"documents": documents_out, "pairs": pairs_out, "passages": passages_out, "clusters": clusters_out}
-
-
-def _pair_schema() -> pa.Schema:
-    from reprints import records
-
-    return records.PAIRS
-
-
-_PAIR_SCHEMA = _pair_schema()
-
-
-def _ddl(schema: pa.Schema) -> str:
-    names = {pa.string(): "string", pa.int64(): "long", pa.float64(): "double", pa.bool_(): "boolean"}
-    return ", ".join(f"{f.name} {names[f.type]}" for f in schema)
 
 
 def skip_rows(skips, order_offset: int = 0):
     """Skips (origin, reason, doc_id, row) as documents-table rows, after the documents."""
     from pyspark.sql import functions as F
 
-    from reprints import records
-
-    nulls = {f.name: F.lit(None).cast({"string": "string", "long": "long"}[_ddl(pa.schema([f])).split()[1]])
-             for f in records.DOCUMENTS}
+    nulls = {f.name: F.lit(None).cast(records.spark_ddl(pa.schema([f])).split()[1]) for f in records.DOCUMENTS}
     nulls.update({"doc_id": F.col("doc_id"), "input": F.col("origin"), "skip_reason": F.col("reason")})
     return skips.select(*[nulls[f.name].alias(f.name) for f in records.DOCUMENTS],
                         (F.lit(1 << 62) + F.col("row")).alias("_order"))
@@ -661,7 +680,7 @@ def scan_documents(docs, skips, config: ScanConfig, store: StageStore | None = N
     if skips is not None:
         tables["documents"] = tables["documents"].unionByName(skip_rows(skips))
     tables["_boilerplate_lines"] = matches["boilerplate_lines"]
-    tables["_candidate_pairs"] = matches["shared"].count() + matches["exact"].count()
+    tables["_candidate_pairs"] = matches["candidates"].count()
     return tables
 
 
@@ -676,8 +695,6 @@ ORDER = {
 def ordered(name: str, df):
     """A user table in the local engine's row order, without the ordering columns."""
     from pyspark.sql import functions as F
-
-    from reprints import records
 
     if name == "clusters":
         df = df.withColumn("_not_origin", ~F.col("is_origin"))

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
+import pyarrow as pa
 
+from reprints import records
 from reprints.config import ScanConfig
 from reprints.stages import align as align_stage
 from reprints.stages import boilerplate, formula, shingle
@@ -57,20 +59,15 @@ def word_table(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, 
     return WordTable.build(*masked_tokens(texts, source_keys, frequent, config), config.align)
 
 
-PASSAGE_COLUMNS = ("a", "b", "begin_a", "end_a", "begin_b", "end_b", "matched", "similarity", "kind")
+_NUMPY = {pa.int64(): np.int64, pa.float64(): np.float64}
+PASSAGE_COLUMNS = tuple(records.ALIGNED_PASSAGES.names)
 
 
 def passage_columns(rows: list[tuple]) -> dict[str, np.ndarray]:
     """Passage tuples (as `align_pairs` returns them) as typed column arrays."""
-    names = PASSAGE_COLUMNS
-    if not rows:
-        return {k: np.zeros(0, dtype=object if k == "kind" else np.float64 if k == "similarity" else np.int64)
-                for k in names}
-    columns = list(zip(*rows))
-    out = {k: np.array(col, dtype=np.int64) for k, col in zip(names[:7], columns[:7])}
-    out["similarity"] = np.array(columns[7], dtype=np.float64)
-    out["kind"] = np.array(columns[8], dtype=object)
-    return out
+    columns = list(zip(*rows)) or [()] * len(PASSAGE_COLUMNS)
+    return {f.name: np.array(col, dtype=_NUMPY.get(f.type, object))
+            for f, col in zip(records.ALIGNED_PASSAGES, columns)}
 
 
 def align_pairs(pair_a: np.ndarray, pair_b: np.ndarray, exact: np.ndarray, docs: np.ndarray,

@@ -259,18 +259,30 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config:
     return old_shared, old_exact, new_shared, new_exact
 
 
+def candidate_rows(shared: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
+    """One row per candidate pair (a, b, exact, shared, common) of candidate rows ``shared``
+    (a, b, shared, common) and ``exact`` (a, b), merged as the scan merges them
+    (`candidates.candidate_pairs_sql`), ordered by (a, b)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("shared_pairs", shared[["a", "b", "shared", "common"]])
+        con.register("exact_pairs", exact[["a", "b"]])
+        return con.execute(candidates.candidate_pairs_sql() + " ORDER BY a, b").df()
+    finally:
+        con.close()
+
+
 def effective_pairs(shared: pd.DataFrame, exact: pd.DataFrame, config: ScanConfig) -> pd.DataFrame:
     """Pairs as the aligner sees them: exact duplicates aligned whole, others by seeds, and
     whether they are prone to be formula text (a pair whose answer changes as documents
     arrive is aligned again, so that the index stays equal to one scan)."""
-    ex = pd.DataFrame({"a": exact["a"].to_numpy(np.int64), "b": exact["b"].to_numpy(np.int64), "exact": True,
-                       "prone": False})
-    sh = pd.DataFrame({"a": shared["a"].to_numpy(np.int64), "b": shared["b"].to_numpy(np.int64), "exact": False,
-                       "prone": formula.formula_prone(shared["shared"].to_numpy(), shared["common"].to_numpy(),
-                                                      config.pairs)})
-    both = pd.concat([ex, sh], ignore_index=True)
-    both = both.drop_duplicates(subset=["a", "b"], keep="first")  # exact wins, as in the scan
-    return both.sort_values(["a", "b"], kind="stable").reset_index(drop=True)
+    rows = candidate_rows(shared, exact)
+    exact_ = rows["exact"].to_numpy(bool)
+    return pd.DataFrame({"a": rows["a"].to_numpy(np.int64), "b": rows["b"].to_numpy(np.int64), "exact": exact_,
+                         "prone": formula.formula_prone(rows["shared"].to_numpy(), rows["common"].to_numpy(),
+                                                        config.pairs, exact_)})
 
 
 def pairs_to_align(old: pd.DataFrame, new: pd.DataFrame, dirty: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -324,15 +336,14 @@ def document_arrays(con, docs: np.ndarray | None = None) -> dict:
 def update_pairs(con, focus: np.ndarray, config: ScanConfig) -> None:
     """Recompute the pairs rows (``report_tables.pairs_table``) of the pairs with a side in ``focus``."""
     with with_docs(con, "pair_focus", focus):
-        shared = pair_rows(con, "cand_shared", "pair_focus", ("a", "b", "shared"))
-        exact = pair_rows(con, "cand_exact", "pair_focus", ("a", "b"))
+        rows = candidate_rows(pair_rows(con, "cand_shared", "pair_focus", ("a", "b", "shared", "common")),
+                              pair_rows(con, "cand_exact", "pair_focus", ("a", "b")))
         passages = passages_of(con, "WHERE a IN (SELECT doc FROM pair_focus) OR b IN (SELECT doc FROM pair_focus)")
         con.execute("DELETE FROM pairs WHERE a IN (SELECT doc FROM pair_focus) OR b IN (SELECT doc FROM pair_focus)")
-    docs = np.unique(np.concatenate([shared["a"], shared["b"], exact["a"], exact["b"]]).astype(np.int64))
+    docs = np.unique(np.concatenate([rows["a"], rows["b"]]).astype(np.int64))
     arr = document_arrays(con, docs)
     table = report_tables.pairs_table(arr["ids"], arr["lengths"], arr["n_grams"],
-                                      {k: shared[k].to_numpy(np.int64) for k in ("a", "b", "shared")},
-                                      {k: exact[k].to_numpy(np.int64) for k in ("a", "b")}, passages, config)
+                                      {k: rows[k].to_numpy() for k in ("a", "b", "exact", "shared")}, passages, config)
     number = {arr["ids"][d]: d for d in docs.tolist()}
     a = pa.array([number[x] for x in table.column("doc_a").to_pylist()], pa.int64())
     b = pa.array([number[x] for x in table.column("doc_b").to_pylist()], pa.int64())

@@ -17,7 +17,8 @@ Postings (n-gram → documents), counted three ways:
   (the likely origin): a story with N carriers gives O(N) pairs to align, not N²/2.
 
 Exact duplicates (same normalised word sequence) are paired separately so that they are
-found even when their n-grams are masked or too few.
+found even when their n-grams are masked or too few; `candidate_pairs_sql` merges the two into
+one row per pair, the exact way winning (the rule every engine and the index apply).
 
 The stage is SQL over relations, so every engine runs the very same query:
 ``shingles(doc BIGINT, h UBIGINT)`` with distinct rows,
@@ -45,9 +46,23 @@ def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles", 
     """Pairs (a < b) with the number of n-grams they share (rare ones, and frequent ones that
     link them; at least ``min_shared`` rare or ``frequent_min_shared`` linking), and how many of those are common (in more than
     ``common_df`` documents); at most ``max_sources`` earlier partners of each document, plus
-    its earliest (all when ``max_sources`` is 0)."""
+    its earliest (all when ``max_sources`` is 0). The two steps below in one query."""
+    return candidates_from_counts_sql(config, f"({ngram_pair_counts_sql(config, shingles, ranks)}) counted", ranks)
+
+
+#: Columns of `ngram_pair_counts_sql`: per pair, its n-grams shared, common, rare and linking.
+PAIR_COUNT_COLUMNS = ("a", "b", "shared", "common", "rare_shared", "linked")
+
+
+def ngram_pair_counts_sql(config: CandidateConfig, shingles: str = "shingles", ranks: str | None = None) -> str:
+    """Per pair (a < b) sharing an n-gram of ``shingles``: the n-grams it shares, how many of them
+    are common, rare (pairing every two holders) and frequent-linking (`PAIR_COUNT_COLUMNS`).
+
+    Every figure is a count over n-grams, and each n-gram's pairs depend only on its own holders
+    (its document frequency, their date ranks): ``shingles`` may therefore be split into parts
+    by n-gram (every holder of an n-gram in the same part), each part counted on its own, and the
+    parts' rows summed by `candidates_from_counts_sql`, as the Spark engine does."""
     max_df, common_df, links = int(config.max_df), int(config.common_df), int(config.frequent_links)
-    rank_of = (lambda side: f"{side}.rank") if ranks else (lambda side: f"{side}.doc")
     rank_join = f"JOIN {ranks} r ON r.doc = s.doc" if ranks else ""
     rank_col = "r.rank" if ranks else "s.doc"
     frequent = ""
@@ -64,18 +79,28 @@ def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles", 
             SELECT least(earlier, later) AS a, greatest(earlier, later) AS b, n > {common_df} AS common,
                    TRUE AS linked
             FROM links"""
-    pairs = f"""
+    return f"""
         WITH df AS (SELECT h, count(*) AS n FROM {shingles} GROUP BY h HAVING count(*) >= 2),
         rare AS (SELECT s.doc, s.h, df.n FROM {shingles} s JOIN df ON s.h = df.h WHERE df.n <= {max_df}){frequent},
         pair_rows AS (
             SELECT x.doc AS a, y.doc AS b, x.n > {common_df} AS common, FALSE AS linked
             FROM rare x JOIN rare y ON x.h = y.h AND x.doc < y.doc{linked}
-        ),
-        pairs AS (
-            SELECT a, b, count(*) AS shared, count(CASE WHEN common THEN 1 END) AS common
-            FROM pair_rows GROUP BY a, b
-            HAVING count(CASE WHEN NOT linked THEN 1 END) >= {int(config.min_shared)}
-                OR count(CASE WHEN linked THEN 1 END) >= {int(config.frequent_min_shared)}
+        )
+        SELECT a, b, count(*) AS shared, count(CASE WHEN common THEN 1 END) AS common,
+               count(CASE WHEN NOT linked THEN 1 END) AS rare_shared, count(CASE WHEN linked THEN 1 END) AS linked
+        FROM pair_rows GROUP BY a, b"""
+
+
+def candidates_from_counts_sql(config: CandidateConfig, counts: str, ranks: str | None = None) -> str:
+    """Candidate pairs (a, b, shared, common) from the rows of `ngram_pair_counts_sql` in ``counts``
+    (one part or many, summed): pairs sharing at least ``min_shared`` rare or
+    ``frequent_min_shared`` linking n-grams; then each document keeps its ``max_sources`` earlier
+    partners sharing most, plus its earliest (all when ``max_sources`` is 0)."""
+    pairs = f"""
+        WITH pairs AS (
+            SELECT a, b, CAST(sum(shared) AS BIGINT) AS shared, CAST(sum(common) AS BIGINT) AS common
+            FROM {counts} GROUP BY a, b
+            HAVING sum(rare_shared) >= {int(config.min_shared)} OR sum(linked) >= {int(config.frequent_min_shared)}
         )"""
     if int(config.max_sources) <= 0:
         return pairs + "\n        SELECT a, b, shared, common FROM pairs"
@@ -117,4 +142,19 @@ def exact_duplicate_pairs_sql(config: CandidateConfig, min_words: int, fingerpri
         SELECT x.doc AS a, y.doc AS b
         FROM ranked x JOIN ranked y ON x.fp = y.fp AND x.doc < y.doc
         WHERE x.size > 1 AND (x.size <= {int(config.max_df)} OR x.rank = 1)
+    """
+
+
+def candidate_pairs_sql(shared: str = "shared_pairs", exact: str = "exact_pairs") -> str:
+    """One row per candidate pair (a, b, exact, shared, common) from the rows of
+    `shared_ngram_pairs_sql` (table ``shared``) and `exact_duplicate_pairs_sql` (table ``exact``):
+    a pair in both is an exact duplicate (aligned whole, never tested as formula text) and keeps
+    its shared n-gram counts (0 when it has none)."""
+    return f"""
+        SELECT a, b, bool_or(exact) AS exact, CAST(max(shared) AS BIGINT) AS shared,
+               CAST(max(common) AS BIGINT) AS common
+        FROM (SELECT a, b, FALSE AS exact, shared, common FROM {shared}
+              UNION ALL
+              SELECT a, b, TRUE AS exact, CAST(0 AS BIGINT) AS shared, CAST(0 AS BIGINT) AS common FROM {exact}) u
+        GROUP BY a, b
     """

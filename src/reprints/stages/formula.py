@@ -45,11 +45,14 @@ WHOLE_NEAR_MISS = 0.2
 SHORT_SUBSTITUTION = 4  # words: a name, a figure or a date put in place of another (`whole_substitutions`)
 
 
-def formula_prone(shared: np.ndarray, common: np.ndarray, config: PairConfig) -> np.ndarray:
-    """Per candidate pair: are most of its shared n-grams common phrasing (sign 1)?"""
+def formula_prone(shared: np.ndarray, common: np.ndarray, config: PairConfig,
+                  exact: np.ndarray | None = None) -> np.ndarray:
+    """Per candidate pair: are most of its shared n-grams common phrasing (sign 1)? Never for
+    an ``exact`` duplicate pair (`candidates.candidate_pairs_sql`): it is aligned whole."""
     if config.formula_share <= 0:
         return np.zeros(len(shared), dtype=bool)
-    return np.asarray(common, dtype=np.float64) >= config.formula_share * np.asarray(shared, dtype=np.float64)
+    prone = np.asarray(common, dtype=np.float64) >= config.formula_share * np.asarray(shared, dtype=np.float64)
+    return prone if exact is None else prone & ~np.asarray(exact, dtype=bool)
 
 
 def near_miss_share(text_a: str, text_b: str) -> float:

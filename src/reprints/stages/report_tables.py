@@ -132,18 +132,15 @@ def _coverage(key: np.ndarray, begin: np.ndarray, end: np.ndarray, n_keys: int) 
     return covered
 
 
-def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, shared: dict, exact: dict,
-                passages: dict, config: ScanConfig) -> pa.Table:
-    frames = [pd.DataFrame({"a": shared["a"], "b": shared["b"], "shared_ngrams": shared["shared"]})]
-    frames.append(pd.DataFrame({"a": exact["a"], "b": exact["b"], "exact_duplicate": True}))
-    df = pd.concat(frames, ignore_index=True)
-    df["exact_duplicate"] = df["exact_duplicate"].eq(True)  # NaN (a shared-n-gram row) is False
-    df["shared_ngrams"] = df["shared_ngrams"].fillna(0).astype(np.int64)
-    df = df.groupby(["a", "b"], as_index=False).agg(shared_ngrams=("shared_ngrams", "max"),
-                                                    exact_duplicate=("exact_duplicate", "max"))
-    a, b = df["a"].to_numpy(np.int64), df["b"].to_numpy(np.int64)
-    na, nb, s = n_grams[a].astype(float), n_grams[b].astype(float), df["shared_ngrams"].to_numpy(float)
-    exact_dup = df["exact_duplicate"].to_numpy(bool)
+def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, candidates: dict, passages: dict,
+                config: ScanConfig) -> pa.Table:
+    """The pairs of ``candidates`` (one row per pair: a, b, exact, shared, as
+    `stages.candidates.candidate_pairs_sql` gives them) that have a passage, are exact duplicates or
+    near-duplicates by Jaccard, with their measures."""
+    a, b = np.asarray(candidates["a"], dtype=np.int64), np.asarray(candidates["b"], dtype=np.int64)
+    exact_dup = np.asarray(candidates["exact"], dtype=bool)
+    shared_ngrams = np.asarray(candidates["shared"], dtype=np.int64)
+    na, nb, s = n_grams[a].astype(float), n_grams[b].astype(float), shared_ngrams.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         jaccard = np.where(na + nb - s > 0, s / (na + nb - s), 0.0)
         cont_a = np.where(na > 0, s / na, 0.0)
@@ -151,19 +148,20 @@ def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, share
     jaccard[exact_dup], cont_a[exact_dup], cont_b[exact_dup] = 1.0, 1.0, 1.0
 
     # Coverage: union of each pair's passage spans on each side.
-    pair_index = pd.Series(np.arange(len(df)), index=pd.MultiIndex.from_arrays([a, b]))
-    n_pass = np.zeros(len(df), dtype=np.int64)
-    n_template = np.zeros(len(df), dtype=np.int64)
-    cov_a = np.zeros(len(df))
-    cov_b = np.zeros(len(df))
+    n = len(a)
+    pair_index = pd.Series(np.arange(n), index=pd.MultiIndex.from_arrays([a, b]))
+    n_pass = np.zeros(n, dtype=np.int64)
+    n_template = np.zeros(n, dtype=np.int64)
+    cov_a = np.zeros(n)
+    cov_b = np.zeros(n)
     if len(passages["a"]):
         p = pair_index.reindex(pd.MultiIndex.from_arrays([passages["a"], passages["b"]])).to_numpy()
         p = p.astype(np.int64)
         np.add.at(n_pass, p, 1)
         if "kind" in passages:
             np.add.at(n_template, p, np.asarray(passages["kind"], dtype=object) == TEMPLATE)
-        cov_a = _coverage(p, passages["begin_a"], passages["end_a"], len(df)) / np.maximum(lengths[a], 1)
-        cov_b = _coverage(p, passages["begin_b"], passages["end_b"], len(df)) / np.maximum(lengths[b], 1)
+        cov_a = _coverage(p, passages["begin_a"], passages["end_a"], n) / np.maximum(lengths[a], 1)
+        cov_b = _coverage(p, passages["begin_b"], passages["end_b"], n) / np.maximum(lengths[b], 1)
 
     keep = (n_pass > 0) | exact_dup | (jaccard >= config.pairs.near_duplicate_jaccard)
     table = pa.table({
@@ -171,7 +169,7 @@ def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, share
         "doc_b": pa.array(ids[b[keep]], pa.string()),
         "jaccard": np.round(jaccard[keep], 4), "containment_a": np.round(cont_a[keep], 4),
         "containment_b": np.round(cont_b[keep], 4), "coverage_a": np.round(cov_a[keep], 4),
-        "coverage_b": np.round(cov_b[keep], 4), "shared_ngrams": df["shared_ngrams"].to_numpy()[keep],
+        "coverage_b": np.round(cov_b[keep], 4), "shared_ngrams": shared_ngrams[keep],
         "passages": n_pass[keep], "exact_duplicate": exact_dup[keep],
         "kind": pa.array(np.where((n_pass > 0) & (n_template == n_pass), TEMPLATE, "reprint")[keep], pa.string()),
     })
