@@ -129,7 +129,7 @@ CLUSTERS = pa.schema(list(CLUSTER_MEMBERS) + [
 # Every engine and the index pass these between stages; Spark declares its DataFrames from them
 # (`spark_ddl`). Hashes are uint64 here; Spark carries them as long with the same bits.
 
-# `stages.candidates.candidate_pairs_sql`: one row per candidate pair, a < b.
+# `stages.candidates.exact_wins_sql`: one row per candidate pair, a < b.
 CANDIDATE_PAIRS = pa.schema([
     ("a", pa.int64()),
     ("b", pa.int64()),

@@ -44,7 +44,7 @@ class MatchRows:
 
     n_words: np.ndarray
     n_grams: np.ndarray
-    candidates: dict[str, np.ndarray]  # a, b, exact, shared, common (`candidates.candidate_pairs_sql`)
+    candidates: dict[str, np.ndarray]  # a, b, exact, shared, common (`candidates.exact_wins_sql`)
     passages: dict[str, np.ndarray]  # a, b, begin_a, end_a, begin_b, end_b, matched, similarity, kind
     boilerplate_lines: int
 
@@ -174,7 +174,7 @@ def find_matches(corpus: CorpusArrays, config: ScanConfig, workdir: Path, report
             con.sql(f"CREATE TEMP TABLE shared_pairs AS {candidates.shared_ngram_pairs_sql(config.candidates, ranks=ranks)}")
             con.sql("CREATE TEMP TABLE exact_pairs AS "
                     + candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram))
-            found = con.sql(candidates.candidate_pairs_sql() + " ORDER BY a, b").to_arrow_table()
+            found = con.sql(candidates.exact_wins_sql() + " ORDER BY a, b").to_arrow_table()
             con.close()
             r.advance(found.num_rows)
         pairs = {k: found.column(k).to_numpy(zero_copy_only=False) for k in ("a", "b", "exact", "shared", "common")}

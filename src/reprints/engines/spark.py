@@ -310,7 +310,7 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
     """Boilerplate → shingles → candidates → passages over prepared documents (``DOCS_SCHEMA``).
 
     Returns DataFrames by document index: ``docs`` (with ``bp``, ``length``, ``n_words``,
-    ``n_grams``), ``candidates`` (`candidates.candidate_pairs_sql`), ``passages`` (``_PASSAGES`` plus ``pid``), and the
+    ``n_grams``), ``candidates`` (`candidates.exact_wins_sql`), ``passages`` (``_PASSAGES`` plus ``pid``), and the
     number of boilerplate keys.
     """
     from pyspark.sql import functions as F
@@ -359,7 +359,7 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
 
     shared.createOrReplaceTempView(f"reprints_shared_{tag}")
     exact.createOrReplaceTempView(f"reprints_exact_{tag}")
-    found = store("candidates", lambda: spark.sql(candidates.candidate_pairs_sql(f"reprints_shared_{tag}",
+    found = store("candidates", lambda: spark.sql(candidates.exact_wins_sql(f"reprints_shared_{tag}",
                                                                                 f"reprints_exact_{tag}")))
     pairs = found
     side = docs.select("doc", "text", "source", "bp")

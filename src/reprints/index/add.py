@@ -262,14 +262,14 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config:
 def candidate_rows(shared: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
     """One row per candidate pair (a, b, exact, shared, common) of candidate rows ``shared``
     (a, b, shared, common) and ``exact`` (a, b), merged as the scan merges them
-    (`candidates.candidate_pairs_sql`), ordered by (a, b)."""
+    (`candidates.exact_wins_sql`), ordered by (a, b)."""
     import duckdb
 
     con = duckdb.connect()
     try:
         con.register("shared_pairs", shared[["a", "b", "shared", "common"]])
         con.register("exact_pairs", exact[["a", "b"]])
-        return con.execute(candidates.candidate_pairs_sql() + " ORDER BY a, b").df()
+        return con.execute(candidates.exact_wins_sql() + " ORDER BY a, b").df()
     finally:
         con.close()
 

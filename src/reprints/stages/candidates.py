@@ -17,7 +17,7 @@ Postings (n-gram → documents), counted three ways:
   (the likely origin): a story with N carriers gives O(N) pairs to align, not N²/2.
 
 Exact duplicates (same normalised word sequence) are paired separately so that they are
-found even when their n-grams are masked or too few; `candidate_pairs_sql` merges the two into
+found even when their n-grams are masked or too few; `exact_wins_sql` merges the two into
 one row per pair, the exact way winning (the rule every engine and the index apply).
 
 The stage is SQL over relations, so every engine runs the very same query:
@@ -145,7 +145,7 @@ def exact_duplicate_pairs_sql(config: CandidateConfig, min_words: int, fingerpri
     """
 
 
-def candidate_pairs_sql(shared: str = "shared_pairs", exact: str = "exact_pairs") -> str:
+def exact_wins_sql(shared: str = "shared_pairs", exact: str = "exact_pairs") -> str:
     """One row per candidate pair (a, b, exact, shared, common) from the rows of
     `shared_ngram_pairs_sql` (table ``shared``) and `exact_duplicate_pairs_sql` (table ``exact``):
     a pair in both is an exact duplicate (aligned whole, never tested as formula text) and keeps

@@ -48,7 +48,7 @@ SHORT_SUBSTITUTION = 4  # words: a name, a figure or a date put in place of anot
 def formula_prone(shared: np.ndarray, common: np.ndarray, config: PairConfig,
                   exact: np.ndarray | None = None) -> np.ndarray:
     """Per candidate pair: are most of its shared n-grams common phrasing (sign 1)? Never for
-    an ``exact`` duplicate pair (`candidates.candidate_pairs_sql`): it is aligned whole."""
+    an ``exact`` duplicate pair (`candidates.exact_wins_sql`): it is aligned whole."""
     if config.formula_share <= 0:
         return np.zeros(len(shared), dtype=bool)
     prone = np.asarray(common, dtype=np.float64) >= config.formula_share * np.asarray(shared, dtype=np.float64)

@@ -135,7 +135,7 @@ def _coverage(key: np.ndarray, begin: np.ndarray, end: np.ndarray, n_keys: int) 
 def pairs_table(ids: np.ndarray, lengths: np.ndarray, n_grams: np.ndarray, candidates: dict, passages: dict,
                 config: ScanConfig) -> pa.Table:
     """The pairs of ``candidates`` (one row per pair: a, b, exact, shared, as
-    `stages.candidates.candidate_pairs_sql` gives them) that have a passage, are exact duplicates or
+    `stages.candidates.exact_wins_sql` gives them) that have a passage, are exact duplicates or
     near-duplicates by Jaccard, with their measures."""
     a, b = np.asarray(candidates["a"], dtype=np.int64), np.asarray(candidates["b"], dtype=np.int64)
     exact_dup = np.asarray(candidates["exact"], dtype=bool)
