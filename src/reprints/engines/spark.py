@@ -289,8 +289,18 @@ def first_readings(rows):
                 .withColumn("doc_id", F.coalesce("_new", "doc_id")).drop("_new"))
     if (n_repeats or n_renames) and not small:
         good = good.orderBy("row")
-    docs = with_index(good, "doc").select(*[c.split()[0] for c in DOCS_SCHEMA.split(", ")])
+    docs = spread(with_index(good, "doc").select(*[c.split()[0] for c in DOCS_SCHEMA.split(", ")]), "doc")
     return docs, skips  # not materialised: the caller keeps them as its "documents" stage
+
+
+def spread(df, key: str):
+    """``df`` over at least as many partitions as the session runs tasks at once, in ``key`` order
+    (ranges of ``key``, sorted inside each): one big input file is read by one task, and the
+    per-document stages after it would otherwise run on one core."""
+    cores = df.sparkSession.sparkContext.defaultParallelism
+    if df.rdd.getNumPartitions() >= cores:
+        return df
+    return df.repartitionByRange(2 * cores, key).sortWithinPartitions(key)
 
 
 def _arrow_schema(ddl: str) -> pa.Schema:
@@ -395,8 +405,9 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
                     r["text_b"] = text[r["b"]][r["begin_b"]:r["end_b"]]
                 yield pa.RecordBatch.from_pylist(out, schema=schema)
 
-    raw = pairs.mapInArrow(align_fn, _PASSAGES)
-    passages = store("align", lambda: with_index(raw.orderBy("a", "begin_a", "b", "begin_b"), "pid"))
+    # Aligned once, then sorted: a sort samples its input first, which would run the aligner twice.
+    passages = store("align", lambda: with_index(pairs.mapInArrow(align_fn, _PASSAGES).localCheckpoint()
+                                                 .orderBy("a", "begin_a", "b", "begin_b"), "pid"))
     boilerplate_lines = doc_bp.select(F.explode("bp").alias("key")).distinct().count()
     return {"docs": docs, "candidates": found, "passages": passages,
             "boilerplate_lines": boilerplate_lines, "ranks": ranks}
@@ -475,7 +486,8 @@ def date_ranks(docs):
     input order (as `stages.cluster.date_ranks`)."""
     from pyspark.sql import functions as F
 
-    ordered = _dates(docs).select("doc", "date_key").orderBy(F.col("date_key").asc_nulls_last(), F.col("doc"))
+    dated = _dates(docs).select("doc", "date_key").localCheckpoint()  # parsed once, not again for the sort's sample
+    ordered = dated.orderBy(F.col("date_key").asc_nulls_last(), F.col("doc"))
     return with_index(ordered, "rank").select("doc", "rank").localCheckpoint()
 
 
@@ -614,7 +626,7 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
                .join(docs.select("doc", "doc_id", "source", "date", "date_key"), "doc"))
     weighted = edges.join(passages.select("pid", "matched", "similarity"), "pid")
     members = members.localCheckpoint()
-    members = members.join(origins_and_sources(members, weighted, matches["ranks"]), "seg")
+    members = members.join(origins_and_sources(members, weighted, matches["ranks"]), "seg").localCheckpoint()
     by_comp = Window.partitionBy("comp")
     members = (members.withColumn("cluster_size", F.count(F.lit(1)).over(by_comp))
                .withColumn("cluster_docs", F.size(F.collect_set("doc").over(by_comp)).cast("long"))
@@ -696,6 +708,7 @@ def ordered(name: str, df):
     """A user table in the local engine's row order, without the ordering columns."""
     from pyspark.sql import functions as F
 
+    df = df.localCheckpoint()  # its Python steps run once, not again for the sort's sample
     if name == "clusters":
         df = df.withColumn("_not_origin", ~F.col("is_origin"))
     schema = {"documents": records.DOCUMENTS, "pairs": records.PAIRS, "passages": records.PASSAGES,
