@@ -26,7 +26,7 @@ from reprints.io import readers
 from reprints.progress import Reporter
 from reprints import records
 from reprints.records import Document, Skip
-from reprints.stages import candidates, cluster, formula, report_tables
+from reprints.stages import boilerplate, candidates, cluster, formula, report_tables
 from reprints.stages.normalise import string_key
 
 # Prepared documents: ``doc`` numbers them 0..n-1 in read order, as the local engine does.
@@ -337,7 +337,7 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
 
     keys = docs.select("doc", "text", "source").mapInArrow(line_keys_fn, _LINE_KEYS)
     doc_bp = store("boilerplate", lambda: keys.join(
-        keys.groupBy("key").count().filter(F.col("count") >= int(config.boilerplate.min_docs)).select("key"),
+        keys.groupBy("key").count().filter(boilerplate.is_frequent(F.col("count"), config.boilerplate)).select("key"),
         "key", "left_semi").groupBy("doc").agg(F.collect_list("key").alias("bp")))
     docs = docs.join(doc_bp, "doc", "left")
 

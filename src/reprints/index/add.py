@@ -33,7 +33,7 @@ import pyarrow as pa
 from reprints.config import ScanConfig
 from reprints.engines import tasks
 from reprints.index.schema import arrow, docs_table, one
-from reprints.stages import candidates, formula, report_tables
+from reprints.stages import boilerplate, candidates, formula, report_tables
 
 
 @dataclass
@@ -79,7 +79,7 @@ def update_frequent(con, touched_keys: np.ndarray, start: int, config: ScanConfi
     keys = np.unique(np.asarray(touched_keys, dtype=np.uint64))
     frequent = np.sort(arrow(con.execute("SELECT key FROM frequent")).column("key").to_numpy().astype(np.uint64))
     was = np.isin(keys, frequent)
-    now = line_key_counts(con, keys) >= int(config.boilerplate.min_docs)
+    now = boilerplate.is_frequent(line_key_counts(con, keys), config.boilerplate)
     joined, left = keys[now & ~was], keys[was & ~now]
     affected = np.zeros(0, dtype=np.int64)
     changed = np.concatenate([joined, left])

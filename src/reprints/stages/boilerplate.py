@@ -59,12 +59,18 @@ def line_keys(tokens: Tokens, source_keys: np.ndarray, config: BoilerplateConfig
     return doc_line_keys(tokens, source_keys, config)[1]
 
 
+def is_frequent(documents, config: BoilerplateConfig):
+    """Whether a unit key held by ``documents`` documents is boilerplate: the one rule, applied to
+    numpy counts (the local engine, the index) and to a Spark column of counts alike."""
+    return documents >= int(config.min_docs)
+
+
 def frequent_keys(batches: list[np.ndarray], config: BoilerplateConfig) -> np.ndarray:
     """Sorted unit keys that occur in at least ``min_docs`` documents (over all batches)."""
     if not batches:
         return np.zeros(0, dtype=np.uint64)
     keys, counts = np.unique(np.concatenate(batches), return_counts=True)
-    return keys[counts >= config.min_docs]
+    return keys[is_frequent(counts, config)]
 
 
 def boilerplate_mask(tokens: Tokens, source_keys: np.ndarray, frequent: np.ndarray,
