@@ -44,6 +44,7 @@ from reprints.index.snapshot import Snapshot as _Snapshot
 from reprints.io import readers, workspace
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
+from reprints.stages import cluster, report_tables
 from reprints.stages.normalise import string_key
 
 #: The points an add passes, in this order: ``begin`` (its transaction is open, nothing written),
@@ -221,6 +222,7 @@ class Index:
 
         # Replaced documents leave everything behind them; what they held is remembered, since
         # the counts of their line keys and n-grams, and their exact-duplicate groups, change.
+        con.execute(f"DROP TABLE IF EXISTS {steps.REMOVED}")
         gone = np.zeros(0, dtype=np.int64)
         if result.replaced:
             con.register("gone_ids", pa.table({"doc_id": pa.array(result.replaced, pa.string())}))
@@ -228,7 +230,10 @@ class Index:
                 "SELECT doc FROM documents WHERE doc_id IN (SELECT doc_id FROM gone_ids)").fetchall()], np.int64)
             con.unregister("gone_ids")
         gone_keys, gone_grams, gone_fps = self._held_by(con, gone)
+        gone_partners = np.zeros(0, dtype=np.int64)
         if len(gone):
+            steps.remember_postings(con, gone)  # where they stood among frequent n-grams' holders
+            gone_partners = steps.candidate_partners(con, gone)  # their sources' choices change
             self._delete_docs(con, gone)
 
         start = _one(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents"))[0]
@@ -261,6 +266,7 @@ class Index:
         old_keys, old_grams, old_fps = self._held_by(con, affected, line_keys=False)
         with reporter.stage("shingle", total=len(dirty), unit="docs") as r:
             if len(affected):
+                steps.remember_postings(con, affected)
                 self._delete_where_doc(con, "shingles", affected)
             new_grams = [np.zeros(0, np.uint64)]
             for lo in range(0, len(dirty), batch):
@@ -288,19 +294,21 @@ class Index:
         with reporter.stage("candidates", total=None, unit="pairs") as r:
             grams, delta = _gram_delta(np.concatenate(new_grams), np.concatenate([gone_grams, old_grams]))
             steps.load_postings(con, grams)  # the one pass over all shingles, in most adds
+            steps.rank_view(con)
             try:
-                focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config)]))
+                focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config),
+                                                  steps.moved_holders(con, dirty, config)]))
                 groups = steps.exact_group_members(con, dirty, np.concatenate([gone_fps, old_fps]),
                                                    config.shingle.ngram)
                 focus = np.unique(np.concatenate([focus, groups]))
-                if steps.order_dependent(config):  # every pair may change: all postings, all documents
-                    focus = np.unique(np.concatenate([focus, steps.all_documents(con)]))
                 others = np.setdiff1d(focus, dirty)
                 if len(others):
                     steps.complete_postings(con, others, grams)
-                old_shared, old_exact, shared, exact = steps.focused_candidates(con, focus, groups, config)
+                old_shared, old_exact, shared, exact, focus = steps.focused_candidates(con, focus, groups,
+                                                                                       gone_partners, config)
             finally:
                 con.execute("DROP TABLE IF EXISTS probe_postings")
+                con.execute(f"DROP TABLE IF EXISTS {steps.REMOVED}")
             r.advance(len(shared) + len(exact))
         old_eff = steps.effective_pairs(old_shared, old_exact, config)
         new_eff = steps.effective_pairs(shared, exact, config)
@@ -373,10 +381,12 @@ class Index:
             "input": pa.array([d.origin for d in new_docs], pa.string()),
             "warning": pa.array([d.warning for d in new_docs], pa.string()),
             "length": pa.array([len(t) for t in texts], pa.int64()),
+            "date_key": pa.array(cluster.date_keys(report_tables.parse_dates([d.date for d in new_docs])[0]),
+                                 pa.int64()),
         })
         con.register("new_docs", doc_rows)
         con.execute("""INSERT INTO documents SELECT doc, doc_id, text, source, source_key, date, url, meta, input,
-                       warning, length, 0, 0, 0 FROM new_docs""")
+                       warning, length, 0, 0, 0, date_key FROM new_docs""")
         con.unregister("new_docs")
 
     def _counts(self, con) -> tuple[int, int, int]:
@@ -393,7 +403,7 @@ class Index:
         for table in ("documents", "line_keys", "shingles"):
             self._delete_where_doc(con, table, arr)
         con.register("del_docs", pa.table({"doc": pa.array(arr, pa.int64())}))
-        for table in ("passages", "cand_shared", "cand_exact", "pairs"):
+        for table in ("passages", "cand_pre", "cand_shared", "cand_exact", "pairs"):
             con.execute(f"DELETE FROM {table} WHERE a IN (SELECT doc FROM del_docs) OR b IN (SELECT doc FROM del_docs)")
         con.unregister("del_docs")
 

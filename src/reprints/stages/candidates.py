@@ -41,13 +41,9 @@ def _frequent_links_sql(links: int) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
-def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles", ranks: str | None = None) -> str:
-    """Pairs (a < b) with the number of n-grams they share (rare ones, and frequent ones that
-    link them; at least ``min_shared`` rare or ``frequent_min_shared`` linking), and how many of those are common (in more than
-    ``common_df`` documents); at most ``max_sources`` earlier partners of each document, plus
-    its earliest (all when ``max_sources`` is 0)."""
+def _candidate_ctes(config: CandidateConfig, shingles: str, ranks: str | None, focus: str | None) -> str:
+    """The CTEs ending in ``pairs(a, b, shared, common)``: the candidates before selection."""
     max_df, common_df, links = int(config.max_df), int(config.common_df), int(config.frequent_links)
-    rank_of = (lambda side: f"{side}.rank") if ranks else (lambda side: f"{side}.doc")
     rank_join = f"JOIN {ranks} r ON r.doc = s.doc" if ranks else ""
     rank_col = "r.rank" if ranks else "s.doc"
     frequent = ""
@@ -64,40 +60,95 @@ def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles", 
             SELECT least(earlier, later) AS a, greatest(earlier, later) AS b, n > {common_df} AS common,
                    TRUE AS linked
             FROM links"""
-    pairs = f"""
-        WITH df AS (SELECT h, count(*) AS n FROM {shingles} GROUP BY h HAVING count(*) >= 2),
+    rows = "pair_rows"
+    focused = ""
+    if focus:
+        focused = f""",
+        focused_rows AS (SELECT * FROM pair_rows WHERE a IN (SELECT doc FROM {focus}) OR b IN (SELECT doc FROM {focus}))"""
+        rows = "focused_rows"
+    return f"""
+        df AS (SELECT h, count(*) AS n FROM {shingles} GROUP BY h HAVING count(*) >= 2),
         rare AS (SELECT s.doc, s.h, df.n FROM {shingles} s JOIN df ON s.h = df.h WHERE df.n <= {max_df}){frequent},
         pair_rows AS (
             SELECT x.doc AS a, y.doc AS b, x.n > {common_df} AS common, FALSE AS linked
             FROM rare x JOIN rare y ON x.h = y.h AND x.doc < y.doc{linked}
-        ),
+        ){focused},
         pairs AS (
             SELECT a, b, count(*) AS shared, count(CASE WHEN common THEN 1 END) AS common
-            FROM pair_rows GROUP BY a, b
+            FROM {rows} GROUP BY a, b
             HAVING count(CASE WHEN NOT linked THEN 1 END) >= {int(config.min_shared)}
                 OR count(CASE WHEN linked THEN 1 END) >= {int(config.frequent_min_shared)}
         )"""
-    if int(config.max_sources) <= 0:
-        return pairs + "\n        SELECT a, b, shared, common FROM pairs"
+
+
+def _selection_ctes(config: CandidateConfig, pairs: str, ranks: str | None, later_in: str | None) -> str:
+    """The CTEs ending in ``chosen``: each later document's candidate rows numbered by how much
+    they share (``best_pos``) and by the partner's date (``earliest_pos``)."""
     if ranks:
         placed = f"""SELECT p.a, p.b, p.shared, p.common, ra.rank AS rank_a, rb.rank AS rank_b
-                     FROM pairs p JOIN {ranks} ra ON ra.doc = p.a JOIN {ranks} rb ON rb.doc = p.b"""
+                     FROM {pairs} p JOIN {ranks} ra ON ra.doc = p.a JOIN {ranks} rb ON rb.doc = p.b"""
     else:
-        placed = "SELECT a, b, shared, common, a AS rank_a, b AS rank_b FROM pairs"
-    return pairs + f""",
+        placed = f"SELECT a, b, shared, common, a AS rank_a, b AS rank_b FROM {pairs}"
+    later = later_sql("a", "b", "rank_a", "rank_b")
+    only = f"WHERE {later} IN (SELECT doc FROM {later_in})" if later_in else ""
+    return f"""
         placed AS ({placed}),
         sided AS (
-            SELECT a, b, shared, common, CASE WHEN rank_a > rank_b THEN a ELSE b END AS later,
-                   least(rank_a, rank_b) AS earlier_rank
-            FROM placed
+            SELECT a, b, shared, common, {later} AS later, least(rank_a, rank_b) AS earlier_rank,
+                   CASE WHEN rank_a > rank_b THEN b ELSE a END AS earlier
+            FROM placed {only}
         ),
         chosen AS (
             SELECT a, b, shared, common,
-                   row_number() OVER (PARTITION BY later ORDER BY shared DESC, earlier_rank) AS best_pos,
-                   row_number() OVER (PARTITION BY later ORDER BY earlier_rank) AS earliest_pos
+                   row_number() OVER (PARTITION BY later ORDER BY shared DESC, earlier_rank, earlier) AS best_pos,
+                   row_number() OVER (PARTITION BY later ORDER BY earlier_rank, earlier) AS earliest_pos
             FROM sided
-        )
-        SELECT a, b, shared, common FROM chosen WHERE best_pos <= {int(config.max_sources)} OR earliest_pos = 1"""
+        )"""
+
+
+def _chosen(config: CandidateConfig) -> str:
+    return f"SELECT a, b, shared, common FROM chosen WHERE best_pos <= {int(config.max_sources)} OR earliest_pos = 1"
+
+
+def later_sql(a: str, b: str, rank_a: str, rank_b: str) -> str:
+    """The later side of pair ``a < b`` in date order (equal ranks: the higher document number)."""
+    return f"CASE WHEN {rank_a} > {rank_b} THEN {a} ELSE {b} END"
+
+
+def candidate_pairs_sql(config: CandidateConfig, shingles: str = "shingles", ranks: str | None = None,
+                        focus: str | None = None) -> str:
+    """Pairs (a < b) with the number of n-grams they share (rare ones, and frequent ones that
+    link them; at least ``min_shared`` rare or ``frequent_min_shared`` linking), and how many of
+    those are common (in more than ``common_df`` documents): the candidates before each document
+    picks its sources (`source_selection_sql`).
+
+    ``focus`` (a table of ``doc``): only the pairs with a side in it (the index recomputes those
+    from every posting of the n-grams its documents hold: their counts are then exact)."""
+    return f"WITH {_candidate_ctes(config, shingles, ranks, focus)}\n        SELECT a, b, shared, common FROM pairs"
+
+
+def source_selection_sql(config: CandidateConfig, pairs: str, ranks: str | None = None,
+                         later_in: str | None = None) -> str:
+    """Of candidate rows ``pairs(a, b, shared, common)`` (`candidate_pairs_sql`), each document
+    keeps, among its partners dated before it, the ``max_sources`` sharing most (ties to the
+    earliest) and its earliest; every row when ``max_sources`` is 0.
+
+    ``later_in`` (a table of ``doc``): only the choices of those documents, made from their rows
+    in ``pairs`` (the index redoes the choice of the documents whose candidate rows changed)."""
+    if int(config.max_sources) <= 0:
+        if not later_in:
+            return f"SELECT a, b, shared, common FROM {pairs}"
+        return f"WITH {_selection_ctes(config, pairs, ranks, later_in)}\n        SELECT a, b, shared, common FROM chosen"
+    return f"WITH {_selection_ctes(config, pairs, ranks, later_in)}\n        {_chosen(config)}"
+
+
+def shared_ngram_pairs_sql(config: CandidateConfig, shingles: str = "shingles", ranks: str | None = None) -> str:
+    """The candidate pairs (a < b, shared, common) of a scan: `candidate_pairs_sql`, then each
+    document's choice of its sources (`source_selection_sql`), in one query."""
+    pairs = _candidate_ctes(config, shingles, ranks, None)
+    if int(config.max_sources) <= 0:
+        return f"WITH {pairs}\n        SELECT a, b, shared, common FROM pairs"
+    return f"WITH {pairs},{_selection_ctes(config, 'pairs', ranks, None)}\n        {_chosen(config)}"
 
 
 def exact_duplicate_pairs_sql(config: CandidateConfig, min_words: int, fingerprints: str = "fingerprints") -> str:
