@@ -222,9 +222,14 @@ def moved_holders(con, dirty: np.ndarray, config: ScanConfig, postings: str = "p
     """Documents whose frequent-n-gram links (`candidates`: each holder, in date order, linked to the
     ``frequent_links`` holders before it and to the first) changed because holders were inserted
     (the ``dirty`` documents holding the n-gram now) or removed (``removed_postings``) before them:
-    the ``frequent_links`` holders after each inserted or removed one and, where the first holder
-    changed, the old and the new first (every holder's link to the first changes, and each such
-    pair has one of the two on a side). ``postings``: every posting of the n-grams that changed."""
+    the ``frequent_links`` holders after each inserted or removed one. ``postings``: every posting
+    of the n-grams that changed.
+
+    A change of first holder needs nothing more: every pair whose link to the first moved has the
+    old or the new first on a side, and both are in the focus already. An inserted first is dirty
+    and the old first is now second, within the links after it; a removed first leaves (its
+    partners re-choose their sources) and the new first is the holder just after it.
+    """
     links, max_df = int(config.candidates.frequent_links), int(config.candidates.max_df)
     if links <= 0:
         return np.zeros(0, dtype=np.int64)
@@ -243,14 +248,8 @@ def moved_holders(con, dirty: np.ndarray, config: ScanConfig, postings: str = "p
                                                             ROWS UNBOUNDED PRECEDING) AS upto FROM stream),
             ranges AS (SELECT h, pos + 1 AS lo, pos + {links} AS hi FROM holders WHERE inserted
                        UNION ALL SELECT h, upto + 1, upto + {links} FROM counted WHERE holder = 0),
-            window_ AS (SELECT DISTINCT x.doc FROM holders x JOIN ranges g ON x.h = g.h AND x.pos BETWEEN g.lo AND g.hi),
-            old_order AS (SELECT h, doc, row_number() OVER (PARTITION BY h ORDER BY rank, doc) AS pos FROM (
-                              SELECT h, doc, rank FROM holders WHERE NOT inserted UNION ALL SELECT h, doc, rank FROM gone)),
-            firsts AS (SELECT n.doc AS new_first, o.doc AS old_first FROM holders n
-                       LEFT JOIN old_order o ON o.h = n.h AND o.pos = 1 WHERE n.pos = 1)
-            SELECT doc FROM window_
-            UNION SELECT new_first FROM firsts WHERE old_first IS DISTINCT FROM new_first
-            UNION SELECT old_first FROM firsts WHERE old_first IS DISTINCT FROM new_first AND old_first IS NOT NULL"""))
+            window_ AS (SELECT DISTINCT x.doc FROM holders x JOIN ranges g ON x.h = g.h AND x.pos BETWEEN g.lo AND g.hi)
+            SELECT doc FROM window_"""))
     return np.unique(rows.column("doc").to_numpy().astype(np.int64))
 
 

@@ -77,6 +77,7 @@ class AddResult:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     reshingled: int = 0
     aligned_pairs: int = 0
+    candidate_focus: int = 0  # documents whose candidate pairs the add recomputed
     passages: int = 0
     clusters: int = 0
     documents: int = 0
@@ -85,7 +86,7 @@ class AddResult:
         return {
             "added": len(self.added), "replaced": self.replaced, "unchanged": len(self.unchanged),
             "skipped": self.skipped, "reshingled_documents": self.reshingled,
-            "aligned_pairs": self.aligned_pairs, "documents": self.documents, "passages": self.passages,
+            "aligned_pairs": self.aligned_pairs, "candidate_focus": self.candidate_focus, "documents": self.documents, "passages": self.passages,
             "clusters": self.clusters,
         }
 
@@ -304,6 +305,7 @@ class Index:
                 others = np.setdiff1d(focus, dirty)
                 if len(others):
                     steps.complete_postings(con, others, grams)
+                result.candidate_focus = int(len(focus))
                 old_shared, old_exact, shared, exact, focus = steps.focused_candidates(con, focus, groups,
                                                                                        gone_partners, config)
             finally:
