@@ -7,13 +7,18 @@ particular to the index is only *which* rows each step has to look at:
 * boilerplate: only the line keys of the added and removed documents can change their counts;
   the frequent set changes only by those keys, and only documents holding a key that changed
   status are re-shingled ("dirty", with the new ones);
-* candidates: a pair's shared and common n-gram counts change only if one side is dirty, or
-  both hold an n-gram whose document frequency crossed ``max_df`` or ``common_df`` (its kept or
-  common status changed). The *focus* is the dirty documents, the holders of such n-grams and
-  the members of the exact-duplicate groups the dirty documents were or are in. The candidate
-  SQL runs over the postings of the focus's n-grams only (every holder of each, so document
-  frequencies are exact), and its rows with a side in the focus are exactly the full query's
-  rows for those pairs; all other pairs keep their rows, passages and pair statistics;
+* candidates: stored in two tables as the two steps of ``stages/candidates.py`` make them:
+  ``cand_pre`` (pairs sharing enough n-grams) and ``cand_shared`` (each document's chosen
+  sources among them). A pair's counts change only if one side is dirty, or both hold an n-gram
+  whose document frequency crossed ``max_df`` or ``common_df``, or one side is among the
+  ``frequent_links`` holders just after a holder of a frequent n-gram that was inserted or
+  removed (its links moved, `moved_holders`). The *focus* is those documents and the members of
+  the exact-duplicate groups the dirty documents were or are in. The candidate SQL runs over the
+  postings of the focus's n-grams only (every holder of each, so document frequencies and
+  positions are exact), and its rows with a side in the focus are exactly the full query's rows
+  for those pairs; the documents that are the later side of a changed row choose their sources
+  again from their stored rows (`choose_sources`); all other pairs keep their rows, passages and
+  pair statistics;
 * align: only pairs with a dirty side, and pairs whose kind (exact, formula-prone) changed or
   that are new; only their documents' texts are read;
 * pairs: the statistics of the pairs with a side in the focus are recomputed;

@@ -22,8 +22,14 @@ found even when their n-grams are masked or too few.
 The stage is SQL over relations, so every engine runs the very same query:
 ``shingles(doc BIGINT, h UBIGINT)`` with distinct rows,
 ``fingerprints(doc BIGINT, fp UBIGINT, n_words BIGINT)``, and optionally
-``ranks(doc BIGINT, rank BIGINT)``: each document's place in date order (distinct ranks;
-`stages.cluster.date_ranks`). Without ``ranks`` the document number is its rank.
+``ranks(doc BIGINT, rank BIGINT)``: each document's place in date order (`stages.cluster.date_ranks`,
+or the date keys of `cluster.date_keys`: equal ranks are ordered by document number). Without
+``ranks`` the document number is its rank.
+
+The query is two steps, each its own function so that the index can run them apart
+(`index/add.py`): `candidate_pairs_sql` (the pairs and their counts) and
+`source_selection_sql` (each document's choice of sources among them);
+`shared_ngram_pairs_sql` is both in one query, as the engines run it.
 """
 
 from __future__ import annotations
