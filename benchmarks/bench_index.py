@@ -4,9 +4,12 @@
     python benchmarks/bench_index.py --sizes 10000 100000 --out benchmarks/out/
 
 For each N (one fresh process each, so memory is per size): the synthetic corpus of
-``bench_scale.py`` (real Reuters/PAN sentences, 5 % planted reprints) of N + 201 documents;
-the first N are added in one add (``build``), then 1 more (``add_1``), then 100 more
-(``add_100``), each timed with its stages. Then the query snapshot is loaded and ``--queries``
+``bench_scale.py`` (real Reuters/PAN sentences, 5 % planted reprints, dated one minute apart) of
+N + 301 documents; the first N are added in one add (``build``; in adds of ``--build-batch``
+documents if given), then 1 more (``add_1``), then 100 more (``add_100``), both dated after
+everything (the common case), then 100 more dated back into the index's range at random
+(``add_100_back_dated``: their frequent n-grams' links move), each timed with its stages and the
+number of documents whose candidates it recomputed (``focus``). Then the query snapshot is loaded and ``--queries``
 queries (a 60-150-word stretch of a random indexed article inside new text) are answered one
 after another (latency p50/p99) and by ``--threads`` threads at once (queries/s: the
 throughput under load); then 100 more are added while the snapshot exists (``add_100_serving``:
@@ -63,25 +66,35 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def measure(n: int, out: Path, queries: int, threads: int, workers: int) -> dict:
+def measure(n: int, out: Path, queries: int, threads: int, workers: int, build_batch: int = 0) -> dict:
     from reprints.index import Index
     from reprints.progress import Reporter
 
-    corpus = out / f"scale_{n + 201}.jsonl"
-    rows = _rows(corpus, n + 201)
+    corpus = out / f"scale_{n + 301}.jsonl"
+    rows = _rows(corpus, n + 301)
+    rng = random.Random(n)
+    dates = sorted(r["date"] for r in rows[:n] if r.get("date"))
+    back_dated = [dict(r, date=rng.choice(dates)) for r in rows[n + 201:n + 301]]
     result: dict = {"n": n, "machine": _common.machine_info()}
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         path = Path(tmp) / "index.duckdb"
         with Index(path) as index:
-            for name, batch in (("build", rows[:n]), ("add_1", rows[n:n + 1]), ("add_100", rows[n + 1:n + 101])):
+            step = build_batch or n
+            builds = [(f"build_{k}" if step < n else "build", rows[k:k + step]) for k in range(0, n, step)]
+            for name, batch in builds + [("add_1", rows[n:n + 1]), ("add_100", rows[n + 1:n + 101]),
+                                         ("add_100_back_dated", back_dated)]:
                 reporter = Reporter()
                 t = time.perf_counter()
                 added = index.add(batch, workers=workers, reporter=reporter)
                 result[name] = {"seconds": round(time.perf_counter() - t, 3),
                                 "stages": {k: round(v, 3) for k, v in reporter.timings.items()},
                                 "aligned_pairs": added.aligned_pairs, "reshingled": added.reshingled,
-                                "load1": round(os.getloadavg()[0], 2)}
+                                "focus": added.candidate_focus, "load1": round(os.getloadavg()[0], 2),
+                                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
                 print(n, name, result[name], flush=True)
+            if step < n:
+                result["build"] = {"seconds": round(sum(result[b]["seconds"] for b, _ in builds), 3),
+                                   "adds": len(builds), "batch": step}
             result["documents"], result["passages"] = added.documents, added.passages
             t = time.perf_counter()
             snap = index.query_snapshot()
@@ -138,19 +151,22 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="alignment processes of an add")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--build-batch", type=int, default=0, help="build in adds of this many documents (0: one add)")
     ap.add_argument("--_worker", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args._worker:
-        print("RESULT " + json.dumps(measure(args._worker, out, args.queries, args.threads, args.workers)), flush=True)
+        print("RESULT " + json.dumps(measure(args._worker, out, args.queries, args.threads, args.workers,
+                                             args.build_batch)), flush=True)
         return
     pool = bench_scale.build_pool(bench_scale.REUTERS, bench_scale.PAN_SRC, out / "pool.pkl")
     results = []
     for n in args.sizes:
-        bench_scale.build_corpus(n + 201, pool, args.seed, out)
+        bench_scale.build_corpus(n + 301, pool, args.seed, out)
         done = subprocess.run([sys.executable, __file__, "--_worker", str(n), "--out", str(out), "--queries",
-                               str(args.queries), "--threads", str(args.threads), "--workers", str(args.workers)],
+                               str(args.queries), "--threads", str(args.threads), "--workers", str(args.workers),
+                               "--build-batch", str(args.build_batch)],
                               capture_output=True, text=True)
         sys.stderr.write(done.stderr[-3000:])
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)

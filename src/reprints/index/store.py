@@ -40,7 +40,7 @@ from reprints.index import add as steps
 from reprints.index import read
 from reprints.index.read import _cluster_at  # noqa: F401  (tests use it)
 from reprints.index.schema import SCHEMA, SCHEMA_VERSION, IndexError_, arrow as _arrow, check_index_path, one as _one
-from reprints.index.snapshot import Snapshot as _Snapshot
+from reprints.index.snapshot import QUERY_LIMIT, Snapshot as _Snapshot
 from reprints.io import readers, workspace
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
@@ -466,7 +466,7 @@ class Index:
         finally:
             self._snap_lock.release()
 
-    def query(self, text: str, source: str | None = None) -> dict[str, Any]:
+    def query(self, text: str, source: str | None = None, limit: int = QUERY_LIMIT) -> dict[str, Any]:
         """The indexed documents sharing passages with ``text``, without adding it.
 
         The text is matched as if it were the newest document of the index: same tokens,
@@ -477,7 +477,7 @@ class Index:
         Everything but the query's own text comes from the in-memory snapshot of the last
         committed add (no database round trip), and the candidates' words (tokens, boilerplate
         mask, seed index) are cached there, so only the query text is tokenised."""
-        return self._snapshot().query(text, source)
+        return self._snapshot().query(text, source, limit)
 
     def query_snapshot(self) -> "_Snapshot":
         """The current query snapshot (``.query(text, source)``; ``.version``), for answering
