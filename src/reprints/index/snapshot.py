@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from reprints.config import ScanConfig
+from reprints.config import QUERY_LIMIT, ScanConfig
 from reprints.engines import tasks
 from reprints.index.schema import arrow as _arrow
 from reprints.stages import align as align_stage
@@ -21,8 +21,6 @@ from reprints.stages.normalise import string_key
 CLUSTERS_SQL = ('SELECT doc_id, cluster_id, "begin", "end", is_origin, cluster_size, cluster_docs, source, date '
                 'FROM clusters')
 
-#: How many matching documents a query returns unless told otherwise (``Index.query(limit=...)``).
-QUERY_LIMIT = 10
 
 
 class Snapshot:

@@ -34,13 +34,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reprints.config import ScanConfig
+from reprints.config import QUERY_LIMIT, ScanConfig
 from reprints.engines import local, tasks
 from reprints.index import add as steps
 from reprints.index import read
 from reprints.index.read import _cluster_at  # noqa: F401  (tests use it)
 from reprints.index.schema import SCHEMA, SCHEMA_VERSION, IndexError_, arrow as _arrow, check_index_path, one as _one
-from reprints.index.snapshot import QUERY_LIMIT, Snapshot as _Snapshot
+from reprints.index.snapshot import Snapshot as _Snapshot
 from reprints.io import readers, workspace
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
