@@ -150,3 +150,16 @@ def test_an_add_pushes_earlier_partners_past_max_sources(tmp_path):
         finally:
             con.close()
         assert partners == 5 and sources == 3  # two best and the earliest of five earlier partners
+
+
+def test_an_index_of_the_schema_before_is_refused_with_a_message(tmp_path):
+    """Schema 6 stores date keys and the candidates before selection: an index written before
+    (no cand_pre table, no date keys) cannot be added to; opening it says so."""
+    from reprints.index.schema import SCHEMA_VERSION, IndexError_
+
+    path = tmp_path / "ix.duckdb"
+    with Index(path, config=CONFIG) as index:
+        index.add([_carrier(0, 1)])
+        index.con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    with pytest.raises(IndexError_, match=f"schema version 5, expected {SCHEMA_VERSION}"):
+        Index(path)
