@@ -16,7 +16,7 @@ throughput under load); then 100 more are added while the snapshot exists (``add
 the add as the server makes it, advancing the snapshot too).
 
 With ``--story C`` the build also holds C carriers of one story (a corpus article of at least
-250 words, three words edited per copy, each in its own 40-word intro and outro, dated at random
+250 words, three words edited per copy, each in its own outlet with its own 40-word intro and outro, dated at random
 in the index's range), and afterwards: ``story_add_100_latest`` (100 more carriers dated after
 everything: each becomes the newest holder of the story's n-grams), ``story_add_100_back_dated``
 (100 dated before everything: the first holder of every story n-gram changes, so every carrier's
@@ -87,7 +87,7 @@ def _story_carriers(rows: list[dict], count: int, dates: list[str], seed: int) -
         intro = " ".join(rng.choice(words) for _ in range(40))
         outro = " ".join(rng.choice(words) for _ in range(40))
         out.append({"id": f"story{seed}-{k}", "text": f"{intro}\n\n{' '.join(toks)}\n\n{outro}",
-                    "source": f"outlet{k % 50}", "date": dates[k]})
+                    "source": f"outlet{seed}-{k}", "date": dates[k]})
     return story, out
 
 
