@@ -63,3 +63,20 @@ def test_query_against_a_story_of_hundreds_of_carriers_is_bounded(tmp_path):
             origin = texts[story["origin_doc_id"]][story["origin_begin"]:story["origin_end"]]
             assert origin.startswith(STORY.split()[0]) and origin.endswith(STORY.split()[-1].rstrip("."))
         assert index.query(query, limit=0)["matches"] == []
+
+
+def test_first_and_last_holders_in_date_order_with_ties():
+    """The query's links (first holder and last k in date order, ties by document number) are
+    picked without sorting: the same as a sort, many dates tied."""
+    import numpy as np
+
+    from reprints.index.snapshot import _first_and_last
+
+    rng = np.random.default_rng(18)
+    date_keys = rng.integers(0, 5, size=300)
+    for _ in range(200):
+        holders = np.sort(rng.choice(300, size=int(rng.integers(1, 40)), replace=False))
+        k = int(rng.integers(1, 5))
+        order = np.lexsort((holders, date_keys[holders]))
+        want = np.unique(np.concatenate([holders[order[-k:]], holders[order[:1]]]))
+        assert _first_and_last(holders, date_keys, k).tolist() == want.tolist()

@@ -223,9 +223,7 @@ class Snapshot:
         linked_docs, linked_common = [np.zeros(0, np.int64)], [np.zeros(0, bool)]
         if links > 0:
             for f_lo, f_hi in zip(lo[~rare].tolist(), hi[~rare].tolist()):
-                holders = docs[f_lo:f_hi].astype(np.int64)
-                order = np.lexsort((holders, self.date_keys[holders]))
-                chosen = np.unique(np.concatenate([holders[order[-links:]], holders[order[:1]]]))
+                chosen = _first_and_last(docs[f_lo:f_hi].astype(np.int64), self.date_keys, links)
                 linked_docs.append(chosen)
                 linked_common.append(np.full(len(chosen), f_hi - f_lo + 1 > config.common_df))
         linked_docs, linked_common = np.concatenate(linked_docs), np.concatenate(linked_common)
@@ -287,6 +285,19 @@ class Snapshot:
         return {"length": len(text), "words": n_words, "candidates": len(ranked), "limit": int(limit),
                 "documents": len(matches), "matches": matches,
                 "clusters": [dict(snap.cluster_info[c]) for c in ids if c in snap.cluster_info]}
+
+
+def _first_and_last(holders: np.ndarray, date_keys: np.ndarray, k: int) -> np.ndarray:
+    """Of ``holders`` (sorted by document number), the first in date order and the last ``k``
+    (order: date key, then document number), distinct: in O(holders), no sort."""
+    if len(holders) <= k + 1:
+        return holders
+    keys = date_keys[holders]
+    first = holders[keys == keys.min()][0]  # ties: the lowest document number
+    cut = np.partition(keys, len(keys) - k)[len(keys) - k]  # the k-th largest key
+    above = holders[keys > cut]
+    tied = holders[keys == cut][::-1][:k - len(above)]  # ties: the highest document numbers last
+    return np.unique(np.concatenate([above, tied, [first]]))
 
 
 def _cluster_at_spans(spans: list[tuple[int, int, int]], begin: int, end: int) -> int | None:
