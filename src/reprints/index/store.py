@@ -471,8 +471,11 @@ class Index:
 
         The text is matched as if it were the newest document of the index: same tokens,
         boilerplate mask (with the index's frequent lines and the given source), shingles,
-        candidate rule (n-grams in at most ``max_df`` documents counting the query,
-        ``min_shared`` shared) and aligner; it is side B of every passage.
+        candidate rule (n-grams in at most ``max_df`` documents counting the query pair it with
+        every holder, more frequent ones with their last ``frequent_links`` holders in date order
+        and their first) and aligner; it is side B of every passage. The answer is bounded: the
+        best ``limit`` candidates are aligned (``candidates`` counts them all), and ``clusters``
+        gives each matched cluster's size and origin (docs/service.md, "Query output").
 
         Everything but the query's own text comes from the in-memory snapshot of the last
         committed add (no database round trip), and the candidates' words (tokens, boilerplate
