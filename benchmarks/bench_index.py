@@ -4,13 +4,23 @@
     python benchmarks/bench_index.py --sizes 10000 100000 --out benchmarks/out/
 
 For each N (one fresh process each, so memory is per size): the synthetic corpus of
-``bench_scale.py`` (real Reuters/PAN sentences, 5 % planted reprints) of N + 201 documents;
-the first N are added in one add (``build``), then 1 more (``add_1``), then 100 more
-(``add_100``), each timed with its stages. Then the query snapshot is loaded and ``--queries``
+``bench_scale.py`` (real Reuters/PAN sentences, 5 % planted reprints, dated one minute apart) of
+N + 301 documents; the first N are added in one add (``build``; in adds of ``--build-batch``
+documents if given), then 1 more (``add_1``), then 100 more (``add_100``), both dated after
+everything (the common case), then 100 more dated back into the index's range at random
+(``add_100_back_dated``: their frequent n-grams' links move), each timed with its stages and the
+number of documents whose candidates it recomputed (``focus``). Then the query snapshot is loaded and ``--queries``
 queries (a 60-150-word stretch of a random indexed article inside new text) are answered one
 after another (latency p50/p99) and by ``--threads`` threads at once (queries/s: the
 throughput under load); then 100 more are added while the snapshot exists (``add_100_serving``:
-the add as the server makes it, advancing the snapshot too). Reported: the index file's size and the process's peak memory per
+the add as the server makes it, advancing the snapshot too).
+
+With ``--story C`` the build also holds C carriers of one story (a corpus article of at least
+250 words, three words edited per copy, each in its own outlet with its own 40-word intro and outro, dated at random
+in the index's range), and afterwards: ``story_add_100_latest`` (100 more carriers dated after
+everything: each becomes the newest holder of the story's n-grams), ``story_add_100_back_dated``
+(100 dated before everything: the first holder of every story n-gram changes, so every carrier's
+link to the first moves), and a query with the story (answer size, latency). Reported: the index file's size and the process's peak memory per
 indexed article.
 """
 
@@ -63,25 +73,81 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def measure(n: int, out: Path, queries: int, threads: int, workers: int) -> dict:
+def _story_carriers(rows: list[dict], count: int, dates: list[str], seed: int) -> tuple[str, list[dict]]:
+    """The story (the first article of at least 250 words) and ``count`` edited carriers of it,
+    each wrapped in words of other articles and dated ``dates[k]``."""
+    rng = random.Random(seed)
+    story = next(r["text"] for r in rows if len(r["text"].split()) >= 250)
+    words = [w for r in rows[:2000] for w in r["text"].split()]
+    out = []
+    for k in range(count):
+        toks = story.split()
+        for _ in range(3):
+            toks[rng.randrange(len(toks))] = f"edit{k}x{rng.randint(0, 999)}"
+        intro = " ".join(rng.choice(words) for _ in range(40))
+        outro = " ".join(rng.choice(words) for _ in range(40))
+        out.append({"id": f"story{seed}-{k}", "text": f"{intro}\n\n{' '.join(toks)}\n\n{outro}",
+                    "source": f"outlet{seed}-{k}", "date": dates[k]})
+    return story, out
+
+
+def measure(n: int, out: Path, queries: int, threads: int, workers: int, build_batch: int = 0,
+            story: int = 0) -> dict:
     from reprints.index import Index
     from reprints.progress import Reporter
 
-    corpus = out / f"scale_{n + 201}.jsonl"
-    rows = _rows(corpus, n + 201)
-    result: dict = {"n": n, "machine": _common.machine_info()}
+    corpus = out / f"scale_{n + 301}.jsonl"
+    rows = _rows(corpus, n + 301)
+    rng = random.Random(n)
+    dates = sorted(r["date"] for r in rows[:n] if r.get("date"))
+    back_dated = [dict(r, date=rng.choice(dates)) for r in rows[n + 201:n + 301]]
+    build_rows = rows[:n]
+    if story:
+        story_text, carriers = _story_carriers(rows, story, [rng.choice(dates) for _ in range(story)], 1)
+        _, latest = _story_carriers(rows, 100, [f"2100-01-01T00:{k // 60:02d}:{k % 60:02d}" for k in range(100)], 2)
+        _, earliest = _story_carriers(rows, 100, [f"1900-01-01T00:{k // 60:02d}:{k % 60:02d}" for k in range(100)], 3)
+        build_rows = build_rows + carriers
+    result: dict = {"n": n, "machine": _common.machine_info(), "story_carriers": story}
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         path = Path(tmp) / "index.duckdb"
         with Index(path) as index:
-            for name, batch in (("build", rows[:n]), ("add_1", rows[n:n + 1]), ("add_100", rows[n + 1:n + 101])):
+            step = build_batch or len(build_rows)
+            builds = [(f"build_{k}" if step < len(build_rows) else "build", build_rows[k:k + step])
+                      for k in range(0, len(build_rows), step)]
+            for name, batch in builds + [("add_1", rows[n:n + 1]), ("add_100", rows[n + 1:n + 101]),
+                                         ("add_100_back_dated", back_dated)]:
                 reporter = Reporter()
                 t = time.perf_counter()
                 added = index.add(batch, workers=workers, reporter=reporter)
                 result[name] = {"seconds": round(time.perf_counter() - t, 3),
                                 "stages": {k: round(v, 3) for k, v in reporter.timings.items()},
                                 "aligned_pairs": added.aligned_pairs, "reshingled": added.reshingled,
-                                "load1": round(os.getloadavg()[0], 2)}
+                                "focus": added.candidate_focus, "load1": round(os.getloadavg()[0], 2),
+                                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
                 print(n, name, result[name], flush=True)
+            if step < len(build_rows):
+                result["build"] = {"seconds": round(sum(result[b]["seconds"] for b, _ in builds), 3),
+                                   "adds": len(builds), "batch": step}
+            if story:
+                for name, batch in (("story_add_100_latest", latest), ("story_add_100_back_dated", earliest)):
+                    reporter = Reporter()
+                    t = time.perf_counter()
+                    added = index.add(batch, workers=workers, reporter=reporter)
+                    result[name] = {"seconds": round(time.perf_counter() - t, 3),
+                                    "stages": {k: round(v, 3) for k, v in reporter.timings.items()},
+                                    "aligned_pairs": added.aligned_pairs, "focus": added.candidate_focus,
+                                    "load1": round(os.getloadavg()[0], 2)}
+                    print(n, name, result[name], flush=True)
+                snap = index.query_snapshot()
+                snap.query(story_text)
+                t = time.perf_counter()
+                answer = snap.query("A new introduction to the story.\n\n" + story_text)
+                result["story_query"] = {"ms": round(1000 * (time.perf_counter() - t), 2),
+                                         "candidates": answer["candidates"], "documents": answer["documents"],
+                                         "clusters": [{k: c[k] for k in ("cluster_id", "documents", "origin_doc_id")}
+                                                      for c in answer["clusters"]],
+                                         "json_bytes": len(json.dumps(answer))}
+                print(n, "story_query", result["story_query"], flush=True)
             result["documents"], result["passages"] = added.documents, added.passages
             t = time.perf_counter()
             snap = index.query_snapshot()
@@ -95,6 +161,17 @@ def measure(n: int, out: Path, queries: int, threads: int, workers: int) -> dict
                 lat.append(time.perf_counter() - t)
             result["query_p50_ms"] = round(1000 * _pct(lat, 0.5), 2)
             result["query_p99_ms"] = round(1000 * _pct(lat, 0.99), 2)
+            # The same queries, same snapshot, without the frequent n-grams' links (the query rule
+            # before issue 18's session 7): what the links cost a query, on the same machine.
+            config, lat0 = snap.config, []
+            snap.config = config.replace(candidates={"frequent_links": 0})
+            for text in texts:
+                t = time.perf_counter()
+                snap.query(text)
+                lat0.append(time.perf_counter() - t)
+            snap.config = config
+            result["query_no_links_p50_ms"] = round(1000 * _pct(lat0, 0.5), 2)
+            result["query_no_links_p99_ms"] = round(1000 * _pct(lat0, 0.99), 2)
             done = [0]
             lock = threading.Lock()
 
@@ -138,19 +215,23 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="alignment processes of an add")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--build-batch", type=int, default=0, help="build in adds of this many documents (0: one add)")
+    ap.add_argument("--story", type=int, default=0, help="carriers of one story in the build (0: none)")
     ap.add_argument("--_worker", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args._worker:
-        print("RESULT " + json.dumps(measure(args._worker, out, args.queries, args.threads, args.workers)), flush=True)
+        print("RESULT " + json.dumps(measure(args._worker, out, args.queries, args.threads, args.workers,
+                                             args.build_batch, args.story)), flush=True)
         return
     pool = bench_scale.build_pool(bench_scale.REUTERS, bench_scale.PAN_SRC, out / "pool.pkl")
     results = []
     for n in args.sizes:
-        bench_scale.build_corpus(n + 201, pool, args.seed, out)
+        bench_scale.build_corpus(n + 301, pool, args.seed, out)
         done = subprocess.run([sys.executable, __file__, "--_worker", str(n), "--out", str(out), "--queries",
-                               str(args.queries), "--threads", str(args.threads), "--workers", str(args.workers)],
+                               str(args.queries), "--threads", str(args.threads), "--workers", str(args.workers),
+                               "--build-batch", str(args.build_batch), "--story", str(args.story)],
                               capture_output=True, text=True)
         sys.stderr.write(done.stderr[-3000:])
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)

@@ -13,7 +13,7 @@ import typer
 
 from reprints.cli_options import (DateField, HtmlField, IdField, MaxDf, MinWords, SourceField, TextField, Workers,
                                   apply_options, fail, field_option)
-from reprints.config import ConfigError
+from reprints.config import MAX_QUERY_LIMIT, QUERY_LIMIT, ConfigError
 from reprints.service.limits import Limits
 
 index_app = typer.Typer(no_args_is_help=True, help="A persistent reprint index in one DuckDB file.")
@@ -82,9 +82,11 @@ def query(
     index: Path = typer.Argument(..., help="The index file."),
     file: str = typer.Argument(..., help="A text file, or - for standard input."),
     source: Optional[str] = typer.Option(None, help="Source of the text (boilerplate is per source)."),
+    limit: int = typer.Option(QUERY_LIMIT, min=0, max=MAX_QUERY_LIMIT,
+                              help="At most this many matching documents, best first (`candidates` counts all)."),
 ) -> None:
-    """Print as JSON the indexed documents sharing passages with the text, the passages with
-    offsets on both sides and their clusters. Nothing is added."""
+    """Print as JSON the indexed documents sharing passages with the text (the best LIMIT), the
+    passages with offsets on both sides, and the clusters they fall in (size, origin). Nothing is added."""
     if file == "-":
         data = sys.stdin.buffer.read()
     else:
@@ -95,7 +97,7 @@ def query(
     text = data.decode("utf-8", errors="replace")
     ix = _open(index, read_only=True)
     try:
-        typer.echo(json.dumps(ix.query(text, source), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(ix.query(text, source, limit), indent=2, ensure_ascii=False))
     finally:
         ix.close()
 

@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+#: Index queries: how many matching documents an answer holds unless told otherwise
+#: (``Index.query(limit=...)``, ``--limit``, the HTTP ``limit``), and the most a caller may ask
+#: for: each one is an alignment.
+QUERY_LIMIT = 10
+MAX_QUERY_LIMIT = 1000
+
 class ConfigError(ValueError):
     """A configuration value that is not allowed; the message names the field."""
 

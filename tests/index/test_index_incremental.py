@@ -111,7 +111,7 @@ def _snapshot_state(snap) -> dict:
     return {"frequent": snap.frequent.tolist(), "keys": snap.keys.tolist(), "starts": snap.starts.tolist(),
             "docs": snap.docs.tolist(), "doc_ids": snap.doc_ids, "sources": snap.sources, "dates": snap.dates,
             "texts": snap.texts, "source_keys": snap.source_keys.tolist(), "by_fingerprint": snap.by_fingerprint,
-            "clusters": snap.clusters}
+            "clusters": snap.clusters, "cluster_info": snap.cluster_info, "date_keys": snap.date_keys.tolist()}
 
 
 @pytest.mark.parametrize("seed", [4, 5])

@@ -18,7 +18,7 @@ from reprints.stages.normalise import string_key, tokenize
 from test_index_store import _templated_corpus
 
 
-def reference_query(index: Index, text: str, source: str | None = None) -> dict:
+def reference_query(index: Index, text: str, source: str | None = None, limit: int = 10) -> dict:
     config = index.config
     con = index.reader()
     try:
@@ -32,12 +32,20 @@ def reference_query(index: Index, text: str, source: str | None = None) -> dict:
         shared, prone = {}, set()
         if len(grams):
             con.register("q", pa.table({"h": pa.array(grams, pa.uint64())}))
+            c = config.candidates
+            # The query as the newest document: rare n-grams pair it with every holder, frequent ones
+            # link it to their last frequent_links holders in date order and to their first.
             rows = con.execute(f"""
-                WITH df AS (SELECT h, count(*) + 1 AS df FROM shingles GROUP BY h)
-                SELECT s.doc, count(*), count(CASE WHEN df.df > {config.candidates.common_df} THEN 1 END)
-                FROM shingles s JOIN q USING (h) JOIN df USING (h)
-                WHERE df.df <= {config.candidates.max_df}
-                GROUP BY s.doc HAVING count(*) >= {config.candidates.min_shared}""").fetchall()
+                WITH df AS (SELECT h, count(*) + 1 AS df FROM shingles GROUP BY h),
+                held AS (SELECT s.doc, s.h, df.df, d.date_key,
+                                row_number() OVER (PARTITION BY s.h ORDER BY d.date_key, s.doc) AS pos,
+                                row_number() OVER (PARTITION BY s.h ORDER BY d.date_key DESC, s.doc DESC) AS back
+                         FROM shingles s JOIN q USING (h) JOIN df USING (h) JOIN documents d USING (doc)),
+                counted AS (SELECT doc, df > {c.common_df} AS common, df <= {c.max_df} AS rare FROM held
+                            WHERE df <= {c.max_df} OR back <= {c.frequent_links} OR (pos = 1 AND {c.frequent_links} > 0))
+                SELECT doc, count(*), count(CASE WHEN common THEN 1 END) FROM counted GROUP BY doc
+                HAVING count(CASE WHEN rare THEN 1 END) >= {c.min_shared}
+                    OR count(CASE WHEN NOT rare THEN 1 END) >= {c.frequent_min_shared}""").fetchall()
             con.unregister("q")
             shared = {doc: n for doc, n, _ in rows}
             prone = {doc for doc, n, common in rows if common >= config.pairs.formula_share * n > 0}
@@ -46,9 +54,12 @@ def reference_query(index: Index, text: str, source: str | None = None) -> dict:
             fp = int(shingle.document_fingerprints(tokens)[0])
             exact = {r[0] for r in con.execute("SELECT doc FROM documents WHERE fp = ? AND n_words >= ?",
                                                [fp, config.shingle.ngram]).fetchall()}
+            if len(exact) + 1 > config.candidates.max_df:
+                exact = {min(exact)}
         q_words = align_stage.DocWords.from_tokens(tokens, mask)
         matches = []
-        for doc in sorted(set(shared) | exact):
+        ranked = sorted(set(shared) | exact, key=lambda d: (d not in exact, -shared.get(d, 0), d))
+        for doc in ranked[:limit]:
             doc_id, dtext, dkey, dsource, ddate = con.execute(
                 "SELECT doc_id, text, source_key, source, date FROM documents WHERE doc = ?", [doc]).fetchone()
             dt = tokenize([dtext])
@@ -69,9 +80,15 @@ def reference_query(index: Index, text: str, source: str | None = None) -> dict:
                                 "matched_words": m.matched_words, "similarity": m.similarity, "kind": m.kind,
                                 "text": text[m.b_begin:m.b_end],
                                 "cluster_id": _cluster_at(clusters, m.a_begin, m.a_end)} for m in found]})
+        ids = sorted({p["cluster_id"] for m in matches for p in m["passages"] if p["cluster_id"] is not None})
+        clusters = [dict(zip(("cluster_id", "members", "documents", "origin_doc_id", "origin_source", "origin_date",
+                              "origin_begin", "origin_end"), con.execute(
+            """SELECT cluster_id, cluster_size, cluster_docs, doc_id, source, date, "begin", "end" FROM clusters
+               WHERE cluster_id = ? AND is_origin""", [cid]).fetchone())) for cid in ids]
     finally:
         con.close()
-    return {"length": len(text), "words": n_words, "documents": len(matches), "matches": matches}
+    return {"length": len(text), "words": n_words, "candidates": len(ranked), "limit": limit,
+            "documents": len(matches), "matches": matches, "clusters": clusters}
 
 
 def _queries(rows: list[dict]) -> list[tuple[str, str | None]]:

@@ -7,13 +7,18 @@ particular to the index is only *which* rows each step has to look at:
 * boilerplate: only the line keys of the added and removed documents can change their counts;
   the frequent set changes only by those keys, and only documents holding a key that changed
   status are re-shingled ("dirty", with the new ones);
-* candidates: a pair's shared and common n-gram counts change only if one side is dirty, or
-  both hold an n-gram whose document frequency crossed ``max_df`` or ``common_df`` (its kept or
-  common status changed). The *focus* is the dirty documents, the holders of such n-grams and
-  the members of the exact-duplicate groups the dirty documents were or are in. The candidate
-  SQL runs over the postings of the focus's n-grams only (every holder of each, so document
-  frequencies are exact), and its rows with a side in the focus are exactly the full query's
-  rows for those pairs; all other pairs keep their rows, passages and pair statistics;
+* candidates: stored in two tables as the two steps of ``stages/candidates.py`` make them:
+  ``cand_pre`` (pairs sharing enough n-grams) and ``cand_shared`` (each document's chosen
+  sources among them). A pair's counts change only if one side is dirty, or both hold an n-gram
+  whose document frequency crossed ``max_df`` or ``common_df``, or one side is among the
+  ``frequent_links`` holders just after a holder of a frequent n-gram that was inserted or
+  removed (its links moved, `moved_holders`). The *focus* is those documents and the members of
+  the exact-duplicate groups the dirty documents were or are in. The candidate SQL runs over the
+  postings of the focus's n-grams only (every holder of each, so document frequencies and
+  positions are exact), and its rows with a side in the focus are exactly the full query's rows
+  for those pairs; the documents that are the later side of a changed row choose their sources
+  again from their stored rows (`choose_sources`); all other pairs keep their rows, passages and
+  pair statistics;
 * align: only pairs with a dirty side, and pairs whose kind (exact, formula-prone) changed or
   that are new; only their documents' texts are read;
 * pairs: the statistics of the pairs with a side in the focus are recomputed;
@@ -194,69 +199,158 @@ def pair_rows(con, table: str, focus: str, columns: tuple[str, ...]) -> pd.DataF
                                         OR b IN (SELECT doc FROM {focus}) ORDER BY a, b""")), columns)
 
 
-def order_dependent(config: ScanConfig) -> bool:
-    """Whether the candidate rule looks past the pairs of one n-gram (`candidates`: links between
-    holders of frequent n-grams in date order, each document's ``max_sources`` earlier partners):
-    an add can then change pairs of documents it shares nothing with, and the candidate step
-    runs over every stored posting (alignment and clusters stay incremental)."""
-    return config.candidates.frequent_links > 0 or config.candidates.max_sources > 0
+RANKS = "index_ranks"
+REMOVED = "removed_postings"
 
 
-def all_documents(con) -> np.ndarray:
-    return arrow(con.execute("SELECT doc FROM documents ORDER BY doc")).column("doc").to_numpy().astype(np.int64)
+def rank_view(con) -> str:
+    """View ``index_ranks(doc, rank)``: each document's date key (`cluster.date_keys`, stored at
+    insert). The candidate SQL orders by (rank, doc), which is the order of a scan's
+    `cluster.date_ranks` over the documents in index order: inserting a document changes no
+    other document's place relative to the rest, so no other rank has to be rewritten."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {RANKS} AS SELECT doc, date_key AS rank FROM documents")
+    return RANKS
 
 
-def register_ranks(con, name: str = "ranks") -> None:
-    """Every document's place in date order (`cluster.date_ranks`, as a scan orders them), as
-    table ``name`` (doc, rank)."""
-    from reprints.stages import cluster
+def remember_postings(con, docs: np.ndarray) -> None:
+    """Keep the postings (doc, h, rank) of ``docs``, about to be removed or re-shingled, in temporary
+    table ``removed_postings``: where they stood among each frequent n-gram's holders."""
+    exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                             [REMOVED]))[0]
+    head = f"INSERT INTO {REMOVED}" if exists else f"CREATE TEMP TABLE {REMOVED} AS"
+    with with_docs(con, "remember_docs", docs):
+        con.execute(f"""{head} SELECT s.doc, s.h, d.date_key AS rank FROM shingles s
+                        JOIN (SELECT doc, date_key FROM documents SEMI JOIN remember_docs USING (doc)) d USING (doc)""")
 
-    table = arrow(con.execute("SELECT doc, date FROM documents ORDER BY doc"))
-    dates, _ = report_tables.parse_dates(table.column("date").to_pylist())
-    con.register(name, pa.table({"doc": table.column("doc").cast(pa.int64()),
-                                 "rank": pa.array(cluster.date_ranks(dates), pa.int64())}))
+
+def moved_holders(con, dirty: np.ndarray, config: ScanConfig, postings: str = "probe_postings") -> np.ndarray:
+    """Documents whose frequent-n-gram links (`candidates`: each holder, in date order, linked to the
+    ``frequent_links`` holders before it and to the first) changed because holders were inserted
+    (the ``dirty`` documents holding the n-gram now) or removed (``removed_postings``) before them:
+    the ``frequent_links`` holders after each inserted or removed one. ``postings``: every posting
+    of the n-grams that changed.
+
+    A change of first holder needs nothing more: every pair whose link to the first moved has the
+    old or the new first on a side, and both are in the focus already. An inserted first is dirty
+    and the old first is now second, within the links after it; a removed first leaves (its
+    partners re-choose their sources) and the new first is the holder just after it.
+    """
+    links, max_df = int(config.candidates.frequent_links), int(config.candidates.max_df)
+    if links <= 0:
+        return np.zeros(0, dtype=np.int64)
+    exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                             [REMOVED]))[0]
+    removed = REMOVED if exists else "(SELECT 0::BIGINT AS doc, 0::UBIGINT AS h, 0::BIGINT AS rank WHERE FALSE)"
+    with with_docs(con, "moved_dirty", dirty):
+        rows = arrow(con.execute(f"""
+            WITH df AS (SELECT h FROM {postings} GROUP BY h HAVING count(*) > {max_df}),
+            holders AS (SELECT p.doc, p.h, r.rank, p.doc IN (SELECT doc FROM moved_dirty) AS inserted,
+                               row_number() OVER (PARTITION BY p.h ORDER BY r.rank, p.doc) AS pos
+                        FROM {postings} p SEMI JOIN df USING (h) JOIN {RANKS} r USING (doc)),
+            gone AS (SELECT g.doc, g.h, g.rank FROM {removed} g SEMI JOIN df USING (h)),
+            stream AS (SELECT h, rank, doc, 1 AS holder FROM holders UNION ALL SELECT h, rank, doc, 0 FROM gone),
+            counted AS (SELECT h, holder, sum(holder) OVER (PARTITION BY h ORDER BY rank, doc, holder
+                                                            ROWS UNBOUNDED PRECEDING) AS upto FROM stream),
+            ranges AS (SELECT h, pos + 1 AS lo, pos + {links} AS hi FROM holders WHERE inserted
+                       UNION ALL SELECT h, upto + 1, upto + {links} FROM counted WHERE holder = 0),
+            window_ AS (SELECT DISTINCT x.doc FROM holders x JOIN ranges g ON x.h = g.h AND x.pos BETWEEN g.lo AND g.hi)
+            SELECT doc FROM window_"""))
+    return np.unique(rows.column("doc").to_numpy().astype(np.int64))
 
 
-def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, config: ScanConfig,
-                       postings: str = "probe_postings") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Replace the candidate rows of pairs with a side in ``focus`` (and the exact-duplicate rows
-    of the groups ``exact_groups``) by the candidate SQL's over ``postings`` (every posting of
-    every n-gram the focus holds); returns (old shared, old exact, new shared, new exact) rows of
-    the pairs with a side in ``focus``."""
+def _later_docs(con, pairs: pd.DataFrame) -> np.ndarray:
+    """The later side (in date order) of each pair (a, b), for pairs of stored documents."""
+    if pairs.empty:
+        return np.zeros(0, dtype=np.int64)
+    con.register("later_pairs", pa.Table.from_pandas(pairs[["a", "b"]], preserve_index=False))
+    try:
+        later = candidates.later_sql("p.a", "p.b", "ra.rank", "rb.rank")
+        rows = arrow(con.execute(f"""SELECT DISTINCT {later} AS doc FROM later_pairs p
+                                     JOIN {RANKS} ra ON ra.doc = p.a JOIN {RANKS} rb ON rb.doc = p.b"""))
+    finally:
+        con.unregister("later_pairs")
+    return rows.column("doc").to_numpy().astype(np.int64)
+
+
+def _changed_rows(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (a, b) whose row is in one of ``old`` and ``new`` and not the same in the other."""
+    both = old.merge(new, on=list(old.columns), how="outer", indicator=True)
+    return both[both["_merge"] != "both"][["a", "b"]].drop_duplicates()
+
+
+def choose_sources(con, later: np.ndarray, config: ScanConfig) -> None:
+    """Redo the choice of sources (``candidates.source_selection_sql``) of the ``later`` documents,
+    from their rows in ``cand_pre``: their rows in ``cand_shared`` are replaced."""
+    if len(later) == 0:
+        return
+    with with_docs(con, "later_docs", later):
+        con.execute("""CREATE OR REPLACE TEMP TABLE later_rows AS SELECT * FROM cand_pre
+                       WHERE a IN (SELECT doc FROM later_docs) OR b IN (SELECT doc FROM later_docs)""")
+        try:
+            side = candidates.later_sql("s.a", "s.b", "ra.rank", "rb.rank")
+            con.execute(f"""DELETE FROM cand_shared WHERE EXISTS (
+                                SELECT 1 FROM (SELECT s.a, s.b FROM cand_shared s
+                                               JOIN {RANKS} ra ON ra.doc = s.a JOIN {RANKS} rb ON rb.doc = s.b
+                                               WHERE (s.a IN (SELECT doc FROM later_docs) OR s.b IN (SELECT doc FROM later_docs))
+                                                 AND {side} IN (SELECT doc FROM later_docs)) k
+                                WHERE k.a = cand_shared.a AND k.b = cand_shared.b)""")
+            con.execute(f"""INSERT INTO cand_shared
+                            {candidates.source_selection_sql(config.candidates, "later_rows", RANKS, "later_docs")}""")
+        finally:
+            con.execute("DROP TABLE IF EXISTS later_rows")
+
+
+def candidate_partners(con, docs: np.ndarray) -> np.ndarray:
+    """Every document with a candidate row (before selection) with one of ``docs``."""
+    with with_docs(con, "partner_docs", docs):
+        rows = arrow(con.execute("""SELECT a AS doc FROM cand_pre WHERE b IN (SELECT doc FROM partner_docs)
+                                    UNION SELECT b FROM cand_pre WHERE a IN (SELECT doc FROM partner_docs)"""))
+    return np.setdiff1d(rows.column("doc").to_numpy().astype(np.int64), np.asarray(docs, np.int64))
+
+
+def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, gone_partners: np.ndarray,
+                       config: ScanConfig, postings: str = "probe_postings"
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Replace the candidate rows (before selection, ``cand_pre``) of pairs with a side in
+    ``focus`` by the candidate SQL's over ``postings`` (every posting of every n-gram the focus
+    holds), redo the choice of sources of every document whose rows changed (the later side of
+    each changed row, and the partners of removed documents, ``gone_partners``), and replace the
+    exact-duplicate rows of the groups ``exact_groups``. Returns (old shared, old exact, new
+    shared, new exact) rows of the pairs with a side in the widened focus, and that focus."""
     shared_cols, exact_cols = ("a", "b", "shared", "common"), ("a", "b")
     with with_docs(con, "focus_docs", focus):
-        old_shared = pair_rows(con, "cand_shared", "focus_docs", shared_cols)
-        old_exact = pair_rows(con, "cand_exact", "focus_docs", exact_cols)
+        old_pre = pair_rows(con, "cand_pre", "focus_docs", shared_cols)
         # ``postings`` holds every posting of every n-gram a focus document holds: document
-        # frequencies are exact, and so are the counts of every pair with a side in the focus.
-        ranks = "ranks" if order_dependent(config) else None  # the date order matters only to that rule
-        if ranks:
-            register_ranks(con, ranks)
+        # frequencies and holder positions are exact, and so are the counts of every pair with a
+        # side in the focus.
+        rows = arrow(con.execute(candidates.candidate_pairs_sql(config.candidates, postings, ranks=RANKS,
+                                                                focus="focus_docs")))
+        new_pre = _frame(rows, shared_cols).sort_values(["a", "b"]).reset_index(drop=True)
+        later = np.union1d(_later_docs(con, _changed_rows(old_pre, new_pre)), gone_partners)
+        wide = np.unique(np.concatenate([focus, later, exact_groups]).astype(np.int64))
+        with with_docs(con, "wide_docs", wide):
+            old_shared = pair_rows(con, "cand_shared", "wide_docs", shared_cols)
+            old_exact = pair_rows(con, "cand_exact", "wide_docs", exact_cols)
+        con.execute("DELETE FROM cand_pre WHERE a IN (SELECT doc FROM focus_docs) OR b IN (SELECT doc FROM focus_docs)")
+    con.register("new_pre", rows)
+    con.execute("INSERT INTO cand_pre SELECT a, b, shared, common FROM new_pre")
+    con.unregister("new_pre")
+    choose_sources(con, later, config)
+    with with_docs(con, "group_docs", exact_groups):
+        con.execute("""CREATE TEMP TABLE fingerprints AS SELECT doc, fp, n_words FROM documents
+                       SEMI JOIN group_docs USING (doc)""")
         try:
-            rows = arrow(con.execute(f"""SELECT * FROM ({candidates.shared_ngram_pairs_sql(config.candidates, postings,
-                                                                                          ranks=ranks)}) p
-                        WHERE p.a IN (SELECT doc FROM focus_docs) OR p.b IN (SELECT doc FROM focus_docs)"""))
+            exact = arrow(con.execute(candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram)))
         finally:
-            if ranks:
-                con.unregister(ranks)
-        con.execute("DELETE FROM cand_shared WHERE a IN (SELECT doc FROM focus_docs) OR b IN (SELECT doc FROM focus_docs)")
-        con.register("new_shared", rows)
-        con.execute("INSERT INTO cand_shared SELECT a, b, shared, common FROM new_shared")
-        con.unregister("new_shared")
-        with with_docs(con, "group_docs", exact_groups):
-            con.execute("""CREATE TEMP TABLE fingerprints AS SELECT doc, fp, n_words FROM documents
-                           SEMI JOIN group_docs USING (doc)""")
-            try:
-                exact = arrow(con.execute(candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram)))
-            finally:
-                con.execute("DROP TABLE fingerprints")
-            con.execute("DELETE FROM cand_exact WHERE a IN (SELECT doc FROM group_docs)")
-        con.register("new_exact", exact)
-        con.execute("INSERT INTO cand_exact SELECT a, b FROM new_exact")
-        con.unregister("new_exact")
-        new_shared = pair_rows(con, "cand_shared", "focus_docs", shared_cols)
-        new_exact = pair_rows(con, "cand_exact", "focus_docs", exact_cols)
-    return old_shared, old_exact, new_shared, new_exact
+            con.execute("DROP TABLE fingerprints")
+        con.execute("DELETE FROM cand_exact WHERE a IN (SELECT doc FROM group_docs)")
+    con.register("new_exact", exact)
+    con.execute("INSERT INTO cand_exact SELECT a, b FROM new_exact")
+    con.unregister("new_exact")
+    with with_docs(con, "wide_docs", wide):
+        new_shared = pair_rows(con, "cand_shared", "wide_docs", shared_cols)
+        new_exact = pair_rows(con, "cand_exact", "wide_docs", exact_cols)
+    return old_shared, old_exact, new_shared, new_exact, wide
 
 
 def candidate_rows(shared: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:

@@ -13,18 +13,21 @@ import pyarrow as pa
 #: (first_doc, first_begin), so that an add rewrites only the pairs and clusters it touched; 5: words
 #: of scripts without spaces cut into units, Traditional Chinese folded (stored shingles changed), and
 #: cluster members' lineage (source_doc_id ... source_reason), pairs.kind (template pairs labelled,
-#: not dropped).
-SCHEMA_VERSION = 5
+#: not dropped); 6: documents.date_key (date order without reading every date) and cand_pre (the
+#: candidate pairs before each document chooses its sources), so that an add recomputes only the
+#: candidates it can change under the order-dependent rule.
+SCHEMA_VERSION = 6
 
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     """CREATE TABLE IF NOT EXISTS documents (
         doc BIGINT PRIMARY KEY, doc_id VARCHAR UNIQUE, text VARCHAR, source VARCHAR, source_key UBIGINT,
         date VARCHAR, url VARCHAR, meta VARCHAR, input VARCHAR, warning VARCHAR,
-        length BIGINT, n_words BIGINT, n_grams BIGINT, fp UBIGINT)""",
+        length BIGINT, n_words BIGINT, n_grams BIGINT, fp UBIGINT, date_key BIGINT)""",
     "CREATE TABLE IF NOT EXISTS line_keys (doc BIGINT, key UBIGINT)",
     "CREATE TABLE IF NOT EXISTS frequent (key UBIGINT)",
     "CREATE TABLE IF NOT EXISTS shingles (doc BIGINT, h UBIGINT)",
+    "CREATE TABLE IF NOT EXISTS cand_pre (a BIGINT, b BIGINT, shared BIGINT, common BIGINT)",
     "CREATE TABLE IF NOT EXISTS cand_shared (a BIGINT, b BIGINT, shared BIGINT, common BIGINT)",
     "CREATE TABLE IF NOT EXISTS cand_exact (a BIGINT, b BIGINT)",
     """CREATE TABLE IF NOT EXISTS passages (a BIGINT, b BIGINT, begin_a BIGINT, end_a BIGINT,

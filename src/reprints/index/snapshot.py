@@ -9,12 +9,18 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from reprints.config import ScanConfig
+from reprints.config import QUERY_LIMIT, ScanConfig
 from reprints.engines import tasks
 from reprints.index.schema import arrow as _arrow
 from reprints.stages import align as align_stage
 from reprints.stages import formula, shingle
 from reprints.stages.normalise import string_key
+
+
+#: Cluster member spans, and per cluster its size and origin (read whole with every snapshot).
+CLUSTERS_SQL = ('SELECT doc_id, cluster_id, "begin", "end", is_origin, cluster_size, cluster_docs, source, date '
+                'FROM clusters')
+
 
 
 class Snapshot:
@@ -54,8 +60,8 @@ class Snapshot:
             snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int32 if small else np.int64)
             del hashes, starts
             docs = _arrow(con.execute(
-                "SELECT doc, doc_id, source, date, source_key, text, fp, n_words FROM documents ORDER BY doc"))
-            clusters = _arrow(con.execute('SELECT doc_id, cluster_id, "begin", "end" FROM clusters'))
+                "SELECT doc, doc_id, source, date, source_key, text, fp, n_words, date_key FROM documents ORDER BY doc"))
+            clusters = _arrow(con.execute(CLUSTERS_SQL))
         finally:
             con.execute("COMMIT")
         numbers = docs.column("doc").to_pylist()
@@ -70,6 +76,8 @@ class Snapshot:
             for d, v in zip(numbers, docs.column(name).to_pylist()):
                 target[d] = v
         snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
+        snap.date_keys = np.zeros(n, dtype=np.int64)
+        snap.date_keys[numbers] = docs.column("date_key").to_numpy().astype(np.int64)
         ngram = config.shingle.ngram
         long_enough = np.array(docs.column("n_words").to_pylist(), dtype=np.int64) >= ngram if numbers else np.zeros(0, bool)
         prints = pa.table({"doc": pa.array(np.array(numbers, dtype=np.int64)[long_enough], pa.int64()),
@@ -92,12 +100,12 @@ class Snapshot:
             snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
                                     .to_numpy().astype(np.uint64))
             table = _arrow(con.execute("SELECT h, doc FROM shingles SEMI JOIN snap_changed USING (doc) ORDER BY h, doc"))
-            docs = _arrow(con.execute("""SELECT doc, doc_id, source, date, source_key, text FROM documents
+            docs = _arrow(con.execute("""SELECT doc, doc_id, source, date, source_key, text, date_key FROM documents
                                          SEMI JOIN snap_changed USING (doc) ORDER BY doc"""))
             n = int(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents").fetchall()[0][0])
             prints = _arrow(con.execute(f"""SELECT doc, fp FROM documents WHERE n_words >= {int(config.shingle.ngram)}
                                             ORDER BY doc"""))
-            clusters = _arrow(con.execute('SELECT doc_id, cluster_id, "begin", "end" FROM clusters'))
+            clusters = _arrow(con.execute(CLUSTERS_SQL))
         finally:
             con.execute("COMMIT")
             con.unregister("snap_changed")
@@ -137,6 +145,9 @@ class Snapshot:
             for d, v in zip(numbers, docs.column(name).to_pylist()):
                 target[d] = v
         snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
+        snap.date_keys = np.concatenate([previous.date_keys, np.zeros(grow, np.int64)])
+        snap.date_keys[changed[changed < len(snap.date_keys)]] = 0
+        snap.date_keys[numbers] = docs.column("date_key").to_numpy().astype(np.int64)
         snap._fill_fingerprints_and_clusters(prints, clusters)
         snap._take_words(previous, n)
         return snap
@@ -148,8 +159,15 @@ class Snapshot:
         for d, fp in zip(prints.column("doc").to_pylist(), prints.column("fp").to_pylist()):
             self.by_fingerprint.setdefault(fp, []).append(d)
         self.clusters = {}
-        for doc_id, cid, b, e in zip(*(clusters.column(k).to_pylist() for k in ("doc_id", "cluster_id", "begin", "end"))):
+        self.cluster_info = {}
+        columns = ("doc_id", "cluster_id", "begin", "end", "is_origin", "cluster_size", "cluster_docs", "source", "date")
+        for doc_id, cid, b, e, origin, size, n_docs, source, date in zip(*(clusters.column(k).to_pylist()
+                                                                          for k in columns)):
             self.clusters.setdefault(doc_id, []).append((b, e, cid))
+            if origin:
+                self.cluster_info[cid] = {"cluster_id": cid, "members": size, "documents": n_docs,
+                                          "origin_doc_id": doc_id, "origin_source": source, "origin_date": date,
+                                          "origin_begin": b, "origin_end": e}
 
     def _take_words(self, previous: "Snapshot | None", n: int) -> None:
         """Keep the cached words of documents whose text, source and boilerplate are unchanged."""
@@ -178,10 +196,15 @@ class Snapshot:
         return words
 
     def _shared_with(self, grams: np.ndarray) -> list[tuple[int, int, int]]:
-        """(document, shared n-grams, common ones) for indexed documents sharing at least ``min_shared`` of
-        ``grams`` that occur in at most ``max_df`` documents counting the query: the scan's
-        candidate rule. Postings are held in memory: the distinct hashes sorted (one binary
-        search per n-gram) and each one's documents."""
+        """(document, shared n-grams, common ones) for the indexed documents that are candidates
+        with the query's ``grams`` under the scan's rule (`stages/candidates.py`), the query
+        counted as the newest document: an n-gram in at most ``max_df`` documents (counting the
+        query) pairs it with every holder; a more frequent one links it to the
+        ``frequent_links`` holders last in date order and to the first. A document is a
+        candidate with at least ``min_shared`` of the first or ``frequent_min_shared`` links;
+        its count is both. Postings are held in memory: the distinct hashes sorted (one binary
+        search per n-gram) and each one's documents; the work per frequent n-gram is a pass
+        over its holders' date keys."""
         keys, starts, docs = self.keys, self.starts, self.docs
         config = self.config.candidates
         if len(keys) == 0:
@@ -190,20 +213,32 @@ class Snapshot:
         known = at < len(keys)
         known[known] = keys[at[known]] == grams[known]
         at = at[known]
-        lo, hi = starts[at], starts[at + 1]
-        keep = hi - lo + 1 <= config.max_df
-        lo, hi = lo[keep], hi[keep]
-        if len(lo) == 0:
+        lo, hi = starts[at].astype(np.int64), starts[at + 1].astype(np.int64)
+        rare = hi - lo + 1 <= config.max_df
+        sizes = hi[rare] - lo[rare]
+        idx = np.repeat(lo[rare] - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
+        rare_docs = docs[idx].astype(np.int64)
+        rare_common = np.repeat(sizes + 1 > config.common_df, sizes)  # the query counted as a holder
+        links = int(config.frequent_links)
+        linked_docs, linked_common = [np.zeros(0, np.int64)], [np.zeros(0, bool)]
+        if links > 0:
+            for f_lo, f_hi in zip(lo[~rare].tolist(), hi[~rare].tolist()):
+                chosen = _first_and_last(docs[f_lo:f_hi].astype(np.int64), self.date_keys, links)
+                linked_docs.append(chosen)
+                linked_common.append(np.full(len(chosen), f_hi - f_lo + 1 > config.common_df))
+        linked_docs, linked_common = np.concatenate(linked_docs), np.concatenate(linked_common)
+        every = np.concatenate([rare_docs, linked_docs])
+        if len(every) == 0:
             return []
-        sizes = hi - lo
-        idx = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
-        found, inverse, counts = np.unique(docs[idx], return_inverse=True, return_counts=True)
-        # Common: in more than common_df documents, the query counted as one of them.
-        common = np.bincount(inverse, weights=np.repeat(sizes + 1 > config.common_df, sizes), minlength=len(found))
-        ok = counts >= config.min_shared
-        return list(zip(found[ok].tolist(), counts[ok].tolist(), common[ok].astype(np.int64).tolist()))
+        found, inverse = np.unique(every, return_inverse=True)
+        is_rare = np.concatenate([np.ones(len(rare_docs), bool), np.zeros(len(linked_docs), bool)])
+        n_rare = np.bincount(inverse, weights=is_rare, minlength=len(found))
+        n_all = np.bincount(inverse, minlength=len(found))
+        common = np.bincount(inverse, weights=np.concatenate([rare_common, linked_common]), minlength=len(found))
+        ok = (n_rare >= config.min_shared) | (n_all - n_rare >= config.frequent_min_shared)
+        return list(zip(found[ok].tolist(), n_all[ok].astype(np.int64).tolist(), common[ok].astype(np.int64).tolist()))
 
-    def query(self, text: str, source: str | None = None) -> dict[str, Any]:
+    def query(self, text: str, source: str | None = None, limit: int = QUERY_LIMIT) -> dict[str, Any]:
         """``Index.query`` on this snapshot."""
         config = self.config
         snap = self
@@ -215,13 +250,17 @@ class Snapshot:
         exact: set[int] = set()
         if n_words >= config.shingle.ngram:
             fp = int(shingle.document_fingerprints(tokens)[0])
-            exact = set(snap.by_fingerprint.get(fp, ()))
+            group = snap.by_fingerprint.get(fp, ())
+            # As in the scan, a group of more than max_df (the query counted) is linked to its first.
+            exact = set(group) if len(group) + 1 <= config.candidates.max_df else {min(group)}
         shared_n = {doc: n for doc, n, _ in shared}
         prone_of = dict(zip(shared_n, formula.formula_prone(np.array([n for _, n, _ in shared]),
                                                             np.array([c for _, _, c in shared]), config.pairs).tolist()))
+        # The best ``limit`` candidates: exact duplicates, then by shared n-grams, then the oldest.
+        ranked = sorted(set(shared_n) | exact, key=lambda d: (d not in exact, -shared_n.get(d, 0), d))
         q_words = align_stage.DocWords.from_tokens(tokens, mask)
         matches = []
-        for doc in sorted(set(shared_n) | exact):
+        for doc in ranked[:max(0, int(limit))]:
             d_words = snap.words(doc)
             if doc in exact:
                 m = align_stage.whole_document_match(d_words, q_words)
@@ -242,7 +281,23 @@ class Snapshot:
             matches.append({"doc_id": doc_id, "source": dsource, "date": ddate,
                             "shared_ngrams": int(shared_n.get(doc, 0)), "exact_duplicate": doc in exact,
                             "passages": passages})
-        return {"length": len(text), "words": n_words, "documents": len(matches), "matches": matches}
+        ids = sorted({p["cluster_id"] for m in matches for p in m["passages"] if p["cluster_id"] is not None})
+        return {"length": len(text), "words": n_words, "candidates": len(ranked), "limit": int(limit),
+                "documents": len(matches), "matches": matches,
+                "clusters": [dict(snap.cluster_info[c]) for c in ids if c in snap.cluster_info]}
+
+
+def _first_and_last(holders: np.ndarray, date_keys: np.ndarray, k: int) -> np.ndarray:
+    """Of ``holders`` (sorted by document number), the first in date order and the last ``k``
+    (order: date key, then document number), distinct: in O(holders), no sort."""
+    if len(holders) <= k + 1:
+        return holders
+    keys = date_keys[holders]
+    first = holders[keys == keys.min()][0]  # ties: the lowest document number
+    cut = np.partition(keys, len(keys) - k)[len(keys) - k]  # the k-th largest key
+    above = holders[keys > cut]
+    tied = holders[keys == cut][::-1][:k - len(above)]  # ties: the highest document numbers last
+    return np.unique(np.concatenate([above, tied, [first]]))
 
 
 def _cluster_at_spans(spans: list[tuple[int, int, int]], begin: int, end: int) -> int | None:

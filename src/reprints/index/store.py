@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reprints.config import ScanConfig
+from reprints.config import QUERY_LIMIT, ScanConfig
 from reprints.engines import local, tasks
 from reprints.index import add as steps
 from reprints.index import read
@@ -44,6 +44,7 @@ from reprints.index.snapshot import Snapshot as _Snapshot
 from reprints.io import readers, workspace
 from reprints.progress import Reporter
 from reprints.records import Document, Skip
+from reprints.stages import cluster, report_tables
 from reprints.stages.normalise import string_key
 
 #: The points an add passes, in this order: ``begin`` (its transaction is open, nothing written),
@@ -76,6 +77,7 @@ class AddResult:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     reshingled: int = 0
     aligned_pairs: int = 0
+    candidate_focus: int = 0  # documents whose candidate pairs the add recomputed
     passages: int = 0
     clusters: int = 0
     documents: int = 0
@@ -84,7 +86,7 @@ class AddResult:
         return {
             "added": len(self.added), "replaced": self.replaced, "unchanged": len(self.unchanged),
             "skipped": self.skipped, "reshingled_documents": self.reshingled,
-            "aligned_pairs": self.aligned_pairs, "documents": self.documents, "passages": self.passages,
+            "aligned_pairs": self.aligned_pairs, "candidate_focus": self.candidate_focus, "documents": self.documents, "passages": self.passages,
             "clusters": self.clusters,
         }
 
@@ -221,6 +223,7 @@ class Index:
 
         # Replaced documents leave everything behind them; what they held is remembered, since
         # the counts of their line keys and n-grams, and their exact-duplicate groups, change.
+        con.execute(f"DROP TABLE IF EXISTS {steps.REMOVED}")
         gone = np.zeros(0, dtype=np.int64)
         if result.replaced:
             con.register("gone_ids", pa.table({"doc_id": pa.array(result.replaced, pa.string())}))
@@ -228,7 +231,10 @@ class Index:
                 "SELECT doc FROM documents WHERE doc_id IN (SELECT doc_id FROM gone_ids)").fetchall()], np.int64)
             con.unregister("gone_ids")
         gone_keys, gone_grams, gone_fps = self._held_by(con, gone)
+        gone_partners = np.zeros(0, dtype=np.int64)
         if len(gone):
+            steps.remember_postings(con, gone)  # where they stood among frequent n-grams' holders
+            gone_partners = steps.candidate_partners(con, gone)  # their sources' choices change
             self._delete_docs(con, gone)
 
         start = _one(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents"))[0]
@@ -261,6 +267,7 @@ class Index:
         old_keys, old_grams, old_fps = self._held_by(con, affected, line_keys=False)
         with reporter.stage("shingle", total=len(dirty), unit="docs") as r:
             if len(affected):
+                steps.remember_postings(con, affected)
                 self._delete_where_doc(con, "shingles", affected)
             new_grams = [np.zeros(0, np.uint64)]
             for lo in range(0, len(dirty), batch):
@@ -288,19 +295,22 @@ class Index:
         with reporter.stage("candidates", total=None, unit="pairs") as r:
             grams, delta = _gram_delta(np.concatenate(new_grams), np.concatenate([gone_grams, old_grams]))
             steps.load_postings(con, grams)  # the one pass over all shingles, in most adds
+            steps.rank_view(con)
             try:
-                focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config)]))
+                focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config),
+                                                  steps.moved_holders(con, dirty, config)]))
                 groups = steps.exact_group_members(con, dirty, np.concatenate([gone_fps, old_fps]),
                                                    config.shingle.ngram)
                 focus = np.unique(np.concatenate([focus, groups]))
-                if steps.order_dependent(config):  # every pair may change: all postings, all documents
-                    focus = np.unique(np.concatenate([focus, steps.all_documents(con)]))
                 others = np.setdiff1d(focus, dirty)
                 if len(others):
                     steps.complete_postings(con, others, grams)
-                old_shared, old_exact, shared, exact = steps.focused_candidates(con, focus, groups, config)
+                result.candidate_focus = int(len(focus))
+                old_shared, old_exact, shared, exact, focus = steps.focused_candidates(con, focus, groups,
+                                                                                       gone_partners, config)
             finally:
                 con.execute("DROP TABLE IF EXISTS probe_postings")
+                con.execute(f"DROP TABLE IF EXISTS {steps.REMOVED}")
             r.advance(len(shared) + len(exact))
         old_eff = steps.effective_pairs(old_shared, old_exact, config)
         new_eff = steps.effective_pairs(shared, exact, config)
@@ -373,10 +383,12 @@ class Index:
             "input": pa.array([d.origin for d in new_docs], pa.string()),
             "warning": pa.array([d.warning for d in new_docs], pa.string()),
             "length": pa.array([len(t) for t in texts], pa.int64()),
+            "date_key": pa.array(cluster.date_keys(report_tables.parse_dates([d.date for d in new_docs])[0]),
+                                 pa.int64()),
         })
         con.register("new_docs", doc_rows)
         con.execute("""INSERT INTO documents SELECT doc, doc_id, text, source, source_key, date, url, meta, input,
-                       warning, length, 0, 0, 0 FROM new_docs""")
+                       warning, length, 0, 0, 0, date_key FROM new_docs""")
         con.unregister("new_docs")
 
     def _counts(self, con) -> tuple[int, int, int]:
@@ -393,7 +405,7 @@ class Index:
         for table in ("documents", "line_keys", "shingles"):
             self._delete_where_doc(con, table, arr)
         con.register("del_docs", pa.table({"doc": pa.array(arr, pa.int64())}))
-        for table in ("passages", "cand_shared", "cand_exact", "pairs"):
+        for table in ("passages", "cand_pre", "cand_shared", "cand_exact", "pairs"):
             con.execute(f"DELETE FROM {table} WHERE a IN (SELECT doc FROM del_docs) OR b IN (SELECT doc FROM del_docs)")
         con.unregister("del_docs")
 
@@ -454,18 +466,21 @@ class Index:
         finally:
             self._snap_lock.release()
 
-    def query(self, text: str, source: str | None = None) -> dict[str, Any]:
+    def query(self, text: str, source: str | None = None, limit: int = QUERY_LIMIT) -> dict[str, Any]:
         """The indexed documents sharing passages with ``text``, without adding it.
 
         The text is matched as if it were the newest document of the index: same tokens,
         boilerplate mask (with the index's frequent lines and the given source), shingles,
-        candidate rule (n-grams in at most ``max_df`` documents counting the query,
-        ``min_shared`` shared) and aligner; it is side B of every passage.
+        candidate rule (n-grams in at most ``max_df`` documents counting the query pair it with
+        every holder, more frequent ones with their last ``frequent_links`` holders in date order
+        and their first) and aligner; it is side B of every passage. The answer is bounded: the
+        best ``limit`` candidates are aligned (``candidates`` counts them all), and ``clusters``
+        gives each matched cluster's size and origin (docs/service.md, "Query output").
 
         Everything but the query's own text comes from the in-memory snapshot of the last
         committed add (no database round trip), and the candidates' words (tokens, boilerplate
         mask, seed index) are cached there, so only the query text is tokenised."""
-        return self._snapshot().query(text, source)
+        return self._snapshot().query(text, source, limit)
 
     def query_snapshot(self) -> "_Snapshot":
         """The current query snapshot (``.query(text, source)``; ``.version``), for answering

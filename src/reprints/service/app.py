@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reprints import __version__
+from reprints.config import MAX_QUERY_LIMIT, QUERY_LIMIT
 from reprints.index.store import Index, documents_from_dicts
 from reprints.records import doc_id_problem
 from reprints.service.limits import Limits  # noqa: F401  (part of this module's API)
@@ -63,6 +64,8 @@ class QueryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(..., description="Text to match against the index (not added).")
     source: Optional[str] = Field(None, max_length=1000)
+    limit: int = Field(QUERY_LIMIT, ge=0, le=MAX_QUERY_LIMIT,
+                       description="At most this many matching documents (best first); `candidates` counts all.")
 
 
 class ErrorOut(BaseModel):
@@ -452,7 +455,7 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
             """Indexed documents sharing passages with the text, without adding it. Lone
             surrogates in the text are replaced by U+FFFD (listed in ``warnings``)."""
             check_text(body.text, "text")
-            answer = index.query(body.text, body.source)
+            answer = index.query(body.text, body.source, body.limit)
             repaired = request.scope.get(REPAIRED_KEY)
             if repaired:
                 answer["warnings"] = surrogate_warnings(repaired)
@@ -465,7 +468,7 @@ def create_app(index: Index, token: str | None = None, limits: Limits | None = N
             """Indexed documents sharing passages with the text, without adding it. Lone
             surrogates in the text are replaced by U+FFFD (listed in ``warnings``)."""
             check_text(body.text, "text")
-            answer = await workers.query(body.text, body.source)
+            answer = await workers.query(body.text, body.source, body.limit)
             repaired = request.scope.get(REPAIRED_KEY)
             if repaired:  # the answer is one JSON object: the list goes in before its closing brace
                 answer = answer[:-1] + b',"warnings":' + json.dumps(surrogate_warnings(repaired)).encode("ascii") + b"}"

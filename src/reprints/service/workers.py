@@ -7,7 +7,7 @@ copy-on-write and answer POST /query from it. Everything else (HTTP, auth, limit
 lookups) stays in the server process, exactly as with one process.
 
 Each worker talks to the server over its own socket pair: a query goes down as a pickled
-``(text, source)``, the answer comes back as the JSON bytes to send. The server's event loop
+``(text, source, limit)``, the answer comes back as the JSON bytes to send. The server's event loop
 reads and writes those sockets itself (no helper threads, no pool machinery). A forked worker
 closes every inherited file descriptor but its socket (the listening socket, client
 connections, the DuckDB file), so it holds nothing of the server's; when the server process
@@ -33,6 +33,7 @@ import socket
 import threading
 from typing import Any
 
+from reprints.config import QUERY_LIMIT
 from reprints.index.store import Index
 
 _HEADER = 4  # bytes of big-endian length before every message
@@ -81,8 +82,8 @@ def _worker_main(sock: socket.socket, snapshot) -> None:
         if payload is None:
             return
         try:
-            text, source = pickle.loads(payload)
-            out = b"\x00" + encode(snapshot.query(text, source))
+            text, source, limit = pickle.loads(payload)
+            out = b"\x00" + encode(snapshot.query(text, source, limit))
         except Exception as error:  # answered as a server error, as in one process
             out = b"\x01" + f"{type(error).__name__}: {error}".encode("utf-8", "replace")
         sock.sendall(len(out).to_bytes(_HEADER, "big") + out)
@@ -173,8 +174,8 @@ class QueryWorkers:
 
     # --- answering (the event loop) ------------------------------------------------------
 
-    def _here(self, text: str, source: str | None) -> bytes:
-        return encode(self.index.query(text, source))
+    def _here(self, text: str, source: str | None, limit: int = QUERY_LIMIT) -> bytes:
+        return encode(self.index.query(text, source, limit))
 
     def _finish(self, s: _Set, w: _Worker) -> None:
         """Close a worker's socket (it exits on end-of-file); collect it later."""
@@ -211,7 +212,7 @@ class QueryWorkers:
                 still.append(pid)
         self._exited = still
 
-    async def query(self, text: str, source: str | None) -> bytes:
+    async def query(self, text: str, source: str | None, limit: int = QUERY_LIMIT) -> bytes:
         """The answer to a query, as JSON bytes."""
         current = self._set
         if current is None or current.broken or self.index._version != current.snapshot.version:
@@ -220,7 +221,7 @@ class QueryWorkers:
             await asyncio.to_thread(self.refresh)
             current = self._set
             if current is None:  # closed
-                return await asyncio.to_thread(self._here, text, source)
+                return await asyncio.to_thread(self._here, text, source, limit)
         if self._retired or self._exited:
             self._reap()
         current.waiting += 1
@@ -230,17 +231,17 @@ class QueryWorkers:
             current.waiting -= 1
         if w is None:  # no worker left in this set: pass the word on, answer here
             current.idle.put_nowait(None)
-            return await asyncio.to_thread(self._here, text, source)
+            return await asyncio.to_thread(self._here, text, source, limit)
         loop = asyncio.get_running_loop()
         try:
-            payload = pickle.dumps((text, source), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((text, source, limit), protocol=pickle.HIGHEST_PROTOCOL)
             await loop.sock_sendall(w.sock, len(payload).to_bytes(_HEADER, "big") + payload)
             size = int.from_bytes(await self._recv(loop, w.sock, _HEADER), "big")
             answer = await self._recv(loop, w.sock, size)
         except (OSError, EOFError):  # the worker died: drop it, answer here; the next query forks anew
             current.broken = True
             self._finish(current, w)
-            return await asyncio.to_thread(self._here, text, source)
+            return await asyncio.to_thread(self._here, text, source, limit)
         except BaseException:  # cancelled mid-exchange: the socket's state is unknown
             current.broken = True
             self._finish(current, w)

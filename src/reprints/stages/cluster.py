@@ -61,12 +61,18 @@ def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray) -> n
         label = new
 
 
+def date_keys(dates: np.ndarray) -> np.ndarray:
+    """Seconds since the epoch per date (undated: the largest int64, after every date): date
+    order is the order of (key, input position)."""
+    undated = np.isnat(dates)
+    return np.where(undated, np.iinfo(np.int64).max, dates.astype("datetime64[s]").astype(np.int64))
+
+
 def date_ranks(dates: np.ndarray) -> np.ndarray:
     """Each document's place (0..n-1) in date order: earliest first, undated last, ties in
     input order. The candidate step links holders of frequent n-grams, and picks each
     document's earlier partners, in this order; lineage looks for sources in it."""
-    undated = np.isnat(dates)
-    key = np.where(undated, np.iinfo(np.int64).max, dates.astype("datetime64[s]").astype(np.int64))
+    key = date_keys(dates)
     order = np.lexsort((np.arange(len(dates)), key))
     ranks = np.empty(len(dates), dtype=np.int64)
     ranks[order] = np.arange(len(dates))
