@@ -323,7 +323,22 @@ def main() -> None:
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     machine = _common.machine_info()
     code = _common.code_state()
+    ids = []
+    with open(data, encoding="utf-8") as fh:
+        for line in fh:
+            ids.append(json.loads(line)["id"])
+    truth = cut_truth(full, set(ids))
+    evaluation = {"documents": n, "groups": len(truth["groups"]),
+                  "should_remove": sum(len(g) - 1 for g in truth["groups"]),
+                  "related_pairs": len(truth["related"]), "passages": len(truth["passages"]), "tools": {}}
     runs = {}
+
+    def write_partial() -> None:
+        """What is measured so far (a tool's figures and document scores as soon as it finishes), so
+        that a run stopped part way keeps them; results.json replaces it at the end."""
+        kept = {t: {k: v for k, v in r.items() if k not in ("removed", "spans", "changed")} for t, r in runs.items()}
+        _common.write_json(out / "results-partial.json", {"machine": machine, "code": code, "runs": kept,
+                                                          "evaluation": evaluation, "command": " ".join(sys.argv)})
     for tool in tools:
         python = pythons.get(tool, _common.python())
         if not Path(python).exists():
@@ -338,18 +353,18 @@ def main() -> None:
             print(f"{tool}: {'timed out' if m['timed_out'] else 'failed'} (exit {m['returncode']}) after "
                   f"{m['process_wall_s']} s; see {out}/{tool}.log", flush=True)
             runs[tool] = m
+            write_partial()
             continue
         m.update(json.loads((out / f"{tool}_run.json").read_text()))
         runs[tool] = m
+        e = score_documents(m["removed"], ids, truth)
+        evaluation["tools"][tool] = e
         print(f"{tool}: wall {m['process_wall_s']} s (tool {m['tool_wall_s']} s), CPU {m.get('cpu_s')} s, "
-              f"peak {m['peak_rss_tree_mb']} MB, load {m['loadavg_before'][0]}", flush=True)
+              f"peak {m['peak_rss_tree_mb']} MB, load {m['loadavg_before'][0]} -> {m['loadavg_after'][0]}; "
+              f"removed {e['removed']:,}, precision {e['precision']}, recall {e['recall']}", flush=True)
+        write_partial()
 
-    # scoring
-    ids = []
-    with open(data, encoding="utf-8") as fh:
-        for line in fh:
-            ids.append(json.loads(line)["id"])
-    truth = cut_truth(full, set(ids))
+    # scoring of passages (needs the texts)
     need_text: set[str] = {i for g in truth["groups"] for i in g} | {i for r in truth["related"] for i in r[:2]}
     need_text |= {p[k] for p in truth["passages"] for k in ("host", "source")}
     for tool in PASSAGE_TOOLS:
@@ -367,16 +382,9 @@ def main() -> None:
     if "datatrove-sentence" in runs and "changed" in runs["datatrove-sentence"]:
         run = runs["datatrove-sentence"]
         run["changed"] = {k: v for k, v in run["changed"].items() if v != texts[k]}
-    evaluation = {"documents": n, "groups": len(truth["groups"]),
-                  "should_remove": sum(len(g) - 1 for g in truth["groups"]),
-                  "related_pairs": len(truth["related"]), "passages": len(truth["passages"]), "tools": {}}
     for tool, run in runs.items():
-        if "removed" not in run:
-            continue
-        e = score_documents(run["removed"], ids, truth)
-        if tool in PASSAGE_TOOLS:
-            e["passages"] = score_passages(run, texts, truth)
-        evaluation["tools"][tool] = e
+        if "removed" in run and tool in PASSAGE_TOOLS:
+            evaluation["tools"][tool]["passages"] = score_passages(run, texts, truth)
     print(f"{n:,} documents; {evaluation['groups']:,} planted groups ({evaluation['should_remove']:,} removals "
           f"due), {evaluation['related_pairs']:,} related pairs, {evaluation['passages']:,} passages")
     print("tool | wall s | CPU s | peak MB | removed | precision | recall | related removed | other removed | "

@@ -124,11 +124,14 @@ _STATE: dict[str, Any] = {}
 
 
 def _tokenise_task(span: tuple[int, int]) -> dict[str, np.ndarray]:
-    """Per batch of documents: fingerprints, word counts, distinct n-gram shingles and
-    passage-window hashes (each as the mode needs)."""
     lo, hi = span
-    cfg: DuplicateConfig = _STATE["config"]
-    tokens = tokenize(_STATE["texts"][lo:hi])
+    return tokenise_batch(_STATE["texts"][lo:hi], _STATE["config"], lo)
+
+
+def tokenise_batch(texts: list[str], cfg: DuplicateConfig, lo: int = 0) -> dict[str, np.ndarray]:
+    """Per batch of documents (numbered from ``lo``): fingerprints, word counts, distinct n-gram
+    shingles and passage-window hashes (each as the mode needs). Both engines call it."""
+    tokens = tokenize(texts)
     found = {"fp": shingle.document_fingerprints(tokens), "words": np.diff(tokens.doc_bounds)}
     token_doc = tokens.doc_of_token()
     if cfg.mode != "passages":
@@ -195,9 +198,7 @@ def keep_order(docs: list[Document], words: np.ndarray, config: DedupConfig) -> 
     elif policy == "longest":
         order = np.lexsort((index, -words.astype(np.int64)))
     elif policy == "earliest":
-        dates, _ = report_tables.parse_dates([d.date for d in docs])
-        undated = np.isnat(dates)
-        seconds = np.where(undated, 0, dates.astype("datetime64[s]").astype(np.int64))
+        undated, seconds = date_keys([d.date for d in docs])
         order = np.lexsort((index, seconds, undated))
     else:
         name = config.dedup.keep_field
@@ -212,17 +213,36 @@ def keep_order(docs: list[Document], words: np.ndarray, config: DedupConfig) -> 
     return rank
 
 
+def date_keys(dates: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(undated, seconds since the epoch, 0 when undated) per date, for ``keep=earliest``: the
+    scan's date parser. Both engines call it."""
+    parsed, _ = report_tables.parse_dates(dates)
+    undated = np.isnat(parsed)
+    return undated, np.where(undated, 0, parsed.astype("datetime64[s]").astype(np.int64))
+
+
+def field_key(value: Any) -> tuple[int, int, Any]:
+    """(missing, kind, value) of a ``keep=field:NAME`` value: missing values (None, NaN) are 1,
+    then kind 0 numbers, 1 text, 2 other values (as JSON text with sorted keys). Both engines
+    sort on it (the Spark engine compares numbers as doubles)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return (1, 0, None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, 0, value)
+    if isinstance(value, str):
+        return (0, 1, value)
+    return (0, 2, json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
 def _sort_key(value: Any, largest: bool) -> tuple:
     """Missing values last; numbers before text before other values; largest (or smallest)
     first within each."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    missing, kind, key = field_key(value)
+    if missing:
         return (1, 0, 0)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, 0, -value if largest else value)
-    if isinstance(value, str):
-        return (0, 1, _Descending(value) if largest else value)
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return (0, 2, _Descending(text) if largest else text)
+    if kind == 0:
+        return (0, 0, -key if largest else key)
+    return (0, kind, _Descending(key) if largest else key)
 
 
 class _Descending:
@@ -492,8 +512,12 @@ def exact_groups(fingerprints: np.ndarray, eligible: np.ndarray | None = None) -
 
 
 def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray, config: DuplicateConfig,
-           reporter: Reporter) -> Decisions:
-    """Which documents are kept, which are removed and why, which spans are cut."""
+           reporter: Reporter, pairs: DocumentPairs | None = None) -> Decisions:
+    """Which documents are kept, which are removed and why, which spans are cut.
+
+    ``pairs``: the `similar_pairs` of the exact groups' leads when already found (the Spark
+    engine finds them with a join and decides each connected component of documents here);
+    otherwise they are found here from ``found``'s shingles."""
     n = len(docs)
     texts = [d.text for d in docs]
     words = found["words"]
@@ -518,7 +542,9 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
     indegree = np.zeros(n_groups, dtype=np.int64)
     contains: dict[int, list[int]] = defaultdict(list)
     n_pairs = n_candidates = 0
-    if doc_level:
+    if doc_level and pairs is not None:
+        n_pairs, n_candidates = len(pairs.a), pairs.candidates
+    elif doc_level:
         with reporter.stage("pairs", total=None, unit="pairs") as r:
             is_lead = np.zeros(n, dtype=bool)
             is_lead[lead] = True
@@ -532,6 +558,7 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
             del sh_doc, sh_h
             n_pairs, n_candidates = len(pairs.a), pairs.candidates
             r.advance(n_pairs)
+    if doc_level:
         jaccard = pairs.jaccard()
         size = pairs.size
         for a, b, s, j in zip(pairs.a.tolist(), pairs.b.tolist(), pairs.shared.tolist(), jaccard.tolist()):
