@@ -300,6 +300,8 @@ def main() -> None:
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--out", required=True)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds a tool may run")
+    ap.add_argument("--until", help="UTC time (YYYY-MM-DDTHH:MM) by which every tool must have stopped: a tool's "
+                    "timeout is cut to what is left, and a tool with under a minute left is not started")
     ap.add_argument("--textdedup-python", default=str(HERE / ".venv-textdedup" / "bin" / "python"))
     ap.add_argument("--datatrove-python", default=str(HERE / ".venv-datatrove" / "bin" / "python"))
     ap.add_argument("--_worker", help=argparse.SUPPRESS)
@@ -344,9 +346,22 @@ def main() -> None:
         if not Path(python).exists():
             print(f"{tool} left out: no {python} (sh benchmarks/setup_bench_envs.sh)", flush=True)
             continue
+        timeout = args.timeout
+        if args.until:
+            import datetime as dt
+
+            left = (dt.datetime.fromisoformat(args.until).replace(tzinfo=dt.timezone.utc)
+                    - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            if left < 60:
+                print(f"{tool} not started: --until {args.until} leaves {left:.0f} s", flush=True)
+                runs[tool] = {"not_started": f"--until {args.until}"}
+                write_partial()
+                continue
+            timeout = min(timeout, left)
         load = os.getloadavg()
         m = _common.run_measured([python, __file__, "--_worker", tool, "--_data", str(data), "--out", str(out),
-                                  "--corpus", str(corpus)], log_path=out / f"{tool}.log", timeout_s=args.timeout)
+                                  "--corpus", str(corpus)], log_path=out / f"{tool}.log", timeout_s=timeout)
+        m["timeout_s"] = round(timeout, 1)
         m["loadavg_before"] = [round(x, 2) for x in load]
         m["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         if m["returncode"] != 0:
@@ -395,13 +410,12 @@ def main() -> None:
         print(f"{tool} | {run['process_wall_s']} | {run.get('cpu_s')} | {run['peak_rss_tree_mb']} | {e['removed']:,} | "
               f"{e['precision']} | {e['recall']} | {e['removed_related']} | {e['removed_other']} | "
               f"{p.get('precision_chars', '')} / {p.get('recall_chars', '')}")
-    walls = {t: r["process_wall_s"] for t, r in runs.items() if "removed" in r}
-    if "reprints" in walls:
-        for tool in ("textdedup", "textdedup-verify", "datatrove"):
-            if tool in walls:
-                print(f"{tool} / reprints wall: {walls[tool] / walls['reprints']:.1f}x")
-    if "reprints-passages" in walls and "datatrove-sentence" in walls:
-        print(f"datatrove-sentence / reprints-passages wall: {walls['datatrove-sentence'] / walls['reprints-passages']:.1f}x")
+    done = {t: r for t, r in runs.items() if "removed" in r}
+    for tool, base in [(t, "reprints") for t in ("textdedup", "textdedup-verify", "datatrove")] + [
+            ("datatrove-sentence", "reprints-passages")]:
+        if tool in done and base in done:
+            print(f"{tool} / {base}: CPU {done[tool]['cpu_s'] / max(done[base]['cpu_s'], 1e-9):.1f}x, "
+                  f"wall {done[tool]['process_wall_s'] / done[base]['process_wall_s']:.1f}x")
     for run in runs.values():
         for key in ("removed", "spans", "changed"):
             run.pop(key, None)
