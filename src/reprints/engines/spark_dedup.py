@@ -151,7 +151,7 @@ def similar_pairs(tok, leads, config: DuplicateConfig):
         tau = F.when(F.col("size") >= int(config.min_contained_ngrams), F.lit(min(threshold, containment))).otherwise(tau)
     stats = stats.withColumn("tau", tau).withColumn(
         "prefix", F.least(F.col("size") - F.ceil(F.col("tau") * F.col("size") - F.lit(_EPS)) + 1, F.col("size")))
-    sh = tok.select("doc", F.explode("sh").alias("h")).join(leads, "doc", "left_semi").localCheckpoint()
+    sh = tok.select("doc", F.explode("sh").alias("h")).join(leads, "doc", "left_semi")
     df = sh.groupBy("h").agg(F.count(F.lit(1)).alias("df"))
     rarest = Window.partitionBy("doc").orderBy("df", F.col("h").bitwiseXOR(F.lit(_SIGN)))
     prefix = (sh.join(df, "h").join(stats, "doc").withColumn("pos", F.row_number().over(rarest))
@@ -428,7 +428,8 @@ def dedup(documents: Any, config: DedupConfig, out: Path | None, overwrite: bool
 
     docs = store("read", lambda: read(0))
     skips = store("skips", lambda: read(1)).orderBy("row")
-    n_docs = docs.count()
+    totals = docs.agg(F.count(F.lit(1)).alias("n"), F.sum(F.octet_length("text")).alias("bytes")).collect()[0]
+    n_docs, bytes_in = int(totals["n"]), int(totals["bytes"] or 0)
     if n_docs == 0:
         first = skips.limit(20).collect()
         raise NoDocumentsError([Skip(r["origin"], r["reason"], r["doc_id"]) for r in first])
@@ -451,9 +452,8 @@ def dedup(documents: Any, config: DedupConfig, out: Path | None, overwrite: bool
             F.count(F.lit(1)).alias("n"), F.sum("bytes").alias("bytes"), F.countDistinct("doc").alias("docs")).collect()}
         reasons = {reason: n for (whole_, reason), (n, _, _) in tally.items() if whole_}
         spans = sum(n for (whole_, _), (n, _, _) in tally.items() if not whole_)
-        cut = removals.filter(F.col("begin").isNotNull()).select("doc").distinct().count()
+        cut = sum(d for (whole_, _), (_, _, d) in tally.items() if not whole_)  # spans have one reason
         bytes_removed = sum(int(b or 0) for _, b, _ in tally.values())
-        bytes_in = int(docs.select(F.sum(F.octet_length("text"))).collect()[0][0] or 0)
         skip_counts: dict[str, int] = {}
         first_skips: list[Skip] = []
         n_skipped = 0
