@@ -18,6 +18,8 @@ Tools:
 * reprints: ``reprints.dedup(corpus, out=DIR)`` with the defaults (documents; Jaccard ≥ 0.8 on word 5-grams
   or containment ≥ 0.9; keep first), kept.jsonl written; one worker process per core.
 * reprints-passages: ``mode="passages"`` (runs of ≥ 50 words held by a kept document cut; exact copies removed).
+* reprints-spark, reprints-spark-passages: the same on Spark (``engine="spark"``, master ``local[2]`` or
+  $REPRINTS_BENCH_MASTER, 8 GB driver, 16 shuffle partitions); the JVM is a child of the tool's process.
 * textdedup: text-dedup 0.4.1 MinHash + LSH, 5-grams, 128 permutations, threshold 0.8 (its own band/row
   choice), ``num_proc`` = cores, no false-positive check (its default). Documents under its ``min_length``
   (5 tokens) are filtered out before hashing; they are not counted as removed. In 0.4.1 this default run
@@ -53,8 +55,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("reprints", "reprints-passages", "textdedup", "textdedup-verify", "datatrove", "datatrove-sentence")
-PASSAGE_TOOLS = ("reprints-passages", "datatrove-sentence")
+TOOLS = ("reprints", "reprints-passages", "reprints-spark", "reprints-spark-passages", "textdedup", "textdedup-verify", "datatrove", "datatrove-sentence")
+PASSAGE_TOOLS = ("reprints-passages", "reprints-spark-passages", "datatrove-sentence")
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -89,8 +91,16 @@ def worker(tool: str, data: Path, out: Path) -> None:
         import reprints
         from reprints.config import DedupConfig
 
-        config = DedupConfig().replace(dedup={"mode": "passages"} if tool == "reprints-passages" else {})
-        result = reprints.dedup(str(data), config=config, out=work / "out")
+        config = DedupConfig().replace(dedup={"mode": "passages"} if tool.endswith("-passages") else {})
+        if tool.startswith("reprints-spark"):
+            import reprints.spark
+
+            spark = reprints.spark.session(os.environ.get("REPRINTS_BENCH_MASTER", "local[2]"), conf={
+                "spark.driver.memory": "8g", "spark.sql.shuffle.partitions": "16"})
+            result = reprints.dedup(str(data), config=config, out=work / "out", engine="spark", spark=spark)
+            spark.stop()
+        else:
+            result = reprints.dedup(str(data), config=config, out=work / "out")
         info["tool_wall_s"] = round(time.perf_counter() - t, 3)
         info["summary"] = {k: v for k, v in result.summary.items() if k != "skipped"}
         rows = pq.read_table(work / "out" / "removed.parquet", columns=["doc_id", "begin", "end"]).to_pylist()
