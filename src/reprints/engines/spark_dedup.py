@@ -27,6 +27,7 @@ streamed output. Hashes (uint64) travel as int64 with the same bits.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +36,6 @@ from typing import Any, Iterator
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-import sys
 
 import reprints.dedup  # noqa: F401  (the module; `reprints.dedup` the attribute is the function)
 from reprints.api import NoDocumentsError, input_paths
