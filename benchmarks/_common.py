@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import statistics
+import signal
 import subprocess
 import sys
 import threading
@@ -95,7 +96,9 @@ def run_measured(cmd: list[str], log_path: Path | None = None, poll_s: float = 0
     """
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    # With a timeout the command gets its own process group, so that a timed-out tool's worker
+    # processes are stopped with it (not left running on the cores of the next tool).
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=timeout_s is not None)
     peak = [0]
     samples = [0]
     stop = threading.Event()
@@ -132,7 +135,10 @@ def run_measured(cmd: list[str], log_path: Path | None = None, poll_s: float = 0
             break
         if deadline is not None and time.perf_counter() > deadline:
             timed_out = True
-            proc.kill()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                proc.kill()
             pid, status, rusage = os.wait4(proc.pid, 0)
             break
         time.sleep(0.02)

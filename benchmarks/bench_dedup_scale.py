@@ -18,6 +18,8 @@ Tools:
 * reprints: ``reprints.dedup(corpus, out=DIR)`` with the defaults (documents; Jaccard ≥ 0.8 on word 5-grams
   or containment ≥ 0.9; keep first), kept.jsonl written; one worker process per core.
 * reprints-passages: ``mode="passages"`` (runs of ≥ 50 words held by a kept document cut; exact copies removed).
+* reprints-spark, reprints-spark-passages: the same on Spark (``engine="spark"``, master ``local[2]`` or
+  $REPRINTS_BENCH_MASTER, 8 GB driver, 16 shuffle partitions); the JVM is a child of the tool's process.
 * textdedup: text-dedup 0.4.1 MinHash + LSH, 5-grams, 128 permutations, threshold 0.8 (its own band/row
   choice), ``num_proc`` = cores, no false-positive check (its default). Documents under its ``min_length``
   (5 tokens) are filtered out before hashing; they are not counted as removed. In 0.4.1 this default run
@@ -53,8 +55,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("reprints", "reprints-passages", "textdedup", "textdedup-verify", "datatrove", "datatrove-sentence")
-PASSAGE_TOOLS = ("reprints-passages", "datatrove-sentence")
+TOOLS = ("reprints", "reprints-passages", "reprints-spark", "reprints-spark-passages", "textdedup", "textdedup-verify", "datatrove", "datatrove-sentence")
+PASSAGE_TOOLS = ("reprints-passages", "reprints-spark-passages", "datatrove-sentence")
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -89,8 +91,17 @@ def worker(tool: str, data: Path, out: Path) -> None:
         import reprints
         from reprints.config import DedupConfig
 
-        config = DedupConfig().replace(dedup={"mode": "passages"} if tool == "reprints-passages" else {})
-        result = reprints.dedup(str(data), config=config, out=work / "out")
+        config = DedupConfig().replace(dedup={"mode": "passages"} if tool.endswith("-passages") else {})
+        if tool.startswith("reprints-spark"):
+            import reprints.spark
+
+            spark = reprints.spark.session(os.environ.get("REPRINTS_BENCH_MASTER", "local[2]"), conf={
+                "spark.driver.memory": "8g", "spark.sql.shuffle.partitions": "16"})
+            result = reprints.dedup(str(data), config=config, out=work / "out", engine="spark", spark=spark)
+            info["tree_cpu_s"] = tree_cpu_seconds()  # the JVM and Python workers, which wait4 may not see
+            spark.stop()
+        else:
+            result = reprints.dedup(str(data), config=config, out=work / "out")
         info["tool_wall_s"] = round(time.perf_counter() - t, 3)
         info["summary"] = {k: v for k, v in result.summary.items() if k != "skipped"}
         rows = pq.read_table(work / "out" / "removed.parquet", columns=["doc_id", "begin", "end"]).to_pylist()
@@ -117,6 +128,21 @@ def worker(tool: str, data: Path, out: Path) -> None:
     else:
         raise SystemExit(f"unknown tool {tool}")
     (out / f"{tool}_run.json").write_text(json.dumps(info))
+
+
+def tree_cpu_seconds() -> float:
+    """User + system CPU seconds of this process and all its descendants so far."""
+    import psutil
+
+    total = 0.0
+    me = psutil.Process()
+    for p in [me] + me.children(recursive=True):
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            pass
+    return round(total, 2)
 
 
 def run_textdedup(data: Path, work: Path, verify: bool) -> dict:
@@ -300,6 +326,8 @@ def main() -> None:
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--out", required=True)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds a tool may run")
+    ap.add_argument("--until", help="UTC time (YYYY-MM-DDTHH:MM) by which every tool must have stopped: a tool's "
+                    "timeout is cut to what is left, and a tool with under a minute left is not started")
     ap.add_argument("--textdedup-python", default=str(HERE / ".venv-textdedup" / "bin" / "python"))
     ap.add_argument("--datatrove-python", default=str(HERE / ".venv-datatrove" / "bin" / "python"))
     ap.add_argument("--_worker", help=argparse.SUPPRESS)
@@ -323,33 +351,64 @@ def main() -> None:
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     machine = _common.machine_info()
     code = _common.code_state()
+    ids = []
+    with open(data, encoding="utf-8") as fh:
+        for line in fh:
+            ids.append(json.loads(line)["id"])
+    truth = cut_truth(full, set(ids))
+    evaluation = {"documents": n, "groups": len(truth["groups"]),
+                  "should_remove": sum(len(g) - 1 for g in truth["groups"]),
+                  "related_pairs": len(truth["related"]), "passages": len(truth["passages"]), "tools": {}}
     runs = {}
+
+    def write_partial() -> None:
+        """What is measured so far (a tool's figures and document scores as soon as it finishes), so
+        that a run stopped part way keeps them; results.json replaces it at the end."""
+        kept = {t: {k: v for k, v in r.items() if k not in ("removed", "spans", "changed")} for t, r in runs.items()}
+        _common.write_json(out / "results-partial.json", {"machine": machine, "code": code, "runs": kept,
+                                                          "evaluation": evaluation, "command": " ".join(sys.argv)})
     for tool in tools:
         python = pythons.get(tool, _common.python())
         if not Path(python).exists():
             print(f"{tool} left out: no {python} (sh benchmarks/setup_bench_envs.sh)", flush=True)
             continue
+        timeout = args.timeout
+        if args.until:
+            import datetime as dt
+
+            left = (dt.datetime.fromisoformat(args.until).replace(tzinfo=dt.timezone.utc)
+                    - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            if left < 60:
+                print(f"{tool} not started: --until {args.until} leaves {left:.0f} s", flush=True)
+                runs[tool] = {"not_started": f"--until {args.until}"}
+                write_partial()
+                continue
+            timeout = min(timeout, left)
         load = os.getloadavg()
         m = _common.run_measured([python, __file__, "--_worker", tool, "--_data", str(data), "--out", str(out),
-                                  "--corpus", str(corpus)], log_path=out / f"{tool}.log", timeout_s=args.timeout)
+                                  "--corpus", str(corpus)], log_path=out / f"{tool}.log", timeout_s=timeout)
+        m["timeout_s"] = round(timeout, 1)
         m["loadavg_before"] = [round(x, 2) for x in load]
         m["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         if m["returncode"] != 0:
             print(f"{tool}: {'timed out' if m['timed_out'] else 'failed'} (exit {m['returncode']}) after "
                   f"{m['process_wall_s']} s; see {out}/{tool}.log", flush=True)
             runs[tool] = m
+            write_partial()
             continue
         m.update(json.loads((out / f"{tool}_run.json").read_text()))
+        if "tree_cpu_s" in m:  # Spark: the JVM is not always waited for; take the larger figure
+            m["cpu_s_wait4"] = m.get("cpu_s")
+            m["cpu_s"] = max(m.get("cpu_s") or 0, m["tree_cpu_s"])
         runs[tool] = m
+        e = score_documents(m["removed"], ids, truth)
+        evaluation["tools"][tool] = e
         print(f"{tool}: wall {m['process_wall_s']} s (tool {m['tool_wall_s']} s), CPU {m.get('cpu_s')} s, "
-              f"peak {m['peak_rss_tree_mb']} MB, load {m['loadavg_before'][0]}", flush=True)
+              f"peak {m['peak_rss_tree_mb']} MB, load {m['loadavg_before'][0]} -> {m['loadavg_after'][0]}; "
+              f"removed {e['removed']:,}, precision {e['precision']}, recall {e['recall']}", flush=True)
+        write_partial()
 
-    # scoring
-    ids = []
-    with open(data, encoding="utf-8") as fh:
-        for line in fh:
-            ids.append(json.loads(line)["id"])
-    truth = cut_truth(full, set(ids))
+    # scoring of passages (needs the texts)
     need_text: set[str] = {i for g in truth["groups"] for i in g} | {i for r in truth["related"] for i in r[:2]}
     need_text |= {p[k] for p in truth["passages"] for k in ("host", "source")}
     for tool in PASSAGE_TOOLS:
@@ -367,16 +426,9 @@ def main() -> None:
     if "datatrove-sentence" in runs and "changed" in runs["datatrove-sentence"]:
         run = runs["datatrove-sentence"]
         run["changed"] = {k: v for k, v in run["changed"].items() if v != texts[k]}
-    evaluation = {"documents": n, "groups": len(truth["groups"]),
-                  "should_remove": sum(len(g) - 1 for g in truth["groups"]),
-                  "related_pairs": len(truth["related"]), "passages": len(truth["passages"]), "tools": {}}
     for tool, run in runs.items():
-        if "removed" not in run:
-            continue
-        e = score_documents(run["removed"], ids, truth)
-        if tool in PASSAGE_TOOLS:
-            e["passages"] = score_passages(run, texts, truth)
-        evaluation["tools"][tool] = e
+        if "removed" in run and tool in PASSAGE_TOOLS:
+            evaluation["tools"][tool]["passages"] = score_passages(run, texts, truth)
     print(f"{n:,} documents; {evaluation['groups']:,} planted groups ({evaluation['should_remove']:,} removals "
           f"due), {evaluation['related_pairs']:,} related pairs, {evaluation['passages']:,} passages")
     print("tool | wall s | CPU s | peak MB | removed | precision | recall | related removed | other removed | "
@@ -387,13 +439,12 @@ def main() -> None:
         print(f"{tool} | {run['process_wall_s']} | {run.get('cpu_s')} | {run['peak_rss_tree_mb']} | {e['removed']:,} | "
               f"{e['precision']} | {e['recall']} | {e['removed_related']} | {e['removed_other']} | "
               f"{p.get('precision_chars', '')} / {p.get('recall_chars', '')}")
-    walls = {t: r["process_wall_s"] for t, r in runs.items() if "removed" in r}
-    if "reprints" in walls:
-        for tool in ("textdedup", "textdedup-verify", "datatrove"):
-            if tool in walls:
-                print(f"{tool} / reprints wall: {walls[tool] / walls['reprints']:.1f}x")
-    if "reprints-passages" in walls and "datatrove-sentence" in walls:
-        print(f"datatrove-sentence / reprints-passages wall: {walls['datatrove-sentence'] / walls['reprints-passages']:.1f}x")
+    done = {t: r for t, r in runs.items() if "removed" in r}
+    for tool, base in [(t, "reprints") for t in ("textdedup", "textdedup-verify", "datatrove")] + [
+            ("datatrove-sentence", "reprints-passages")]:
+        if tool in done and base in done:
+            print(f"{tool} / {base}: CPU {done[tool]['cpu_s'] / max(done[base]['cpu_s'], 1e-9):.1f}x, "
+                  f"wall {done[tool]['process_wall_s'] / done[base]['process_wall_s']:.1f}x")
     for run in runs.values():
         for key in ("removed", "spans", "changed"):
             run.pop(key, None)

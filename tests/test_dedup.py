@@ -424,6 +424,12 @@ def test_bad_options_are_clear_errors(tmp_path, args, message):
 
 
 def test_other_command_line_errors(tmp_path):
+    result = invoke("dedup", STORIES, "--out", tmp_path / "out", "--engine", "dask")
+    assert result.exit_code == 2 and "--engine must be local or spark, not 'dask'" in result.output
+    result = invoke("dedup", STORIES, "--out", tmp_path / "out", "--master", "local[2]")
+    assert result.exit_code == 2 and "--master is a setting of --engine spark" in result.output
+    with pytest.raises(DedupError, match="engine must be 'local' or 'spark', not 'dask'"):
+        reprints.dedup(str(STORIES), engine="dask")
     result = invoke("dedup", "--out", tmp_path / "out")
     assert result.exit_code == 2 and "nothing to deduplicate" in result.output
     result = invoke("dedup", tmp_path / "missing.jsonl", "--out", tmp_path / "out")

@@ -58,6 +58,10 @@ def dedup(
     date_field: DateField = None,
     html_field: HtmlField = None,
     workers: Workers = None,
+    engine: str = typer.Option("local", help="local (this machine) or spark: the same stage functions on Spark, "
+                               "the same files (docs/dedup.md, \"On Spark\")."),
+    master: Optional[str] = typer.Option(None, help="Spark master with --engine spark: local[4], spark://host:7077, "
+                                         "yarn (default local[*])."),
     overwrite: bool = typer.Option(False, help="Replace an existing output folder (one a dedup or scan run wrote)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; print only the summary."),
     json_summary: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
@@ -85,9 +89,21 @@ def dedup(
     corpus = corpus or inputs
     if not corpus:
         fail("nothing to deduplicate: give CORPUS, or --config with a run.json whose inputs were paths")
+    from reprints.dedup import ENGINES
+
+    if engine not in ENGINES:
+        fail(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}")
+    if master is not None and engine != "spark":
+        fail("--master is a setting of --engine spark")
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            fail("--engine spark needs pyspark: pip install 'reprints[spark]'")
     with progress(quiet or json_summary, (NoDocumentsError, OutputExistsError, DedupError),
                   "interrupted: no output folder was written") as reporter:
-        result = run(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter)
+        result = run(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter, engine=engine,
+                     master=master)
     if json_summary:
         typer.echo(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:

@@ -99,23 +99,46 @@ class DedupResult:
     format: str = "parquet"
 
 
+ENGINES = ("local", "spark")
+
+
 def dedup(documents: Any, config: DedupConfig | None = None, out: str | Path | None = None,
-          overwrite: bool = False, reporter: Reporter | None = None) -> DedupResult:
+          overwrite: bool = False, reporter: Reporter | None = None, engine: str = "local",
+          master: str | None = None, spark: Any = None) -> DedupResult:
     """``documents`` without their duplicates (see the module's docstring and docs/dedup.md).
 
     ``documents``: what `reprints.scan` takes (paths, dicts, `Document`s, tables).
     ``config``: a `DedupConfig` (or a `DuplicateConfig` for its ``dedup`` section). With
     ``out`` the folder (kept, removed, skipped, run.json) is written atomically, held for
     this run alone; it is checked before any work.
+    ``engine``: ``local`` (this machine) or ``spark`` (`reprints.engines.spark_dedup`: the same
+    stage functions and the same files; ``master`` e.g. ``local[4]`` or ``spark://host:7077``,
+    or ``spark`` an existing SparkSession). With Spark and ``out``, the files are streamed to
+    the folder and the result's tables are left out (None): read them from the folder.
     """
     if isinstance(config, DuplicateConfig):
         config = DedupConfig(dedup=config)
     config = config or DedupConfig()
+    if engine not in ENGINES:
+        raise DedupError(f"engine must be {' or '.join(repr(e) for e in ENGINES)}, not {engine!r}")
+    if engine == "local" and (master is not None or spark is not None):
+        raise DedupError("master and spark are settings of engine 'spark'")
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise DedupError("engine 'spark' needs pyspark: pip install 'reprints[spark]'") from None
+        from reprints.engines import spark_dedup
+
+        run = lambda target: spark_dedup.dedup(documents, config, target, overwrite, reporter,  # noqa: E731
+                                               master or "local[*]", spark)
+    else:
+        run = lambda target: _dedup(documents, config, target, overwrite, reporter)  # noqa: E731
     if out is None:
-        return _dedup(documents, config, None, overwrite, reporter)
+        return run(None)
     writers.check_target(Path(out), overwrite)
     with workspace.claim(Path(out)):
-        return _dedup(documents, config, Path(out), overwrite, reporter)
+        return run(Path(out))
 
 
 # --- reading and tokenising ----------------------------------------------------------------
@@ -124,11 +147,14 @@ _STATE: dict[str, Any] = {}
 
 
 def _tokenise_task(span: tuple[int, int]) -> dict[str, np.ndarray]:
-    """Per batch of documents: fingerprints, word counts, distinct n-gram shingles and
-    passage-window hashes (each as the mode needs)."""
     lo, hi = span
-    cfg: DuplicateConfig = _STATE["config"]
-    tokens = tokenize(_STATE["texts"][lo:hi])
+    return tokenise_batch(_STATE["texts"][lo:hi], _STATE["config"], lo)
+
+
+def tokenise_batch(texts: list[str], cfg: DuplicateConfig, lo: int = 0) -> dict[str, np.ndarray]:
+    """Per batch of documents (numbered from ``lo``): fingerprints, word counts, distinct n-gram
+    shingles and passage-window hashes (each as the mode needs). Both engines call it."""
+    tokens = tokenize(texts)
     found = {"fp": shingle.document_fingerprints(tokens), "words": np.diff(tokens.doc_bounds)}
     token_doc = tokens.doc_of_token()
     if cfg.mode != "passages":
@@ -195,9 +221,7 @@ def keep_order(docs: list[Document], words: np.ndarray, config: DedupConfig) -> 
     elif policy == "longest":
         order = np.lexsort((index, -words.astype(np.int64)))
     elif policy == "earliest":
-        dates, _ = report_tables.parse_dates([d.date for d in docs])
-        undated = np.isnat(dates)
-        seconds = np.where(undated, 0, dates.astype("datetime64[s]").astype(np.int64))
+        undated, seconds = date_keys([d.date for d in docs])
         order = np.lexsort((index, seconds, undated))
     else:
         name = config.dedup.keep_field
@@ -212,17 +236,36 @@ def keep_order(docs: list[Document], words: np.ndarray, config: DedupConfig) -> 
     return rank
 
 
+def date_keys(dates: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(undated, seconds since the epoch, 0 when undated) per date, for ``keep=earliest``: the
+    scan's date parser. Both engines call it."""
+    parsed, _ = report_tables.parse_dates(dates)
+    undated = np.isnat(parsed)
+    return undated, np.where(undated, 0, parsed.astype("datetime64[s]").astype(np.int64))
+
+
+def field_key(value: Any) -> tuple[int, int, Any]:
+    """(missing, kind, value) of a ``keep=field:NAME`` value: missing values (None, NaN) are 1,
+    then kind 0 numbers, 1 text, 2 other values (as JSON text with sorted keys). Both engines
+    sort on it (the Spark engine compares numbers as doubles)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return (1, 0, None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, 0, value)
+    if isinstance(value, str):
+        return (0, 1, value)
+    return (0, 2, json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
 def _sort_key(value: Any, largest: bool) -> tuple:
     """Missing values last; numbers before text before other values; largest (or smallest)
     first within each."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    missing, kind, key = field_key(value)
+    if missing:
         return (1, 0, 0)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, 0, -value if largest else value)
-    if isinstance(value, str):
-        return (0, 1, _Descending(value) if largest else value)
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return (0, 2, _Descending(text) if largest else text)
+    if kind == 0:
+        return (0, 0, -key if largest else key)
+    return (0, kind, _Descending(key) if largest else key)
 
 
 class _Descending:
@@ -492,8 +535,12 @@ def exact_groups(fingerprints: np.ndarray, eligible: np.ndarray | None = None) -
 
 
 def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray, config: DuplicateConfig,
-           reporter: Reporter) -> Decisions:
-    """Which documents are kept, which are removed and why, which spans are cut."""
+           reporter: Reporter, pairs: DocumentPairs | None = None) -> Decisions:
+    """Which documents are kept, which are removed and why, which spans are cut.
+
+    ``pairs``: the `similar_pairs` of the exact groups' leads when already found (the Spark
+    engine finds them with a join and decides each connected component of documents here);
+    otherwise they are found here from ``found``'s shingles."""
     n = len(docs)
     texts = [d.text for d in docs]
     words = found["words"]
@@ -518,7 +565,9 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
     indegree = np.zeros(n_groups, dtype=np.int64)
     contains: dict[int, list[int]] = defaultdict(list)
     n_pairs = n_candidates = 0
-    if doc_level:
+    if doc_level and pairs is not None:
+        n_pairs, n_candidates = len(pairs.a), pairs.candidates
+    elif doc_level:
         with reporter.stage("pairs", total=None, unit="pairs") as r:
             is_lead = np.zeros(n, dtype=bool)
             is_lead[lead] = True
@@ -532,6 +581,7 @@ def decide(docs: list[Document], found: dict[str, np.ndarray], rank: np.ndarray,
             del sh_doc, sh_h
             n_pairs, n_candidates = len(pairs.a), pairs.candidates
             r.advance(n_pairs)
+    if doc_level:
         jaccard = pairs.jaccard()
         size = pairs.size
         for a, b, s, j in zip(pairs.a.tolist(), pairs.b.tolist(), pairs.shared.tolist(), jaccard.tolist()):
@@ -623,28 +673,45 @@ def kept_rows(docs: list[Document], kept: np.ndarray, cuts: dict[int, list[tuple
     """Each kept document as a row of all its fields (in input order), and the column names:
     id, text, source, date, url (those any document has), then the other fields in the
     order first seen."""
-    read = config.read
-    named = [read.id_field, read.text_field]
-    optional = [(read.source_field, "source"), (read.date_field, "date"), ("url", "url")]
     rows = []
     extra: dict[str, None] = {}
     present: set[str] = set()
     for d in np.flatnonzero(kept).tolist():
-        doc = docs[d]
-        row = {read.id_field: doc.doc_id, read.text_field: cut_text(doc.text, cuts[d]) if d in cuts else doc.text}
-        for name, attr in optional:
-            value = getattr(doc, attr)
-            if value is not None and name not in row:
-                row[name] = value
-                present.add(name)
-        for key, value in doc.meta.items():
-            if key not in row:
-                row[key] = value
-                extra.setdefault(key)
-        rows.append(row)
-    columns = named + [name for name, _ in optional if name in present and name not in named]
-    columns += [k for k in extra if k not in columns]
-    return rows, columns
+        rows.append(kept_row(docs[d], cuts.get(d), config, present, extra))
+    return rows, kept_columns(present, extra, config)
+
+
+def _optional_fields(config: DedupConfig) -> list[tuple[str, str]]:
+    read = config.read
+    return [(read.source_field, "source"), (read.date_field, "date"), ("url", "url")]
+
+
+def kept_row(doc: Document, cuts: list[tuple[int, int]] | None, config: DedupConfig, present: set[str],
+             extra: dict[str, None]) -> dict[str, Any]:
+    """A kept document as a row of all its fields, its text without the ``cuts`` (if any); the
+    optional fields it has are added to ``present``, its other fields to ``extra`` (in the order
+    first seen), for `kept_columns`."""
+    read = config.read
+    row = {read.id_field: doc.doc_id, read.text_field: cut_text(doc.text, cuts) if cuts else doc.text}
+    for name, attr in _optional_fields(config):
+        value = getattr(doc, attr)
+        if value is not None and name not in row:
+            row[name] = value
+            present.add(name)
+    for key, value in doc.meta.items():
+        if key not in row:
+            row[key] = value
+            extra.setdefault(key)
+    return row
+
+
+def kept_columns(present: set[str], extra: dict[str, None], config: DedupConfig) -> list[str]:
+    """The columns of the kept file: id, text, source, date, url (those any document has), then
+    the other fields in the order first seen."""
+    read = config.read
+    named = [read.id_field, read.text_field]
+    columns = named + [name for name, _ in _optional_fields(config) if name in present and name not in named]
+    return columns + [k for k in extra if k not in columns]
 
 
 def _column(values: list[Any]) -> pa.Array:
@@ -729,23 +796,37 @@ def summarise(docs: list[Document], skips: list[Skip], decisions: Decisions, con
             bytes_removed += _utf8(text[r.begin:r.end])
     skip_reasons: dict[str, int] = {}
     for s in skips:
-        key = s.reason.split(" (first read")[0]
+        key = skip_reason_key(s.reason)
         skip_reasons[key] = skip_reasons.get(key, 0) + 1
-    bytes_in = sum(_utf8(d.text) for d in docs)
+    return summary_fields(config, len(docs), skips[:20], len(skips), skip_reasons, int(decisions.kept.sum()), reasons,
+                          spans, len(decisions.cuts), int(decisions.candidates), int(decisions.pairs),
+                          sum(_utf8(d.text) for d in docs), bytes_removed, timings, wall)
+
+
+def skip_reason_key(reason: str) -> str:
+    """A skip's reason as counted in the summary (a repeated id's without where it was first read)."""
+    return reason.split(" (first read")[0]
+
+
+def summary_fields(config: DedupConfig, documents_in: int, first_skips: list[Skip], n_skipped: int,
+                   skip_reasons: dict[str, int], kept: int, reasons: dict[str, int], spans: int, cut: int,
+                   candidates: int, pairs: int, bytes_in: int, bytes_removed: int, timings: dict[str, float],
+                   wall: float) -> dict[str, Any]:
+    """The summary of a dedup run from its counts (both engines)."""
     return {
         "mode": config.dedup.mode,
         "keep": config.dedup.keep,
-        "documents_in": len(docs),
-        "documents_skipped": len(skips),
+        "documents_in": documents_in,
+        "documents_skipped": n_skipped,
         "skip_reasons": skip_reasons,
-        "skipped": [{"input": s.origin, "doc_id": s.doc_id, "reason": s.reason} for s in skips[:20]],
-        "documents_kept": int(decisions.kept.sum()),
+        "skipped": [{"input": s.origin, "doc_id": s.doc_id, "reason": s.reason} for s in first_skips],
+        "documents_kept": kept,
         "documents_removed": int(sum(reasons.values())),
         "removed_by_reason": {k: reasons[k] for k in REASONS if k in reasons},
         "passages_removed": spans,
-        "documents_cut": len(decisions.cuts),
-        "candidate_pairs": int(decisions.candidates),
-        "similar_pairs": int(decisions.pairs),
+        "documents_cut": cut,
+        "candidate_pairs": candidates,
+        "similar_pairs": pairs,
         "bytes_in": bytes_in,
         "bytes_removed": bytes_removed,
         "bytes_kept": bytes_in - bytes_removed,
@@ -782,29 +863,33 @@ def _dedup(documents: Any, config: DedupConfig, out: Path | None, overwrite: boo
                 pq.write_table(removed, tmp / "removed.parquet", compression="zstd")
                 pq.write_table(skipped, tmp / "skipped.parquet", compression="zstd")
 
-            run_info = {
-                "command": "dedup",
-                "reprints_version": __version__,
-                "config": config.to_dict(),
-                "inputs": paths,
-                "output": f"kept.{fmt}",
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-                "versions": _versions(),
-                "summary": summary,
-                "complete": True,
-            }
-            result.out = writers.write_directory(out, write, run_info, overwrite=overwrite)
+            result.out = writers.write_directory(out, write, run_info(config, paths, fmt, summary), overwrite=overwrite)
         r.advance()
     summary["seconds_per_stage"] = {k: round(v, 3) for k, v in reporter.timings.items()}
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return result
 
 
-def _versions() -> dict[str, str]:
+def run_info(config: DedupConfig, paths: Any, fmt: str, summary: dict[str, Any],
+             engine: dict[str, Any] | None = None) -> dict[str, Any]:
+    """run.json of a dedup run (``engine``: what a Spark run adds: engine, master, versions)."""
     from reprints.versions import dependency_versions
 
-    return dependency_versions(optional=False)
+    info = {
+        "command": "dedup",
+        "reprints_version": __version__,
+        "config": config.to_dict(),
+        "inputs": paths,
+        "output": f"kept.{fmt}",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": dependency_versions(optional=False),
+        "summary": summary,
+        "complete": True,
+    }
+    for key, value in (engine or {}).items():
+        info[key] = {**info[key], **value} if isinstance(value, dict) and key in info else value
+    return info
 
 
 __all__ = ["dedup", "DedupResult", "DedupError", "similar_pairs", "window_hashes", "keep_order", "cut_text",

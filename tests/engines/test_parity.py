@@ -319,3 +319,86 @@ def test_every_script_identical_and_offsets_exact(spark):
     for p in got["passages"].to_pylist():
         assert texts[p["doc_a"]][p["begin_a"]:p["end_a"]] == p["text_a"]
         assert texts[p["doc_b"]][p["begin_b"]:p["end_b"]] == p["text_b"]
+
+
+# --- reprints dedup on Spark (issue 17) -----------------------------------------------------------
+
+def _dedup_corpus(path: Path) -> Path:
+    """A JSONL file with an exact, a near, a contained and a repeated-passage duplicate, a
+    document alone, and bad lines (no text, blank text, a repeated id, broken JSON)."""
+    def words(seed: int, n: int) -> list[str]:
+        return [f"w{seed}x{i}" for i in range(n)]
+
+    def text(*parts: list[str]) -> str:
+        return " ".join(w for part in parts for w in part) + "."
+
+    a, b = words(1, 60), words(2, 100)
+    rows = [
+        {"id": "a", "text": text(a), "score": 3, "date": "2020-01-05"},
+        {"id": "alone", "text": text(words(9, 30)), "score": 1, "date": "2020-01-01"},
+        {"id": "a-copy", "text": "  " + text(a) + "  ", "score": 7, "date": "2020-01-02"},
+        {"id": "a-near", "text": text(a[:-1], ["changed"]), "score": 5, "tag": "x"},
+        {"id": "inside", "text": "(" + text(b[20:50]) + ")", "score": 9, "date": "2019-12-31"},
+        {"id": "b", "text": text(b), "score": 2, "date": "2020-02-01"},
+        {"id": "no-text", "text": None},
+        {"id": "host", "text": "Intro: " + text(words(3, 40)) + " " + text(b[30:90]) + " " + text(words(4, 40)),
+         "score": 4.5, "date": "2021-01-01"},
+        {"id": "host2", "text": text(words(5, 30)) + "\n" + text(b[30:90]) + " tail " + text(words(6, 20)),
+         "score": "high"},
+        {"id": "b", "text": "a repeated id"},
+        {"id": "blank", "text": "   "},
+    ]
+    lines = [json.dumps(r) for r in rows]
+    lines.insert(3, "{broken json")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("mode, keep, fmt", [("documents", "first", "parquet"), ("passages", "longest", "auto"),
+                                             ("both", "field:score", "parquet")])
+def test_dedup_on_spark_writes_the_local_files(spark, tmp_path, mode, keep, fmt):
+    """`reprints dedup --engine spark` (the same stage functions, pairs by joins, decisions per
+    connected component) writes the local engine's kept, removed and skipped files and summary;
+    removed spans are the characters at their offsets."""
+    import pyarrow.parquet as pq
+
+    from reprints.config import DedupConfig
+
+    corpus = _dedup_corpus(tmp_path / "corpus.jsonl")
+    config = DedupConfig().replace(dedup={"mode": mode, "keep": keep, "format": fmt}, engine={"workers": 1})
+    local = reprints.dedup([str(corpus)], config=config, out=tmp_path / "local")
+    on_spark = reprints.dedup([str(corpus)], config=config, out=tmp_path / "spark", engine="spark", spark=spark)
+    assert on_spark.kept is None and on_spark.out == tmp_path / "spark"
+    kept = "kept.jsonl" if fmt == "auto" else "kept.parquet"
+    if fmt == "auto":  # JSONL in, JSONL out: the same bytes
+        assert (tmp_path / "spark" / kept).read_bytes() == (tmp_path / "local" / kept).read_bytes()
+    for name in ([kept] if fmt != "auto" else []) + ["removed.parquet", "skipped.parquet"]:
+        got, want = pq.read_table(tmp_path / "spark" / name), pq.read_table(tmp_path / "local" / name)
+        assert got.schema.equals(want.schema), name
+        assert got.to_pylist() == want.to_pylist(), name
+    summaries = [json.loads((tmp_path / run / "run.json").read_text())["summary"] for run in ("local", "spark")]
+    for s in summaries:
+        s.pop("seconds"), s.pop("seconds_per_stage")
+    assert summaries[0] == summaries[1]
+    info = json.loads((tmp_path / "spark" / "run.json").read_text())
+    assert info["engine"] == "spark" and info["complete"]
+
+    # what was removed, and the offsets of the cut spans
+    texts = {}
+    for line in corpus.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line) if line.startswith('{"') else {}
+        if isinstance(row.get("text"), str):
+            texts.setdefault(row["id"], row["text"])
+    removed = pq.read_table(tmp_path / "spark" / "removed.parquet").to_pylist()
+    reasons = {(r["doc_id"], r["reason"]) for r in removed}
+    assert summaries[1]["documents_skipped"] == 4
+    if mode != "passages":
+        assert {"exact", "near-duplicate", "contained"} <= {reason for _, reason in reasons}
+    spans = [r for r in removed if r["begin"] is not None]
+    if mode != "documents":
+        assert len(spans) >= 1
+    for r in spans:
+        assert r["reason"] == "repeated passage"
+        cut = texts[r["doc_id"]][r["begin"]:r["end"]]
+        assert cut == texts[r["kept_doc_id"]][r["kept_begin"]:r["kept_end"]]
+        assert cut.startswith("w2x") and cut.endswith("x89") and r["characters"] == len(cut)
