@@ -283,7 +283,7 @@
       h('div', { class: 'cards' },
         card(fmt(s.documents_read), 'documents read', s.documents_skipped ? fmt(s.documents_skipped) + ' skipped' : null),
         card(fmt(s.documents_in_clusters), 'documents that share text'),
-        card(fmt(s.document_pairs - (s.template_pairs || 0)), 'document pairs', s.exact_duplicate_pairs ? fmt(s.exact_duplicate_pairs) + ' exact duplicates' : null),
+        card(fmt(s.document_pairs - (s.template_pairs || 0)), s.template_pairs ? 'reprint pairs' : 'document pairs', s.exact_duplicate_pairs ? fmt(s.exact_duplicate_pairs) + ' exact duplicates' : null),
         s.template_pairs ? h('a', { class: 'cardlink', id: 'template-card', href: '#/templates' },
           card(fmt(s.template_pairs), 'template pairs', 'filled-in forms (other names, figures, dates), ' +
             plural(nT, 'passage') + '; not reprints, not in clusters')) : null,
