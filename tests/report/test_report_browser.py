@@ -279,6 +279,7 @@ def test_template_pairs_are_listed_apart_and_open(report_page, tmp_path):
     assert len(templates) == 2 and len(reprinted) == 1
     rp = report_page().open(write_report(run, tmp_path / "forms.html"))
     assert rp.eval("() => document.querySelector('#template-card .n').textContent") == "2"
+    assert "1reprint pairs" in rp.eval("() => document.querySelector('.cards').textContent")
     assert rp.eval("() => document.querySelector('nav.tabs a[href=\"#/templates\"]').textContent") == "Templates (2 pairs)"
     assert "1 of 1 passage, 2 of 2 template passages" in rp.eval("() => document.getElementById('f-count').textContent")
     assert sorted(visible_passages(rp)) == reprinted
