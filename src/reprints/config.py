@@ -272,6 +272,11 @@ class PairConfig(Checked):
     formula_share: float = setting(0.5, min=0.0, max=1.0)
     formula_similarity: float = setting(0.85, min=0.0, max=1.0)
     formula_near_miss: float = setting(0.15, min=0.0, max=1.0)
+    # A pair with that share of common n-grams whose passages cover less than this share of
+    # each document is a template too, whatever its passages' similarity (`formula.common_phrasing`):
+    # each document is mostly its own, and they share phrasing many documents use. 0 turns it
+    # off. Measured: benchmarks/RESULTS.md ("Issue 14: templates to 0.85").
+    formula_cover: float = setting(0.5, min=0.0, max=1.0)
     # Other figures in the same words (any pair): when at least this many numbers of a pair's
     # passages are aligned against other numbers, no fewer than the numbers that match and no
     # fewer than the other words that differ, the pair is a template filled in with other

@@ -225,3 +225,18 @@ class ReportPage:
 
     def eval(self, js: str, arg=None):
         return self.page.evaluate(js, arg)
+
+
+# Two dividend notices of different companies (a filled-in form: kind "template") and a reprint of one.
+NOTICE = ("{} said its board declared a quarterly dividend of {} cts a share, payable {} to holders of record "
+          "{}. The company said the dividend is unchanged from the previous quarter and that it expects "
+          "earnings for the year to be in line with the forecast it gave in its annual report to shareholders.")
+
+
+def template_rows() -> list[dict]:
+    return [
+        {"id": "acme", "source": "Wire", "date": "2024-03-01", "text": NOTICE.format("Acme Corp", "12", "April 1", "March 15")},
+        {"id": "zenith", "source": "Wire", "date": "2024-05-02", "text": NOTICE.format("Zenith Inc", "15", "June 3", "May 20")},
+        {"id": "acme-reprint", "source": "Daily", "date": "2024-03-02",
+         "text": "NEW YORK - " + NOTICE.format("Acme Corp", "12", "April 1", "March 15")},
+    ]

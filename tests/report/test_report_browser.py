@@ -11,7 +11,7 @@ import reprints
 from reprints.report import write_report
 from reprints.report.diff import word_diff
 
-from reportkit import astral_rows, data_dir, scan_jsonl, synthetic_run, xss_rows
+from reportkit import astral_rows, data_dir, scan_jsonl, synthetic_run, template_rows, xss_rows
 
 HIGHLIGHTED = """([side, pid]) => Array.from(document.querySelectorAll('#text-' + side + ' [data-p~="' + pid + '"]'))
     .map(e => e.textContent).join('')"""
@@ -267,6 +267,34 @@ def test_filters(report_page, wire_run, wire_report):
     wait_filtered(rp)
     want = sorted({m["cluster_id"] for m in clusters if m["doc_id"].startswith("ml-rate")})
     assert want and sorted(visible_clusters(rp)) == want
+
+
+def test_template_pairs_are_listed_apart_and_open(report_page, tmp_path):
+    """Template pairs (filled-in forms) have their own tab and count; the passage list holds
+    the reprints only; a template pair's view opens with its passages highlighted exactly."""
+    run = scan_jsonl(tmp_path, "forms", template_rows())
+    passages = rows(run, "passages")
+    templates = sorted(p["passage_id"] for p in passages if p["kind"] == "template")
+    reprinted = sorted(p["passage_id"] for p in passages if p["kind"] != "template")
+    assert len(templates) == 2 and len(reprinted) == 1
+    rp = report_page().open(write_report(run, tmp_path / "forms.html"))
+    assert rp.eval("() => document.querySelector('#template-card .n').textContent") == "2"
+    assert "1reprint pairs" in rp.eval("() => document.querySelector('.cards').textContent")
+    assert rp.eval("() => document.querySelector('nav.tabs a[href=\"#/templates\"]').textContent") == "Templates (2 pairs)"
+    assert "1 of 1 passage, 2 of 2 template passages" in rp.eval("() => document.getElementById('f-count').textContent")
+    assert sorted(visible_passages(rp)) == reprinted
+    rp.page.click("nav.tabs a[href='#/templates']")
+    rp.page.wait_for_selector("#template-list .row")
+    got = rp.eval("() => Array.from(document.querySelectorAll('#template-list .row')).map(r => Number(r.dataset.passage))")
+    assert sorted(got) == templates
+    assert rp.eval("() => document.getElementById('templates-note') !== null")
+    rp.page.click("#template-list .row >> nth=0")
+    rp.page.wait_for_selector("#template-pair-note")
+    check_pair(rp, next(p for p in passages if p["passage_id"] == got[0]))
+    assert rp.eval("() => document.querySelector('#main a[href=\"#/templates\"]') !== null")
+    # a reprint's pair view says nothing of templates
+    check_pair(rp, next(p for p in passages if p["passage_id"] == reprinted[0]))
+    assert rp.eval("() => document.getElementById('template-pair-note')") is None
 
 
 # --- security --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from reprints.report import NotARunError, build_model, write_report
 from reprints.report.diff import word_diff
 from reprints.report.html import embed_json, render
 
-from reportkit import PAYLOAD_BREAKOUT, WIRE, astral_rows, scan_jsonl
+from reportkit import PAYLOAD_BREAKOUT, WIRE, astral_rows, scan_jsonl, template_rows
 
 
 # --- word diff -------------------------------------------------------------------------------
@@ -144,3 +144,17 @@ def test_astral_run_model(tmp_path):
     model = build_model(out)
     assert model["meta"]["texts"] == "all"
     assert any(model["passages"]["diff"])
+
+
+def test_template_pairs_are_counted_apart(tmp_path):
+    """Two notices of other companies are a template pair; the model counts their pairs and
+    passages apart from the reprint and keeps their passages (the report lists them apart)."""
+    run = scan_jsonl(tmp_path, "forms", template_rows())
+    model = build_model(run)
+    stats = model["meta"]["stats"]
+    kinds = [model["kinds"][k] for k in model["passages"]["kind"]]
+    assert stats["document_pairs"] == 3 and stats["template_pairs"] == 2
+    assert stats["template_passages"] == kinds.count("template") == 2
+    # the template passages are in no cluster; the reprint's is
+    clustered = sorted((kind, c is not None) for kind, c in zip(kinds, model["passages"]["cluster"]))
+    assert clustered == [("template", False), ("template", False), ("verbatim", True)]

@@ -243,3 +243,45 @@ def test_shared_cover_is_the_smaller_side():
     p = PassageMatch(0, 0, 0, 0, 0, 50, 10, 20, 5, 1.0, "verbatim")
     q = PassageMatch(0, 0, 0, 0, 40, 60, 15, 30, 5, 1.0, "verbatim")
     assert formula.shared_cover([p, q], "x" * 100, "y" * 40) == 0.5  # A: 60/100; B: 20/40
+
+
+_TERMS = ("The debentures were priced to yield 112 basis points over the off-the-run 9-1/4 pct Treasury bonds of "
+          "2016. Non-refundable for 10 years, the issue is rated A-3 by Moody's and A-minus by Standard and Poor's.")
+
+
+def _around(story: str, terms: str) -> tuple[str, int]:
+    """A document: ``story`` then ``terms``, and where the terms begin."""
+    text = story + " " + terms
+    return text, len(story) + 1
+
+
+def test_common_phrasing_needs_common_words_little_cover_and_no_ocr():
+    """Two different debt offerings share the terms sentence many offerings print: a template when
+    the pair is formula-prone and the sentence is less than half of each document; a story carried
+    whole (most of one document), a pair of uncommon words, or OCR'd copies are not."""
+    gte = ("GTE Corp is raising 250 mln dlrs through an offering of debentures due 2017, said sole underwriter "
+           "UBS Securities Inc, which won the issue in competitive bidding against syndicates led by major houses. "
+           "UBS has become the second foreign firm to manage an issue in the domestic debt market this year.")
+    coke = ("Coca-Cola Enterprises Inc is raising 600 mln dlrs through offerings of notes and debentures, said lead "
+            "manager Salomon Brothers Inc. The notes are non-callable for seven years and the sinking fund for the "
+            "debentures will retire five pct of them a year, giving them an average life of 21.5 years.")
+    a, a0 = _around(gte, _TERMS)
+    b, b0 = _around(coke, _TERMS)
+    terms = PassageMatch(0, 0, 0, 0, a0, len(a), b0, len(b), 30, 1.0, "verbatim")
+    assert max(formula.covers([terms], a, b)) < 0.5
+    assert formula.common_phrasing([terms], a, b, True, CFG)
+    assert not formula.common_phrasing([terms], a, b, False, CFG)  # its words are not common phrasing
+    assert not formula.common_phrasing([terms], a, b, True, replace(CFG, formula_cover=0.0))  # off
+    # the terms carried with most of one document (a shortened reprint, a digest's item)
+    short, s0 = _around("GTE sells debentures.", _TERMS)
+    carried = PassageMatch(0, 0, 0, 0, s0, len(short), b0, len(b), 30, 1.0, "verbatim")
+    assert not formula.common_phrasing([carried], short, b, True, CFG)
+    # OCR'd copies of one notice: their differing words are misspellings of each other
+    rng = random.Random(3)
+    ocr_a, ocr_b = _ocr(gte, rng), _ocr(gte, rng)
+    x, x0 = _around(ocr_a, _TERMS)
+    y, y0 = _around(ocr_b + " " + coke, _TERMS)
+    noisy = PassageMatch(0, 0, 0, 0, x0, len(x), y0, len(y), 30, 1.0, "verbatim")
+    assert max(formula.covers([noisy], x, y)) < 0.5
+    assert formula.near_miss_share(x, y) >= formula.WHOLE_NEAR_MISS
+    assert not formula.common_phrasing([noisy], x, y, True, CFG)

@@ -245,7 +245,8 @@ def build_model(run_dir: str | Path, texts: Mapping[str, str] | None = None,
     kind_index = {k: i for i, k in enumerate(kinds)}
     p_cluster, p_diff, p_text_a, p_text_b = [], [], [], []
     for p in passages:
-        cid = _cluster_of(segments, p["doc_a"], p["begin_a"], p["end_a"])
+        # a template pair's passages make no cluster (a side may lie in one through another pair)
+        cid = None if p["kind"] == "template" else _cluster_of(segments, p["doc_a"], p["begin_a"], p["end_a"])
         p_cluster.append(cluster_pos.get(cid) if cid is not None else None)
         ops = word_diff(p["text_a"], p["text_b"], p["begin_a"], p["begin_b"])
         p_diff.append([list(op) for op in ops] if ops else None)
@@ -263,6 +264,7 @@ def build_model(run_dir: str | Path, texts: Mapping[str, str] | None = None,
         "document_pairs": len(pairs),
         "exact_duplicate_pairs": sum(1 for p in pairs if p.get("exact_duplicate")),
         "template_pairs": sum(1 for p in pairs if p.get("kind") == "template"),
+        "template_passages": kinds_count.get("template", 0),
         "passages": len(passages),
         "passage_kinds": dict(kinds_count),
         "clusters": len(cluster_ids),

@@ -167,8 +167,8 @@ class _Whole:
         self.a_begin, self.a_end, self.b_begin, self.b_end = 0, len(text_a), 0, len(text_b)
 
 
-def shared_cover(passages: list, text_a: str, text_b: str) -> float:
-    """The smaller of the two shares of its document that a pair's passages cover."""
+def covers(passages: list, text_a: str, text_b: str) -> tuple[float, float]:
+    """The shares of document A and of document B that a pair's passages cover."""
     cover = []
     for begin, end, text in (("a_begin", "a_end", text_a), ("b_begin", "b_end", text_b)):
         spans = sorted((getattr(p, begin), getattr(p, end)) for p in passages)
@@ -179,7 +179,29 @@ def shared_cover(passages: list, text_a: str, text_b: str) -> float:
                 covered += hi - lo
                 reach = hi
         cover.append(covered / max(1, len(text)))
-    return min(cover)
+    return cover[0], cover[1]
+
+
+def shared_cover(passages: list, text_a: str, text_b: str) -> float:
+    """The smaller of the two shares of its document that a pair's passages cover."""
+    return min(covers(passages, text_a, text_b))
+
+
+def common_phrasing(passages: list, text_a: str, text_b: str, prone: bool, config: PairConfig) -> bool:
+    """Sign 7: a pair ``prone`` to be formula text (most of its shared n-grams are common
+    phrasing, sign 1) whose passages cover less than ``formula_cover`` of each document. Each
+    document is mostly its own text, and what the two share is phrasing many documents use: two
+    debt offerings' "… basis points over the off-the-run 9-1/4 pct Treasury bonds of 2016.
+    Non-refundable for 10 years …" inside two different stories, two days' money-market notices
+    that agree on one sentence. A reprint, whole or shortened, covers most of the shorter text,
+    and a story carried in a digest covers most of its own item; a passage one story quotes from
+    another is rarely common phrasing. Fewer than ``WHOLE_NEAR_MISS`` of the words that differ
+    between the two documents may be near-misses of each other (OCR noise, as `other_content`)."""
+    if not prone or config.formula_cover <= 0 or max(covers(passages, text_a, text_b)) >= config.formula_cover:
+        return False
+    # OCR'd reprints of a notice many papers print are common phrasing too, and their passages
+    # break at the misspellings: their differing words are near-misses of each other
+    return near_miss_share(text_a, text_b) < WHOLE_NEAR_MISS
 
 
 def whole_substitutions(words_a: list[str], words_b: list[str]) -> tuple[int, int, int, int, int]:
@@ -249,7 +271,8 @@ def classify(a: align_stage.DocWords, b: align_stage.DocWords, text_a: str, text
              prone: bool, config: ScanConfig) -> tuple[list, bool]:
     """A candidate pair's passages as a scan aligns them (`align.align_related`), and whether
     they are a filled-in template: a pair ``prone`` to be formula text whose word passages show
-    it (`is_formula`), a pair whose passages hold other figures (`other_figures`), or a pair
+    it (`is_formula`) or whose passages cover little of either document (`common_phrasing`), a
+    pair whose passages hold other figures (`other_figures`), or a pair
     whose passages cover at least ``template_coverage`` of each document (a form is most of
     its document; an item of a digest or a quoted paragraph is not) and that holds other names,
     figures and dates in the same prose, inside its passages (`other_fillers`) or over the
@@ -264,7 +287,7 @@ def classify(a: align_stage.DocWords, b: align_stage.DocWords, text_a: str, text
     if not found:
         return [], False
     pairs = config.pairs
-    template = any(formula_words) or other_figures(found, pairs) or (
+    template = any(formula_words) or common_phrasing(found, text_a, text_b, prone, pairs) or other_figures(found, pairs) or (
         shared_cover(found, text_a, text_b) >= pairs.template_coverage
         and (other_fillers(found, text_a, text_b, pairs) or other_content(text_a, text_b, pairs)))
     return found, template

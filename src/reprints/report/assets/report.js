@@ -9,6 +9,12 @@
   var META = D.meta, DOCS = D.docs, CL = D.clusters, MEM = D.members, P = D.passages;
   var SOURCES = D.sources, KINDS = D.kinds;
   var nC = CL.id.length, nM = MEM.doc.length, nP = P.id.length;
+  // Passages of template pairs (filled-in forms, kind "template") are listed apart from reprints.
+  var TEMPLATE_KIND = KINDS.indexOf('template');
+  function isTemplate(q) { return P.kind[q] === TEMPLATE_KIND; }
+  var nT = 0;
+  for (var t0 = 0; t0 < nP; t0++) if (isTemplate(t0)) nT++;
+  var nR = nP - nT;
   var PALETTE = 8;
   var NO_SOURCE = '(no source)';
 
@@ -96,7 +102,7 @@
 
   // ---------------------------------------------------------------- filters
   var F = { source: -1, from: null, to: null, minWords: 0, q: '' };
-  var shownC = [], shownP = [];
+  var shownC = [], shownP = [], shownT = [];  // clusters, reprint passages, template passages
   var sortC = 'size', sortP = 'id';
   var lowered = null;
 
@@ -128,19 +134,20 @@
       if (cOk[c2] && cMaxWords[c2] >= F.minWords && (!F.q || cQ[c2])) shownC.push(c2);
     }
     sortClusters();
-    shownP = [];
+    shownP = []; shownT = [];
     for (var q = 0; q < nP; q++) {
       if (P.words[q] < F.minWords) continue;
       var a = P.a[q], b = P.b[q];
       if (!dOk(a) && !dOk(b)) continue;
       if (F.q && !docMatchesQuery(a) && !docMatchesQuery(b)) continue;
-      shownP.push(q);
+      (isTemplate(q) ? shownT : shownP).push(q);
     }
     sortPassages();
     var count = document.getElementById('f-count');
     if (count) {
       count.textContent = 'showing ' + fmt(shownC.length) + ' of ' + plural(nC, 'cluster') + ', ' +
-        fmt(shownP.length) + ' of ' + plural(nP, 'passage');
+        fmt(shownP.length) + ' of ' + plural(nR, 'passage') +
+        (nT ? ', ' + fmt(shownT.length) + ' of ' + plural(nT, 'template passage') : '');
     }
   }
   function sortClusters() {
@@ -162,6 +169,7 @@
       least: function (x, y) { return (P.similarity[x] === null ? 2 : P.similarity[x]) - (P.similarity[y] === null ? 2 : P.similarity[y]) || x - y; }
     }[sortP];
     shownP.sort(by);
+    shownT.sort(by);
   }
 
   // ---------------------------------------------------------------- layout
@@ -173,7 +181,9 @@
   function buildShell() {
     clear(app);
     var nav = h('nav', { class: 'tabs' });
-    [['overview', 'Overview', '#/'], ['clusters', 'Clusters', '#/clusters'], ['passages', 'Passages', '#/passages']].forEach(function (t) {
+    var views = [['overview', 'Overview', '#/'], ['clusters', 'Clusters', '#/clusters'], ['passages', 'Passages', '#/passages']];
+    if (nT) views.push(['templates', 'Templates (' + plural(META.stats.template_pairs || 0, 'pair') + ')', '#/templates']);
+    views.forEach(function (t) {
       tabs[t[0]] = h('a', { href: t[2], text: t[1] });
       nav.appendChild(tabs[t[0]]);
     });
@@ -246,9 +256,10 @@
     if (view === 'cluster') renderCluster(current.arg);
     else if (view === 'pair') current.pair = renderPair(current.arg);
     else if (view === 'clusters') renderClusterList();
-    else if (view === 'passages') renderPassageList();
+    else if (view === 'passages') renderPassageList(false);
+    else if (view === 'templates') renderPassageList(true);
     else renderOverview();
-    if (fresh && view !== 'clusters' && view !== 'passages') window.scrollTo(0, 0);
+    if (fresh && view !== 'clusters' && view !== 'passages' && view !== 'templates') window.scrollTo(0, 0);
   }
 
   // ---------------------------------------------------------------- overview
@@ -265,16 +276,18 @@
   }
   function renderOverview() {
     var s = META.stats;
-    var kinds = Object.keys(s.passage_kinds || {}).sort().map(function (k) { return fmt(s.passage_kinds[k]) + ' ' + k; }).join(', ');
+    var kinds = Object.keys(s.passage_kinds || {}).filter(function (k) { return k !== 'template'; }).sort().map(function (k) { return fmt(s.passage_kinds[k]) + ' ' + k; }).join(', ');
     var first = dayIso(META.first_day), last = dayIso(META.last_day);
     add(main, [
       textsNote(),
       h('div', { class: 'cards' },
         card(fmt(s.documents_read), 'documents read', s.documents_skipped ? fmt(s.documents_skipped) + ' skipped' : null),
         card(fmt(s.documents_in_clusters), 'documents that share text'),
-        card(fmt(s.document_pairs - (s.template_pairs || 0)), 'document pairs', s.exact_duplicate_pairs ? fmt(s.exact_duplicate_pairs) + ' exact duplicates' : null),
-        s.template_pairs ? card(fmt(s.template_pairs), 'template pairs', 'filled-in forms (other names, figures, dates); not in clusters') : null,
-        card(fmt(s.passages), 'shared passages', kinds || null),
+        card(fmt(s.document_pairs - (s.template_pairs || 0)), s.template_pairs ? 'reprint pairs' : 'document pairs', s.exact_duplicate_pairs ? fmt(s.exact_duplicate_pairs) + ' exact duplicates' : null),
+        s.template_pairs ? h('a', { class: 'cardlink', id: 'template-card', href: '#/templates' },
+          card(fmt(s.template_pairs), 'template pairs', 'filled-in forms (other names, figures, dates), ' +
+            plural(nT, 'passage') + '; not reprints, not in clusters')) : null,
+        card(fmt(nR), 'shared passages', kinds || null),
         card(fmt(s.clusters), 'reprint clusters', shownC.length !== nC ? fmt(shownC.length) + ' match the filters' : null),
         card(fmt(s.sources), 'sources'),
         card(first ? first.slice(0, 4) === (last || '').slice(0, 4) ? first.slice(0, 4) : first.slice(0, 4) + '–' + last.slice(0, 4) : '–',
@@ -491,14 +504,23 @@
     add(main, clusterHead());
     mountList(virtualList('cluster-list', shownC.length, 60, function (i) { return clusterRow(shownC[i]); }));
   }
-  function renderPassageList() {
-    add(main, h('div', { class: 'toolbar' }, h('strong', { text: plural(shownP.length, 'passage') }),
-      shownP.length !== nP ? ' (of ' + fmt(nP) + ')' : null, ' · sort by ',
+  // The passages of reprint pairs, or (``templates``) those of template pairs, which are listed apart.
+  function renderPassageList(templates) {
+    var shown = templates ? shownT : shownP, total = templates ? nT : nR;
+    var what = templates ? 'template passage' : 'passage';
+    if (templates) {
+      add(main, h('div', { class: 'note', id: 'templates-note' }, 'Template pairs share only a filled-in form: the same ' +
+        'words around other names, figures and dates (notices of other days, announcements of other companies). They ' +
+        'are not reprints and are in no cluster (' + plural(META.stats.template_pairs || 0, 'template pair') + ', ' +
+        plural(nT, 'passage') + ').'));
+    }
+    add(main, h('div', { class: 'toolbar' }, h('strong', { text: plural(shown.length, what) }),
+      shown.length !== total ? ' (of ' + fmt(total) + ')' : null, ' · sort by ',
       select('sort-passages', [['id', 'passage id'], ['longest', 'longest first'], ['least', 'most edited first']], sortP,
         function (v) { sortP = v; sortPassages(); listScroll = {}; rerender(); })));
-    if (!shownP.length) { add(main, h('p', { class: 'empty', text: 'No passage matches the filters.' })); return; }
+    if (!shown.length) { add(main, h('p', { class: 'empty', text: 'No ' + what + ' matches the filters.' })); return; }
     add(main, passageHead());
-    mountList(virtualList('passage-list', shownP.length, 48, function (i) { return passageRow(shownP[i]); }));
+    mountList(virtualList(templates ? 'template-list' : 'passage-list', shown.length, 48, function (i) { return passageRow(shown[i]); }));
   }
 
   // ---------------------------------------------------------------- cluster view
@@ -719,7 +741,10 @@
     var diffToggle = h('input', { type: 'checkbox', id: 'show-diff', checked: true });
     var linkToggle = h('input', { type: 'checkbox', id: 'link-scroll', checked: true });
     add(main, [
-      h('p', null, c !== null ? h('a', { href: '#/cluster/' + CL.id[c], text: '← cluster #' + CL.id[c] }) : h('a', { href: '#/passages', text: '← passages' })),
+      h('p', null, c !== null ? h('a', { href: '#/cluster/' + CL.id[c], text: '← cluster #' + CL.id[c] })
+        : isTemplate(q0) ? h('a', { href: '#/templates', text: '← template pairs' }) : h('a', { href: '#/passages', text: '← passages' })),
+      isTemplate(q0) ? h('div', { class: 'note', id: 'template-pair-note' }, 'A template pair: the two documents share a ' +
+        'filled-in form (the same words around other names, figures and dates), not a reprinted story. It is in no cluster.') : null,
       h('div', { class: 'pairhead' }, title, kind, info, prev, next),
       chips,
       h('div', { class: 'pairlegend' },
