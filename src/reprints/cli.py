@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 
 from reprints.cli_options import (KEEP_FORMULA, BoilerplateShare, Templates, DateField, HtmlField, IdField, MaxDf, MinWords,
-                                  Paraphrase, SourceField, TextField, Workers, apply_options, fail, load_config, show,
+                                  Paraphrase, SourceField, TextField, Workers, apply_options, check_engine, fail, load_config, show,
                                   progress, stop_reporter)
 from reprints.config import ConfigError
 
@@ -88,15 +88,7 @@ def scan(
     corpus = corpus or inputs
     if not corpus:
         fail("nothing to scan: give CORPUS, or --config with a run.json whose inputs were paths")
-    if engine not in api.ENGINES:
-        fail(f"--engine must be {' or '.join(api.ENGINES)}, not {engine!r}")
-    if master is not None and engine != "spark":
-        fail("--master is a setting of --engine spark")
-    if engine == "spark":
-        try:
-            import pyspark  # noqa: F401
-        except ImportError:
-            fail("--engine spark needs pyspark: pip install 'reprints[spark]'")
+    check_engine(engine, master, api.ENGINES)
     with progress(quiet or json_summary, (api.NoDocumentsError, OutputExistsError),
                   "interrupted: no run directory was written") as reporter:
         result = api.scan(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter, workdir=workdir,

@@ -11,7 +11,7 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from reprints.cli_options import (DateField, HtmlField, IdField, SourceField, TextField, Workers, apply_options,
-                                  fail, field_option, load_config, progress)
+                                  check_engine, fail, field_option, load_config, progress)
 from reprints.config import ConfigError, DedupConfig, DuplicateConfig
 
 
@@ -91,15 +91,7 @@ def dedup(
         fail("nothing to deduplicate: give CORPUS, or --config with a run.json whose inputs were paths")
     from reprints.dedup import ENGINES
 
-    if engine not in ENGINES:
-        fail(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}")
-    if master is not None and engine != "spark":
-        fail("--master is a setting of --engine spark")
-    if engine == "spark":
-        try:
-            import pyspark  # noqa: F401
-        except ImportError:
-            fail("--engine spark needs pyspark: pip install 'reprints[spark]'")
+    check_engine(engine, master, ENGINES)
     with progress(quiet or json_summary, (NoDocumentsError, OutputExistsError, DedupError),
                   "interrupted: no output folder was written") as reporter:
         result = run(corpus, config=config, out=out, overwrite=overwrite, reporter=reporter, engine=engine,

@@ -129,3 +129,16 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``error: message`` on stderr, exactly as written, and exit with ``code``."""
     show(f"error: {message}")
     raise typer.Exit(code)
+
+
+def check_engine(engine: str, master: str | None, engines: tuple[str, ...]) -> None:
+    """Refuse an unknown ``--engine``, ``--master`` without Spark, and Spark without pyspark."""
+    if engine not in engines:
+        fail(f"--engine must be {' or '.join(engines)}, not {engine!r}")
+    if master is not None and engine != "spark":
+        fail("--master is a setting of --engine spark")
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            fail("--engine spark needs pyspark: pip install 'reprints[spark]'")
