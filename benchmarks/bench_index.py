@@ -91,10 +91,24 @@ def _story_carriers(rows: list[dict], count: int, dates: list[str], seed: int) -
     return story, out
 
 
+def timed_add(index, batch: list, workers: int):
+    """One add, timed: (wall seconds, the add's stage seconds, what it aligned and focused on, load and peak
+    RSS; the add's own answer)."""
+    from reprints.progress import Reporter
+
+    reporter = Reporter()
+    t = time.perf_counter()
+    added = index.add(batch, workers=workers, reporter=reporter)
+    return {"seconds": round(time.perf_counter() - t, 3),
+            "stages": {k: round(v, 3) for k, v in reporter.timings.items()},
+            "aligned_pairs": added.aligned_pairs, "reshingled": added.reshingled, "focus": added.candidate_focus,
+            "load1": round(os.getloadavg()[0], 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}, added
+
+
 def measure(n: int, out: Path, queries: int, threads: int, workers: int, build_batch: int = 0,
             story: int = 0) -> dict:
     from reprints.index import Index
-    from reprints.progress import Reporter
 
     corpus = out / f"scale_{n + 301}.jsonl"
     rows = _rows(corpus, n + 301)
@@ -116,27 +130,14 @@ def measure(n: int, out: Path, queries: int, threads: int, workers: int, build_b
                       for k in range(0, len(build_rows), step)]
             for name, batch in builds + [("add_1", rows[n:n + 1]), ("add_100", rows[n + 1:n + 101]),
                                          ("add_100_back_dated", back_dated)]:
-                reporter = Reporter()
-                t = time.perf_counter()
-                added = index.add(batch, workers=workers, reporter=reporter)
-                result[name] = {"seconds": round(time.perf_counter() - t, 3),
-                                "stages": {k: round(v, 3) for k, v in reporter.timings.items()},
-                                "aligned_pairs": added.aligned_pairs, "reshingled": added.reshingled,
-                                "focus": added.candidate_focus, "load1": round(os.getloadavg()[0], 2),
-                                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+                result[name], added = timed_add(index, batch, workers)
                 print(n, name, result[name], flush=True)
             if step < len(build_rows):
                 result["build"] = {"seconds": round(sum(result[b]["seconds"] for b, _ in builds), 3),
                                    "adds": len(builds), "batch": step}
             if story:
                 for name, batch in (("story_add_100_latest", latest), ("story_add_100_back_dated", earliest)):
-                    reporter = Reporter()
-                    t = time.perf_counter()
-                    added = index.add(batch, workers=workers, reporter=reporter)
-                    result[name] = {"seconds": round(time.perf_counter() - t, 3),
-                                    "stages": {k: round(v, 3) for k, v in reporter.timings.items()},
-                                    "aligned_pairs": added.aligned_pairs, "focus": added.candidate_focus,
-                                    "load1": round(os.getloadavg()[0], 2)}
+                    result[name], added = timed_add(index, batch, workers)
                     print(n, name, result[name], flush=True)
                 snap = index.query_snapshot()
                 snap.query(story_text)
