@@ -826,7 +826,9 @@
       }
     }
     selectPassage(q0, false);
-    requestAnimationFrame(function () { selectPassage(q0, true); });
+    // Scroll once laid out, unless another passage of the pair was selected meanwhile (it scrolled
+    // itself; selecting this one again would take the title and highlights back).
+    requestAnimationFrame(function () { if (sel === q0) selectPassage(q0, true); });
     document.onkeydown = function (ev) {
       if (current.view !== 'pair' || ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
       if (ev.key === 'n' || ev.key === 'j') step(1);
