@@ -71,6 +71,20 @@ class EngineError(ValueError):
     """An engine that does not exist, or one whose dependencies are missing."""
 
 
+def check_engine(engine: str, master: str | None, spark: Any, error: type[ValueError] = EngineError) -> None:
+    """Refuse (with ``error``) an engine that does not exist, Spark settings without Spark, and
+    Spark without pyspark: `scan` and `reprints.dedup` both ask here."""
+    if engine not in ENGINES:
+        raise error(f"engine must be {' or '.join(repr(e) for e in ENGINES)}, not {engine!r}")
+    if engine != "spark" and (master is not None or spark is not None):
+        raise error("master and spark are settings of engine='spark'")
+    if engine == "spark":
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise error("engine 'spark' needs pyspark: pip install 'reprints[spark]'") from None
+
+
 def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | None = None,
          overwrite: bool = False, reporter: Reporter | None = None, workdir: str | Path | None = None,
          engine: str = "local", master: str | None = None, spark: Any = None) -> Result:
@@ -90,19 +104,12 @@ def scan(documents: Any, config: ScanConfig | None = None, out: str | Path | Non
     removes it at the end; Spark keeps each finished stage there, so that a rerun with the same
     ``workdir``, inputs and configuration resumes (docs/scaling.md).
     """
-    if engine not in ENGINES:
-        raise EngineError(f"engine must be {' or '.join(repr(e) for e in ENGINES)}, not {engine!r}")
+    check_engine(engine, master, spark)
     if engine == "spark":
-        try:
-            import pyspark  # noqa: F401
-        except ImportError:
-            raise EngineError("engine 'spark' needs pyspark: pip install 'reprints[spark]'") from None
         from reprints import spark as spark_engine
 
         return spark_engine.run(documents, config=config, out=out, overwrite=overwrite,
                                 master=master or "local[*]", spark=spark, workdir=workdir, reporter=reporter)
-    if master is not None or spark is not None:
-        raise EngineError("master and spark are settings of engine='spark'")
     if out is None:
         return _scan(documents, config, None, overwrite, reporter, workdir)
     writers.check_target(Path(out), overwrite)

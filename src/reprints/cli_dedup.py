@@ -89,7 +89,7 @@ def dedup(
     corpus = corpus or inputs
     if not corpus:
         fail("nothing to deduplicate: give CORPUS, or --config with a run.json whose inputs were paths")
-    from reprints.dedup import ENGINES
+    from reprints.api import ENGINES
 
     check_engine(engine, master, ENGINES)
     with progress(quiet or json_summary, (NoDocumentsError, OutputExistsError, DedupError),

@@ -40,13 +40,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reprints import __version__
-from reprints.api import NoDocumentsError, input_paths
+from reprints.api import NoDocumentsError, check_engine, input_paths
 from reprints.api import _read as read_input
 from reprints.config import DedupConfig, DuplicateConfig
 from reprints.engines import local
 from reprints.io import workspace, writers
 from reprints.progress import Reporter
-from reprints.records import Document, Skip
+from reprints.records import Document, Skip, skip_reason_key
 from reprints.stages import report_tables, shingle
 from reprints.stages.arrays import sorted_isin, unique_pairs
 from reprints.stages.normalise import _POWERS, mix64, tokenize
@@ -99,9 +99,6 @@ class DedupResult:
     format: str = "parquet"
 
 
-ENGINES = ("local", "spark")
-
-
 def dedup(documents: Any, config: DedupConfig | None = None, out: str | Path | None = None,
           overwrite: bool = False, reporter: Reporter | None = None, engine: str = "local",
           master: str | None = None, spark: Any = None) -> DedupResult:
@@ -119,15 +116,8 @@ def dedup(documents: Any, config: DedupConfig | None = None, out: str | Path | N
     if isinstance(config, DuplicateConfig):
         config = DedupConfig(dedup=config)
     config = config or DedupConfig()
-    if engine not in ENGINES:
-        raise DedupError(f"engine must be {' or '.join(repr(e) for e in ENGINES)}, not {engine!r}")
-    if engine == "local" and (master is not None or spark is not None):
-        raise DedupError("master and spark are settings of engine 'spark'")
+    check_engine(engine, master, spark, DedupError)
     if engine == "spark":
-        try:
-            import pyspark  # noqa: F401
-        except ImportError:
-            raise DedupError("engine 'spark' needs pyspark: pip install 'reprints[spark]'") from None
         from reprints.engines import spark_dedup
 
         run = lambda target: spark_dedup.dedup(documents, config, target, overwrite, reporter,  # noqa: E731
@@ -801,11 +791,6 @@ def summarise(docs: list[Document], skips: list[Skip], decisions: Decisions, con
     return summary_fields(config, len(docs), skips[:20], len(skips), skip_reasons, int(decisions.kept.sum()), reasons,
                           spans, len(decisions.cuts), int(decisions.candidates), int(decisions.pairs),
                           sum(_utf8(d.text) for d in docs), bytes_removed, timings, wall)
-
-
-def skip_reason_key(reason: str) -> str:
-    """A skip's reason as counted in the summary (a repeated id's without where it was first read)."""
-    return reason.split(" (first read")[0]
 
 
 def summary_fields(config: DedupConfig, documents_in: int, first_skips: list[Skip], n_skipped: int,

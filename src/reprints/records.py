@@ -55,6 +55,11 @@ class Skip:
     doc_id: str | None = None
 
 
+def skip_reason_key(reason: str) -> str:
+    """A `Skip`'s reason as a summary counts it: a repeated id's without where it was first read
+    (`io.readers` writes "duplicate id (first read from …)")."""
+    return reason.split(" (first read")[0]
+
 DOCUMENTS = pa.schema([
     ("doc_id", pa.string()),
     ("source", pa.string()),

@@ -371,9 +371,8 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
     exact.createOrReplaceTempView(f"reprints_exact_{tag}")
     found = store("candidates", lambda: spark.sql(candidates.exact_wins_sql(f"reprints_shared_{tag}",
                                                                                 f"reprints_exact_{tag}")))
-    pairs = found
     side = docs.select("doc", "text", "source", "bp")
-    pairs = (pairs.join(side.toDF("a", "text_a", "source_a", "bp_a"), "a")
+    pairs = (found.join(side.toDF("a", "text_a", "source_a", "bp_a"), "a")
                   .join(side.toDF("b", "text_b", "source_b", "bp_b"), "b"))
     batch_pairs = max(1, int(config.engine.batch_pairs))
 

@@ -42,7 +42,7 @@ from reprints.api import NoDocumentsError, input_paths
 from reprints.config import DedupConfig, DuplicateConfig
 from reprints.engines.spark import StageStore, _i64, _u64, connected_components, with_index
 from reprints.progress import Reporter
-from reprints.records import Document, Skip
+from reprints.records import Document, Skip, skip_reason_key
 
 local = sys.modules["reprints.dedup"]
 
@@ -461,7 +461,7 @@ def dedup(documents: Any, config: DedupConfig, out: Path | None, overwrite: bool
             nonlocal n_skipped
             for batch in _stream(skipped_rows, ["input", "doc_id", "reason"]):
                 for row in batch:
-                    key = local.skip_reason_key(row["reason"])
+                    key = skip_reason_key(row["reason"])
                     skip_counts[key] = skip_counts.get(key, 0) + 1
                     if len(first_skips) < 20:
                         first_skips.append(Skip(row["input"], row["reason"], row["doc_id"]))

@@ -86,9 +86,7 @@ def choose_origins(component: np.ndarray, dates: np.ndarray, lengths: np.ndarray
     Earliest date first (undated members come after dated ones), then the longest span,
     then the smallest document rank so that ties break the same way on every run.
     """
-    undated = np.isnat(dates)
-    date_key = np.where(undated, np.iinfo(np.int64).max, dates.astype("datetime64[s]").astype(np.int64))
-    order = np.lexsort((doc_rank, -lengths, date_key, component))
+    order = np.lexsort((doc_rank, -lengths, date_keys(dates), component))
     comp_sorted = component[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = comp_sorted[1:] != comp_sorted[:-1]

@@ -267,7 +267,7 @@ def run_summary(documents: pa.Table, pairs: pa.Table, passages: pa.Table, cluste
     skipped = documents.filter(documents.column("skip_reason").is_valid())
     reasons: dict[str, int] = {}
     for reason in skipped.column("skip_reason").to_pylist():
-        key = reason.split(" (first read")[0]
+        key = records.skip_reason_key(reason)
         reasons[key] = reasons.get(key, 0) + 1
     kinds: dict[str, int] = {}
     for k in passages.column("kind").to_pylist():
