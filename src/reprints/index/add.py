@@ -212,14 +212,16 @@ def rank_view(con) -> str:
     return RANKS
 
 
+def start_removed(con) -> None:
+    """An empty temporary table ``removed_postings(doc, h, rank)`` for an add (`remember_postings`)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {REMOVED} (doc BIGINT, h UBIGINT, rank BIGINT)")
+
+
 def remember_postings(con, docs: np.ndarray) -> None:
     """Keep the postings (doc, h, rank) of ``docs``, about to be removed or re-shingled, in temporary
-    table ``removed_postings``: where they stood among each frequent n-gram's holders."""
-    exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                             [REMOVED]))[0]
-    head = f"INSERT INTO {REMOVED}" if exists else f"CREATE TEMP TABLE {REMOVED} AS"
+    table ``removed_postings`` (`start_removed`): where they stood among each frequent n-gram's holders."""
     with with_docs(con, "remember_docs", docs):
-        con.execute(f"""{head} SELECT s.doc, s.h, d.date_key AS rank FROM shingles s
+        con.execute(f"""INSERT INTO {REMOVED} SELECT s.doc, s.h, d.date_key AS rank FROM shingles s
                         JOIN (SELECT doc, date_key FROM documents SEMI JOIN remember_docs USING (doc)) d USING (doc)""")
 
 
@@ -238,16 +240,13 @@ def moved_holders(con, dirty: np.ndarray, config: ScanConfig, postings: str = "p
     links, max_df = int(config.candidates.frequent_links), int(config.candidates.max_df)
     if links <= 0:
         return np.zeros(0, dtype=np.int64)
-    exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                             [REMOVED]))[0]
-    removed = REMOVED if exists else "(SELECT 0::BIGINT AS doc, 0::UBIGINT AS h, 0::BIGINT AS rank WHERE FALSE)"
     with with_docs(con, "moved_dirty", dirty):
         rows = arrow(con.execute(f"""
             WITH df AS (SELECT h FROM {postings} GROUP BY h HAVING count(*) > {max_df}),
             holders AS (SELECT p.doc, p.h, r.rank, p.doc IN (SELECT doc FROM moved_dirty) AS inserted,
                                row_number() OVER (PARTITION BY p.h ORDER BY r.rank, p.doc) AS pos
                         FROM {postings} p SEMI JOIN df USING (h) JOIN {RANKS} r USING (doc)),
-            gone AS (SELECT g.doc, g.h, g.rank FROM {removed} g SEMI JOIN df USING (h)),
+            gone AS (SELECT g.doc, g.h, g.rank FROM {REMOVED} g SEMI JOIN df USING (h)),
             stream AS (SELECT h, rank, doc, 1 AS holder FROM holders UNION ALL SELECT h, rank, doc, 0 FROM gone),
             counted AS (SELECT h, holder, sum(holder) OVER (PARTITION BY h ORDER BY rank, doc, holder
                                                             ROWS UNBOUNDED PRECEDING) AS upto FROM stream),

@@ -22,7 +22,6 @@ CLUSTERS_SQL = ('SELECT doc_id, cluster_id, "begin", "end", is_origin, cluster_s
                 'FROM clusters')
 
 
-
 class Snapshot:
     """What a query reads, loaded in one read transaction after an add: the boilerplate keys,
     the postings (n-gram hash → documents, sorted by hash), fingerprints, each document's id,

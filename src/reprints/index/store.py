@@ -223,7 +223,7 @@ class Index:
 
         # Replaced documents leave everything behind them; what they held is remembered, since
         # the counts of their line keys and n-grams, and their exact-duplicate groups, change.
-        con.execute(f"DROP TABLE IF EXISTS {steps.REMOVED}")
+        steps.start_removed(con)
         gone = np.zeros(0, dtype=np.int64)
         if result.replaced:
             con.register("gone_ids", pa.table({"doc_id": pa.array(result.replaced, pa.string())}))
