@@ -412,7 +412,7 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
             "boilerplate_lines": boilerplate_lines, "ranks": ranks}
 
 
-_PAIR_COUNTS = "a long, b long, shared long, common long, rare_shared long, linked long"
+_PAIR_COUNTS = ", ".join(f"{c} long" for c in candidates.PAIR_COUNT_COLUMNS)  # all counts and doc numbers
 
 
 def shared_ngram_pairs(shingled, ranks, config: ScanConfig, ranks_view: str):

@@ -120,24 +120,38 @@ def substitutions(passages: list, text_a: str, text_b: str) -> tuple[int, int, i
     (words are runs of letters and digits, compared case aside): (slot words that differ, other words that
     differ, slot words that agree, other words that agree), counting both sides' words of each
     unequal stretch and one side's of each equal one. Slot words are `is_slot`."""
+    total = [0, 0, 0, 0]
+    for p in passages:
+        counts = _word_differences(_WORD.findall(text_a[p.a_begin:p.a_end]), _WORD.findall(text_b[p.b_begin:p.b_end]))
+        total = [t + c for t, c in zip(total, counts[:4])]
+    return total[0], total[1], total[2], total[3]
+
+
+def _word_differences(words_a: list[str], words_b: list[str]) -> tuple[int, int, int, int, int, int]:
+    """On difflib's alignment of two word lists (case aside): (slot words that differ, other words
+    that differ, slot words that agree, other words that agree, slot words of short substitutions,
+    other words of short substitutions). Both sides' words of an unequal stretch count, one side's
+    of an equal one; a short substitution replaces at most ``SHORT_SUBSTITUTION`` words by at
+    most as many. `substitutions` and `whole_substitutions` read it."""
     from difflib import SequenceMatcher
 
-    slot_diff = prose_diff = slot_same = prose_same = 0
-    for p in passages:
-        wa = _WORD.findall(text_a[p.a_begin:p.a_end])
-        wb = _WORD.findall(text_b[p.b_begin:p.b_end])
-        matcher = SequenceMatcher(None, [w.casefold() for w in wa], [w.casefold() for w in wb], autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal":
-                slots = sum(map(is_slot, wa[i1:i2]))
-                slot_same += slots
-                prose_same += (i2 - i1) - slots
-            else:
-                for words in (wa[i1:i2], wb[j1:j2]):
-                    slots = sum(map(is_slot, words))
-                    slot_diff += slots
-                    prose_diff += len(words) - slots
-    return slot_diff, prose_diff, slot_same, prose_same
+    slot_diff = prose_diff = slot_same = prose_same = slot_sub = prose_sub = 0
+    matcher = SequenceMatcher(None, [w.casefold() for w in words_a], [w.casefold() for w in words_b], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            slots = sum(map(is_slot, words_a[i1:i2]))
+            slot_same += slots
+            prose_same += (i2 - i1) - slots
+            continue
+        short = tag == "replace" and max(i2 - i1, j2 - j1) <= SHORT_SUBSTITUTION
+        for words in (words_a[i1:i2], words_b[j1:j2]):
+            slots = sum(map(is_slot, words))
+            slot_diff += slots
+            prose_diff += len(words) - slots
+            if short:
+                slot_sub += slots
+                prose_sub += len(words) - slots
+    return slot_diff, prose_diff, slot_same, prose_same, slot_sub, prose_sub
 
 
 def other_fillers(passages: list, text_a: str, text_b: str, config: PairConfig) -> bool:
@@ -158,13 +172,6 @@ def other_fillers(passages: list, text_a: str, text_b: str, config: PairConfig) 
     # OCR noise and typos also change capitalised words and digits, into near-misses of themselves
     return all(near_miss_share(text_a[p.a_begin:p.a_end], text_b[p.b_begin:p.b_end]) < config.formula_near_miss
                for p in passages)
-
-
-class _Whole:
-    """Two whole texts as one passage (for `substitutions`)."""
-
-    def __init__(self, text_a: str, text_b: str):
-        self.a_begin, self.a_end, self.b_begin, self.b_end = 0, len(text_a), 0, len(text_b)
 
 
 def covers(passages: list, text_a: str, text_b: str) -> tuple[float, float]:
@@ -211,22 +218,7 @@ def whole_substitutions(words_a: list[str], words_b: list[str]) -> tuple[int, in
     stretch of at most ``SHORT_SUBSTITUTION`` words of one replaced by at most as many of the
     other: a name, a figure or a date put in place of another, not a sentence rewritten or a
     paragraph added. Both sides' words of an unequal stretch count, one side's of an equal one."""
-    from difflib import SequenceMatcher
-
-    slot_diff = prose_diff = slot_same = slot_sub = prose_sub = 0
-    matcher = SequenceMatcher(None, [w.casefold() for w in words_a], [w.casefold() for w in words_b], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            slot_same += sum(map(is_slot, words_a[i1:i2]))
-            continue
-        short = tag == "replace" and max(i2 - i1, j2 - j1) <= SHORT_SUBSTITUTION
-        for words in (words_a[i1:i2], words_b[j1:j2]):
-            slots = sum(map(is_slot, words))
-            slot_diff += slots
-            prose_diff += len(words) - slots
-            if short:
-                slot_sub += slots
-                prose_sub += len(words) - slots
+    slot_diff, prose_diff, slot_same, _, slot_sub, prose_sub = _word_differences(words_a, words_b)
     return slot_diff, prose_diff, slot_same, slot_sub, prose_sub
 
 
