@@ -704,22 +704,36 @@ def kept_columns(present: set[str], extra: dict[str, None], config: DedupConfig)
     return columns + [k for k in extra if k not in columns]
 
 
+#: What Arrow raises for values of no one type (a number in one row, an object in another).
+NO_ONE_TYPE = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
+
+
+def json_text(values: list[Any]) -> pa.Array:
+    """Values of one field as text: strings as they are, anything else as JSON (None stays null)."""
+    return pa.array([None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                     for v in values], pa.string())
+
+
 def _column(values: list[Any]) -> pa.Array:
     """Values of one field as an Arrow array of their own type; as JSON text where they have no
     one type (a number in one row, an object in another)."""
     try:
         return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
-        return pa.array([None if v is None else v if isinstance(v, str) else
-                         json.dumps(v, ensure_ascii=False) for v in values], pa.string())
+    except NO_ONE_TYPE:
+        return json_text(values)
+
+
+def text_fields(config: DedupConfig) -> set[str]:
+    """The kept file's columns that are always text: id, text, source, date and url."""
+    read = config.read
+    return {read.id_field, read.text_field, read.source_field, read.date_field, "url"}
 
 
 def kept_table(rows: list[dict[str, Any]], columns: list[str], config: DedupConfig) -> pa.Table:
-    read = config.read
-    arrays = {}
+    arrays, named = {}, text_fields(config)
     for name in columns:
         values = [row.get(name) for row in rows]
-        if name in (read.id_field, read.text_field, read.source_field, read.date_field, "url"):
+        if name in named:
             arrays[name] = pa.array(values, pa.string())
         else:
             arrays[name] = _column(values)

@@ -329,10 +329,7 @@ def _unified(types: list[pa.DataType | None]) -> pa.DataType | None:
 
 
 def _typed(values: list[Any], kind: pa.DataType | None) -> pa.Array:
-    if kind is None:
-        return pa.array([None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-                         for v in values], pa.string())
-    return pa.array(values, kind)
+    return local.json_text(values) if kind is None else pa.array(values, kind)
 
 
 class _Kept:
@@ -362,11 +359,10 @@ class _Kept:
             for name in {k for row in batch for k in row}:
                 try:
                     types.setdefault(name, []).append(pa.array([row.get(name) for row in batch]).type)
-                except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+                except local.NO_ONE_TYPE:
                     types.setdefault(name, []).append(None)
         columns = local.kept_columns(present, extra, self.config)
-        read = self.config.read
-        named = {read.id_field, read.text_field, read.source_field, read.date_field, "url"}
+        named = local.text_fields(self.config)
         return columns, {name: pa.string() if name in named else _unified(types.get(name, [])) for name in columns}
 
     def write(self, path: Path, fmt: str) -> None:
