@@ -43,4 +43,4 @@ def test_a_new_name_becomes_an_index_and_work_stays_beside_it(tmp_path):
     index = tmp_path / "ix.duckdb"
     assert cli("index", "add", index, STORIES).returncode == 0
     assert cli("index", "stats", index).returncode == 0
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".wal")) == ["ix.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".wal")) == ["ix.duckdb", "ix.duckdb.postings"]

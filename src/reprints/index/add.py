@@ -124,24 +124,12 @@ def texts_of(con, docs: np.ndarray) -> tuple[list[str], np.ndarray]:
 
 # --- candidates ------------------------------------------------------------------------
 
-def load_postings(con, grams: np.ndarray, table: str = "probe_postings") -> None:
-    """Every stored posting (doc, h) of the n-grams ``grams``, into temporary table ``table``
-    (created, or added to): one pass over the shingles."""
-    con.register("probe_grams", pa.table({"h": pa.array(np.asarray(grams, np.uint64), pa.uint64())}))
-    try:
-        exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [table]))[0]
-        head = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
-        con.execute(f"{head} SELECT s.doc, s.h FROM shingles s SEMI JOIN probe_grams g ON s.h = g.h")
-    finally:
-        con.unregister("probe_grams")
-
-
 def crossing_holders(con, grams: np.ndarray, delta: np.ndarray, config: ScanConfig,
                      postings: str = "probe_postings") -> np.ndarray:
     """Documents holding an n-gram whose document frequency crossed ``max_df`` or ``common_df``
     by this add. ``grams``: the n-grams of the documents shingled or removed (distinct), ``delta``:
     how many holders each gained (negative: lost); ``postings``: every posting of them
-    (`load_postings`)."""
+    (`postings.Segments.lookup`)."""
     if len(grams) == 0:
         return np.zeros(0, dtype=np.int64)
     con.register("delta_grams", pa.table({"h": pa.array(grams, pa.uint64()), "delta": pa.array(delta, pa.int64())}))
@@ -159,9 +147,9 @@ def crossing_holders(con, grams: np.ndarray, delta: np.ndarray, config: ScanConf
     return rows.column("doc").to_numpy().astype(np.int64)
 
 
-def complete_postings(con, focus: np.ndarray, probed: np.ndarray, postings: str = "probe_postings") -> None:
-    """Add to ``postings`` every posting of the n-grams the ``focus`` documents hold that were not
-    ``probed`` (documents in the focus only through a crossing n-gram or an exact group)."""
+def unprobed_grams(con, focus: np.ndarray, probed: np.ndarray) -> np.ndarray:
+    """The n-grams the ``focus`` documents hold that were not ``probed`` (documents in the focus
+    only through a crossing n-gram or an exact group): their postings are still to be loaded."""
     with with_docs(con, "extra_docs", focus):
         con.register("probed_grams", pa.table({"h": pa.array(np.asarray(probed, np.uint64), pa.uint64())}))
         try:
@@ -169,8 +157,7 @@ def complete_postings(con, focus: np.ndarray, probed: np.ndarray, postings: str 
                                          ANTI JOIN probed_grams USING (h)""")).column("h").to_numpy()
         finally:
             con.unregister("probed_grams")
-    if len(grams):
-        load_postings(con, grams.astype(np.uint64), postings)
+    return grams.astype(np.uint64)
 
 
 def exact_group_members(con, docs: np.ndarray, old_fps: np.ndarray, min_words: int) -> np.ndarray:

@@ -38,6 +38,7 @@ from reprints.config import QUERY_LIMIT, ScanConfig
 from reprints.engines import local, tasks
 from reprints.index import add as steps
 from reprints.index import read
+from reprints.index.postings import Segments
 from reprints.index.read import _cluster_at  # noqa: F401  (tests use it)
 from reprints.index.schema import SCHEMA, SCHEMA_VERSION, IndexError_, arrow as _arrow, check_index_path, one as _one
 from reprints.index.snapshot import Snapshot as _Snapshot
@@ -111,6 +112,7 @@ class Index:
         self._snap_lock = threading.Lock()  # one snapshot build at a time
         self._changed: tuple[int, np.ndarray] | None = None  # (version, documents its add changed)
         self._add_changed = np.zeros(0, dtype=np.int64)
+        self._segments = Segments(self.path)  # postings by n-gram for adds (index/postings.py)
         if not read_only:
             self.con.execute("BEGIN")
             for stmt in SCHEMA:
@@ -177,6 +179,7 @@ class Index:
                 _reached("begin")
                 result = self._add(con, docs, skips or [], workers, reporter or Reporter())
                 con.execute("COMMIT")
+                self._segments.committed()
                 if result.added or result.replaced:  # else nothing was written: the snapshot stays
                     self._version += 1
                     self._changed = (self._version, self._add_changed)
@@ -185,6 +188,7 @@ class Index:
                     con.execute("ROLLBACK")
                 except Exception:
                     pass
+                self._segments.rolled_back()
                 raise
             _reached("committed")
             if self._snap is not None and self._snap.version != self._version:
@@ -223,6 +227,7 @@ class Index:
 
         # Replaced documents leave everything behind them; what they held is remembered, since
         # the counts of their line keys and n-grams, and their exact-duplicate groups, change.
+        segments = self._segments.begin(con)
         steps.start_removed(con)
         gone = np.zeros(0, dtype=np.int64)
         if result.replaced:
@@ -269,7 +274,7 @@ class Index:
             if len(affected):
                 steps.remember_postings(con, affected)
                 self._delete_where_doc(con, "shingles", affected)
-            new_grams = [np.zeros(0, np.uint64)]
+            new_grams, new_holders = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
             for lo in range(0, len(dirty), batch):
                 part = dirty[lo:lo + batch]
                 part_texts, part_keys = self._texts(con, part, new_idx, texts, source_keys)
@@ -278,6 +283,7 @@ class Index:
                 con.execute("INSERT INTO shingles SELECT doc, h FROM new_sh")
                 con.unregister("new_sh")
                 new_grams.append(grams.astype(np.uint64))
+                new_holders.append(part[d].astype(np.int64))
                 stats = pa.table({
                     "doc": pa.array(part, pa.int64()),
                     "n_words": pa.array(n_words, pa.int64()),
@@ -289,12 +295,14 @@ class Index:
                                FROM stats s WHERE documents.doc = s.doc""")
                 con.unregister("stats")
                 r.advance(len(part))
+            self._segments.append(con, segments, np.concatenate(new_holders), np.concatenate(new_grams),
+                                  dead=np.concatenate([gone, affected]))
         _reached("shingle")
 
         # Candidates for the pairs this add can change; align what is new or touched.
         with reporter.stage("candidates", total=None, unit="pairs") as r:
             grams, delta = _gram_delta(np.concatenate(new_grams), np.concatenate([gone_grams, old_grams]))
-            steps.load_postings(con, grams)  # the one pass over all shingles, in most adds
+            self._segments.lookup(con, segments, grams, "probe_postings")  # no scan of all shingles
             steps.rank_view(con)
             try:
                 focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config),
@@ -304,7 +312,7 @@ class Index:
                 focus = np.unique(np.concatenate([focus, groups]))
                 others = np.setdiff1d(focus, dirty)
                 if len(others):
-                    steps.complete_postings(con, others, grams)
+                    self._segments.lookup(con, segments, steps.unprobed_grams(con, others, grams), "probe_postings")
                 result.candidate_focus = int(len(focus))
                 old_shared, old_exact, shared, exact, focus = steps.focused_candidates(con, focus, groups,
                                                                                        gone_partners, config)

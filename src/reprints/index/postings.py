@@ -1,0 +1,252 @@
+"""Postings by n-gram that an add looks up without reading every stored shingle.
+
+The ``shingles`` table in the DuckDB file stays the record of which n-grams each document
+holds. Finding every holder of an add's n-grams in it is one pass over all of them, which grows
+with the index; so the same postings are also kept, sorted by n-gram hash, in *segments* beside
+the file (``NAME.postings/``), where a lookup is a binary search per n-gram:
+
+* every add writes one segment with the postings of the documents it shingled (new and
+  re-shingled ones), and records in table ``posting_tombs`` that the older postings of those
+  documents, and of the documents it removed, are dead (``doc``, ``seg``: postings of ``doc`` in
+  segments labelled below ``seg`` are dead); a document number the add reuses is then alive only
+  in its new segment;
+* segments are merged, newest first, while the one before the newest is at most ``MERGE_FACTOR``
+  times its size (so there are about log(N) of them and each posting is rewritten about as often);
+  a merge drops dead postings, and once it reaches the oldest segment the tombstones it applied
+  are no longer needed;
+* which segments make up the index, their sizes and labels are stored in the ``meta`` table, in
+  the add's transaction; a segment file is written (and synced) before that transaction commits
+  and removed only after a commit that no longer names it. Files named by no committed state
+  (an add rolled back or killed) are removed when the index is next written.
+
+The segments are derived data: if they are missing or do not match (an index file copied without
+them, or written before they existed), the next add rebuilds them from ``shingles`` in one pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from reprints.index.schema import arrow, one
+
+#: A segment is merged into the one before it while that one is at most this many times larger.
+MERGE_FACTOR = 4
+
+META_KEY = "postings"
+
+
+def folder_for(index_path: Path) -> Path:
+    """Where the segments of the index at ``index_path`` live."""
+    return Path(str(index_path) + ".postings")
+
+
+class Segments:
+    """The segments of one index as committed, and what the add in progress changes.
+
+    State (in ``meta``): ``token`` (random, names this index's files, so that another index's
+    folder is never taken for this one's), ``next`` (the next file number), ``label`` (the last
+    add's label) and ``segments``: ``[file number, label, rows]`` oldest first."""
+
+    def __init__(self, index_path: Path):
+        self.folder = folder_for(index_path)
+        self._written: list[Path] = []  # by the add in progress
+        self._obsolete: list[Path] = []  # named by the state the add in progress replaces
+
+    # --- state -------------------------------------------------------------------------
+
+    @staticmethod
+    def _state(con) -> dict | None:
+        row = one(con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]))
+        return json.loads(row[0]) if row else None
+
+    @staticmethod
+    def _save(con, state: dict) -> None:
+        con.execute("DELETE FROM meta WHERE key = ?", [META_KEY])
+        con.execute("INSERT INTO meta VALUES (?, ?)", [META_KEY, json.dumps(state)])
+
+    def _paths(self, state: dict, number: int) -> tuple[Path, Path]:
+        stem = self.folder / f"{state['token']}-{number:08d}"
+        return stem.with_suffix(".h.npy"), stem.with_suffix(".doc.npy")
+
+    def _load(self, state: dict, number: int) -> tuple[np.ndarray, np.ndarray]:
+        h_path, doc_path = self._paths(state, number)
+        return np.load(h_path, mmap_mode="r"), np.load(doc_path, mmap_mode="r")
+
+    def _valid(self, state: dict | None) -> bool:
+        if state is None:
+            return False
+        try:
+            for number, _, rows in state["segments"]:
+                h, doc = self._load(state, number)
+                if len(h) != rows or len(doc) != rows:
+                    return False
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _write(self, state: dict, h: np.ndarray, doc: np.ndarray) -> int:
+        """A new segment file pair (sorted by ``h``); returns its number."""
+        number = int(state["next"])
+        state["next"] = number + 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for path, values in zip(self._paths(state, number), (h.astype(np.uint64), doc.astype(np.int64))):
+            tmp = path.with_name(path.name + ".tmp")
+            with open(tmp, "wb") as handle:
+                np.save(handle, values)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+            self._written.append(path)
+        return number
+
+    # --- an add ------------------------------------------------------------------------
+
+    def begin(self, con) -> dict:
+        """The state an add starts from: the committed one, or segments rebuilt from ``shingles``
+        when there are none that match (then every tombstone goes too)."""
+        self._written, self._obsolete = [], []
+        state = self._state(con)
+        if self._valid(state):
+            self.remove_strays(con)
+            return state
+        state = {"token": secrets.token_hex(6), "next": 0, "label": 0, "segments": []}
+        con.execute("DELETE FROM posting_tombs")
+        table = arrow(con.execute("SELECT h, doc FROM shingles ORDER BY h, doc"))
+        if table.num_rows:
+            h = table.column("h").to_numpy().astype(np.uint64)
+            doc = table.column("doc").to_numpy().astype(np.int64)
+            del table
+            state["segments"].append([self._write(state, h, doc), 0, len(h)])
+        self._save(con, state)
+        return state
+
+    def append(self, con, state: dict, docs: np.ndarray, grams: np.ndarray, dead: np.ndarray) -> None:
+        """Record the add's postings (``docs``[i] holds ``grams``[i]) as a new segment and mark the
+        older postings of ``dead`` (documents removed or re-shingled) as dead; merge as the rule says."""
+        label = int(state["label"]) + 1
+        state["label"] = label
+        dead = np.unique(np.asarray(dead, dtype=np.int64))
+        if len(dead):
+            con.register("dead_docs", pa.table({"doc": pa.array(dead, pa.int64())}))
+            try:
+                con.execute("DELETE FROM posting_tombs WHERE doc IN (SELECT doc FROM dead_docs)")
+                con.execute(f"INSERT INTO posting_tombs SELECT doc, {label} FROM dead_docs")
+            finally:
+                con.unregister("dead_docs")
+        if len(grams):
+            order = np.argsort(grams, kind="stable")
+            grams, docs = np.asarray(grams, np.uint64)[order], np.asarray(docs, np.int64)[order]
+            state["segments"].append([self._write(state, grams, docs), label, len(grams)])
+        while len(state["segments"]) >= 2 and state["segments"][-2][2] <= MERGE_FACTOR * state["segments"][-1][2]:
+            self._merge_last_two(con, state)
+        self._save(con, state)
+
+    def _merge_last_two(self, con, state: dict) -> None:
+        segments = state["segments"]
+        (old_n, _, _), (new_n, new_label, _) = segments[-2], segments[-1]
+        oldest = len(segments) == 2
+        tomb_docs, tomb_labels = self._tombs(con)
+        parts = []
+        for (number, label, _) in (segments[-2], segments[-1]):
+            h, doc = self._load(state, number)
+            h, doc = np.asarray(h), np.asarray(doc)
+            live = _alive(doc, label, tomb_docs, tomb_labels)
+            parts.append((h[live], doc[live]))
+        (h1, d1), (h2, d2) = parts
+        pos = np.searchsorted(h1, h2, side="right")
+        h, doc = np.insert(h1, pos, h2), np.insert(d1, pos, d2)
+        del parts, h1, d1, h2, d2
+        number = self._write(state, h, doc)
+        self._obsolete += [p for n in (old_n, new_n) for p in self._paths(state, n)]
+        state["segments"] = segments[:-2] + [[number, new_label, len(h)]]
+        if oldest:  # every posting a tombstone up to this label can kill is gone
+            con.execute(f"DELETE FROM posting_tombs WHERE seg <= {int(new_label)}")
+
+    @staticmethod
+    def _tombs(con) -> tuple[np.ndarray, np.ndarray]:
+        table = arrow(con.execute("SELECT doc, seg FROM posting_tombs ORDER BY doc"))
+        return (table.column("doc").to_numpy().astype(np.int64), table.column("seg").to_numpy().astype(np.int64))
+
+    def lookup(self, con, state: dict, grams: np.ndarray, table: str) -> None:
+        """Every live posting (doc, h) of the n-grams ``grams``, into temporary table ``table``
+        (created, or added to)."""
+        grams = np.unique(np.asarray(grams, dtype=np.uint64))
+        found_h, found_doc, found_label = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for number, label, rows in state["segments"]:
+            if rows == 0 or len(grams) == 0:
+                continue
+            h, doc = self._load(state, number)
+            lo, hi = np.searchsorted(h, grams, side="left"), np.searchsorted(h, grams, side="right")
+            take = _ranges(lo, hi)
+            if len(take):
+                found_h.append(np.asarray(h[take]))
+                found_doc.append(np.asarray(doc[take]))
+                found_label.append(np.full(len(take), label, np.int64))
+        found = pa.table({"doc": pa.array(np.concatenate(found_doc), pa.int64()),
+                          "h": pa.array(np.concatenate(found_h), pa.uint64()),
+                          "label": pa.array(np.concatenate(found_label), pa.int64())})
+        con.register("found_postings", found)
+        try:
+            exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                                     [table]))[0]
+            head = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
+            con.execute(f"""{head} SELECT f.doc, f.h FROM found_postings f LEFT JOIN posting_tombs t USING (doc)
+                            WHERE t.seg IS NULL OR f.label >= t.seg""")
+        finally:
+            con.unregister("found_postings")
+
+    # --- after the transaction ---------------------------------------------------------
+
+    def committed(self) -> None:
+        """The add committed: files its state no longer names go."""
+        for path in self._obsolete:
+            path.unlink(missing_ok=True)
+        self._written, self._obsolete = [], []
+
+    def rolled_back(self) -> None:
+        """The add was rolled back: the files it wrote go."""
+        for path in self._written:
+            path.unlink(missing_ok=True)
+        self._written, self._obsolete = [], []
+
+    def remove_strays(self, con) -> None:
+        """Remove segment files the committed state does not name (left by an add killed before
+        or after its commit); a folder holding other files is left alone."""
+        if not self.folder.is_dir():
+            return
+        state = self._state(con)
+        named = set()
+        if state is not None:
+            named = {p.name for n, _, _ in state["segments"] for p in self._paths(state, n)}
+        for path in self.folder.iterdir():
+            if path.name.endswith((".npy", ".npy.tmp")) and path.name not in named:
+                path.unlink(missing_ok=True)
+
+
+def _alive(doc: np.ndarray, label: int, tomb_docs: np.ndarray, tomb_labels: np.ndarray) -> np.ndarray:
+    """Which postings of a segment labelled ``label`` are alive under the tombstones (sorted by doc)."""
+    if len(tomb_docs) == 0:
+        return np.ones(len(doc), dtype=bool)
+    k = np.searchsorted(tomb_docs, doc)
+    hit = k < len(tomb_docs)
+    hit[hit] = tomb_docs[k[hit]] == doc[hit]
+    alive = np.ones(len(doc), dtype=bool)
+    alive[hit] = label >= tomb_labels[k[hit]]
+    return alive
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The positions lo[i] .. hi[i] - 1 of every i, concatenated."""
+    sizes = (hi - lo).astype(np.int64)
+    keep = sizes > 0
+    lo, sizes = lo[keep].astype(np.int64), sizes[keep]
+    if len(sizes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+    return starts + np.arange(int(sizes.sum()), dtype=np.int64)

@@ -1,0 +1,105 @@
+"""The postings an add looks up (index/postings.py: sorted segments beside the DuckDB file) are
+exactly the stored shingles after every add, replacement, re-shingling and merge; they are rebuilt
+when missing; files of rolled-back adds and strays are removed."""
+
+from __future__ import annotations
+
+import random
+import shutil
+
+import numpy as np
+import pytest
+from test_index_incremental import CONFIG, _corpus, _same
+
+import reprints
+from reprints.index import Index, store
+from reprints.index.postings import Segments, folder_for
+
+
+def _lookup_equals_shingles(ix: Index) -> None:
+    con = ix.reader()
+    try:
+        stored = con.execute("SELECT doc, h FROM shingles ORDER BY doc, h").fetchall()
+        grams = np.unique(np.array([h for _, h in stored], dtype=np.uint64))
+        ix._segments.lookup(con, Segments._state(con), grams, "looked_up")
+        found = con.execute("SELECT doc, h FROM looked_up ORDER BY doc, h").fetchall()
+        con.execute("DROP TABLE looked_up")
+    finally:
+        con.close()
+    assert found == stored
+
+
+def _segments(ix: Index) -> list:
+    con = ix.reader()
+    try:
+        return Segments._state(con)["segments"]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_segments_hold_the_stored_postings_through_adds_replacements_and_merges(tmp_path, seed):
+    rng = random.Random(seed)
+    rows = _corpus(90, seed)
+    live: dict[str, dict] = {}
+    adds, reshingled, replaced, merged = 0, 0, 0, False
+    with Index(tmp_path / "ix.duckdb", config=CONFIG) as ix:
+        k = 0
+        while k < len(rows):
+            batch = rows[k:k + rng.randint(1, 12)]
+            k += len(batch)
+            if live and rng.random() < 0.4:  # a stored document comes again with another text
+                old = live[rng.choice(sorted(live))]
+                batch = batch + [dict(old, text=old["text"] + "\nA correction was appended to this story.")]
+            result = ix.add(batch)
+            adds += 1
+            reshingled += result.reshingled
+            replaced += len(result.replaced)
+            for r in batch:  # a replaced document is the newest in the index, as in a scan in this order
+                live.pop(r["id"], None)
+                live[r["id"]] = r
+            before = len(_segments(ix))
+            _lookup_equals_shingles(ix)
+            merged = merged or before < adds
+        assert reshingled and replaced, "the corpus must re-shingle and replace documents"
+        assert merged and len(_segments(ix)) <= 4, _segments(ix)
+        _same(ix, reprints.scan(list(live.values()), config=CONFIG))
+
+
+def test_missing_segments_are_rebuilt_from_the_stored_shingles(tmp_path):
+    rows = _corpus(40, 6)
+    path = tmp_path / "ix.duckdb"
+    with Index(path, config=CONFIG) as ix:
+        ix.add(rows[:20])
+    shutil.rmtree(folder_for(path))
+    with Index(path) as ix:
+        ix.add(rows[20:])
+        _lookup_equals_shingles(ix)
+        _same(ix, reprints.scan(rows, config=CONFIG))
+
+
+def test_rolled_back_adds_and_stray_files_leave_no_segment_files(tmp_path):
+    rows = _corpus(30, 7)
+    path = tmp_path / "ix.duckdb"
+    folder = folder_for(path)
+    with Index(path, config=CONFIG) as ix:
+        ix.add(rows[:10])
+        kept = sorted(p.name for p in folder.iterdir())
+
+        def fail(point: str) -> None:
+            if point == "candidates":
+                raise RuntimeError("stopped here")
+
+        store.on_stage = fail
+        try:
+            with pytest.raises(RuntimeError, match="stopped here"):
+                ix.add(rows[10:20])
+        finally:
+            store.on_stage = None
+        assert sorted(p.name for p in folder.iterdir()) == kept
+        stray = folder / (kept[0].split("-")[0] + "-99999999.h.npy")
+        stray.write_bytes(b"left by a killed add")
+        ix.add(rows[10:])
+        assert not stray.exists()
+        _lookup_equals_shingles(ix)
+        _same(ix, reprints.scan(rows, config=CONFIG))
