@@ -7,12 +7,13 @@ index) with a timer around each step of ``index/add.py`` and the index's own hel
 ``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...)."""
 import functools
 import json
+import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
-from reprints.index import Index, add as steps, store
+from reprints.index import Index, add as steps, postings, store
 
 n, out = int(sys.argv[1]), Path(sys.argv[2])
 base, work = out / f"prof{n}.duckdb", out / f"prof{n}_work.duckdb"
@@ -33,12 +34,13 @@ def wrap(mod, name):
         finally:
             timers[name] = timers.get(name, 0) + time.perf_counter() - t
     setattr(mod, name, inner)
-for name in ("load_postings", "crossing_holders", "moved_holders", "exact_group_members", "complete_postings",
+for name in ("crossing_holders", "moved_holders", "exact_group_members", "unprobed_grams",
              "focused_candidates", "choose_sources", "pair_rows", "update_pairs", "update_clusters", "update_frequent",
              "texts_of", "rank_view", "remember_postings", "_later_docs", "document_arrays", "passages_of", "_cluster_docs"):
     wrap(steps, name)
-for name in ("_insert_documents", "_held_by", "_counts"):
-    fn = getattr(store.Index, name)
+for cls, name in [(store.Index, n) for n in ("_insert_documents", "_held_by", "_counts")] + [
+        (postings.Segments, n) for n in ("begin", "append", "lookup", "_merge_last_two")]:
+    fn = getattr(cls, name)
     def mk(fn, name):
         def inner(self, *a, **k):
             t = time.perf_counter()
@@ -47,9 +49,13 @@ for name in ("_insert_documents", "_held_by", "_counts"):
             finally:
                 timers[name] = timers.get(name, 0) + time.perf_counter() - t
         return inner
-    setattr(store.Index, name, mk(fn, name))
+    setattr(cls, name, mk(fn, name))
 for label, batch in (("add_100", rows[n + 1:n + 101]), ("add_1", rows[n:n + 1])):
     shutil.copy(base, work)
+    shutil.rmtree(postings.folder_for(work), ignore_errors=True)
+    if postings.folder_for(base).exists():
+        shutil.copytree(postings.folder_for(base), postings.folder_for(work))
+    os.sync()  # the copy's dirty pages would otherwise be flushed by the add's first fsync
     timers.clear()
     with Index(work) as ix:
         t = time.perf_counter()

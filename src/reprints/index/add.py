@@ -112,14 +112,29 @@ def texts_of(con, docs: np.ndarray) -> tuple[list[str], np.ndarray]:
     texts = [""] * int(n)
     keys = np.zeros(int(n), dtype=np.uint64)
     docs = np.unique(np.asarray(docs, dtype=np.int64))
-    if len(docs):
-        with with_docs(con, "want_docs", docs):
-            table = arrow(con.execute("""SELECT doc, text, source_key FROM documents SEMI JOIN want_docs USING (doc)"""))
-        numbers = table.column("doc").to_numpy()
-        for d, t in zip(numbers.tolist(), table.column("text").to_pylist()):
-            texts[d] = t
-        keys[numbers] = table.column("source_key").to_numpy().astype(np.uint64)
+    found, found_texts, found_keys = texts_in_order(con, docs)
+    for d, t in zip(found.tolist(), found_texts):
+        texts[d] = t
+    keys[found] = found_keys
     return texts, keys
+
+
+def texts_in_order(con, docs: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(document numbers, texts, source keys) of the stored documents among ``docs``, ordered by number."""
+    if len(docs) == 0:
+        return np.zeros(0, np.int64), [], np.zeros(0, np.uint64)
+    with with_docs(con, "want_docs", np.unique(np.asarray(docs, dtype=np.int64))):
+        table = arrow(con.execute("SELECT doc, text, source_key FROM documents SEMI JOIN want_docs USING (doc) ORDER BY doc"))
+    return (table.column("doc").to_numpy().astype(np.int64), table.column("text").to_pylist(),
+            table.column("source_key").to_numpy().astype(np.uint64))
+
+
+def local_numbers(docs: np.ndarray, rows: dict) -> dict:
+    """``rows`` (passage or candidate columns) with their document numbers ``a`` and ``b``
+    replaced by positions in ``docs`` (sorted, holding every one of them): the stage functions
+    then index arrays of len(docs), not of the whole index."""
+    return {k: (np.searchsorted(docs, np.asarray(v, dtype=np.int64)) if k in ("a", "b") else v)
+            for k, v in rows.items()}
 
 
 # --- candidates ------------------------------------------------------------------------
@@ -339,13 +354,19 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, gone_pa
     return old_shared, old_exact, new_shared, new_exact, wide
 
 
+_scratch = None  # an in-memory DuckDB for SQL over frames (opening one costs a tenth of a second)
+
+
 def candidate_rows(shared: pd.DataFrame, exact: pd.DataFrame) -> pd.DataFrame:
     """One row per candidate pair (a, b, exact, shared, common) of candidate rows ``shared``
     (a, b, shared, common) and ``exact`` (a, b), merged as the scan merges them
     (`candidates.exact_wins_sql`), ordered by (a, b)."""
+    global _scratch
     import duckdb
 
-    con = duckdb.connect()
+    if _scratch is None:
+        _scratch = duckdb.connect()
+    con = _scratch.cursor()  # its own cursor: adds and reads in other threads do not share one
     try:
         con.register("shared_pairs", shared[["a", "b", "shared", "common"]])
         con.register("exact_pairs", exact[["a", "b"]])
@@ -390,27 +411,16 @@ def passages_of(con, where: str = "") -> dict[str, np.ndarray]:
     return out
 
 
-def document_arrays(con, docs: np.ndarray | None = None) -> dict:
-    """ids, sources, raw dates, n-gram counts and lengths by document number (for ``docs``, or all)."""
-    n = int(one(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents"))[0])
-    cols = "doc, doc_id, source, date, n_grams, length"
-    if docs is None:
-        table = arrow(con.execute(f"SELECT {cols} FROM documents"))
-    else:
-        with with_docs(con, "arr_docs", docs):
-            table = arrow(con.execute(f"SELECT {cols} FROM documents SEMI JOIN arr_docs USING (doc)"))
-    numbers = table.column("doc").to_numpy()
-    ids = np.full(n, "", dtype=object)
-    sources: list = [None] * n
-    raw_dates: list = [None] * n
-    n_grams = np.zeros(n, dtype=np.int64)
-    lengths = np.zeros(n, dtype=np.int64)
-    ids[numbers] = np.array(table.column("doc_id").to_pylist(), dtype=object)
-    for d, s, dt in zip(numbers.tolist(), table.column("source").to_pylist(), table.column("date").to_pylist()):
-        sources[d], raw_dates[d] = s, dt
-    n_grams[numbers] = table.column("n_grams").to_numpy()
-    lengths[numbers] = table.column("length").to_numpy()
-    return {"ids": ids, "sources": sources, "raw_dates": raw_dates, "n_grams": n_grams, "lengths": lengths}
+def document_arrays(con, docs: np.ndarray) -> dict:
+    """ids, sources, raw dates, n-gram counts and lengths of the stored documents ``docs``
+    (sorted, distinct), in that order (`local_numbers` gives the positions)."""
+    with with_docs(con, "arr_docs", docs):
+        table = arrow(con.execute("""SELECT doc_id, source, date, n_grams, length FROM documents
+                                     SEMI JOIN arr_docs USING (doc) ORDER BY doc"""))
+    return {"ids": np.array(table.column("doc_id").to_pylist(), dtype=object),
+            "sources": table.column("source").to_pylist(), "raw_dates": table.column("date").to_pylist(),
+            "n_grams": table.column("n_grams").to_numpy().astype(np.int64),
+            "lengths": table.column("length").to_numpy().astype(np.int64)}
 
 
 def update_pairs(con, focus: np.ndarray, config: ScanConfig) -> None:
@@ -423,8 +433,9 @@ def update_pairs(con, focus: np.ndarray, config: ScanConfig) -> None:
     docs = np.unique(np.concatenate([rows["a"], rows["b"]]).astype(np.int64))
     arr = document_arrays(con, docs)
     table = report_tables.pairs_table(arr["ids"], arr["lengths"], arr["n_grams"],
-                                      {k: rows[k].to_numpy() for k in ("a", "b", "exact", "shared")}, passages, config)
-    number = {arr["ids"][d]: d for d in docs.tolist()}
+                                      local_numbers(docs, {k: rows[k].to_numpy() for k in ("a", "b", "exact", "shared")}),
+                                      local_numbers(docs, passages), config)
+    number = dict(zip(arr["ids"].tolist(), docs.tolist()))
     a = pa.array([number[x] for x in table.column("doc_a").to_pylist()], pa.int64())
     b = pa.array([number[x] for x in table.column("doc_b").to_pylist()], pa.int64())
     con.register("new_pairs", table.append_column("a", a).append_column("b", b))
@@ -467,11 +478,11 @@ def update_clusters(con, touched: np.ndarray) -> None:
     members = np.unique(np.concatenate([passages["a"], passages["b"]]))
     if len(members):
         arr = document_arrays(con, members)
-        texts, _ = texts_of(con, members)
+        _, texts, _ = texts_in_order(con, members)
         dates, _ = report_tables.parse_dates(arr["raw_dates"])
-        table = report_tables.clusters_table(arr["ids"], texts, arr["sources"], arr["raw_dates"], dates, passages,
-                                             lineage=True)
-        number = {arr["ids"][d]: d for d in members.tolist()}
+        table = report_tables.clusters_table(arr["ids"], texts, arr["sources"], arr["raw_dates"], dates,
+                                             local_numbers(members, passages), lineage=True)
+        number = dict(zip(arr["ids"].tolist(), members.tolist()))
         doc = np.array([number[x] for x in table.column("doc_id").to_pylist()], dtype=np.int64)
         begin = table.column("begin").to_numpy()
         local_id = table.column("cluster_id").to_numpy()

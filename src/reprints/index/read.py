@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from reprints.index.add import CLUSTER_COLUMNS, PAIR_COLUMNS, document_arrays, passages_of, texts_of
+from reprints.index.add import CLUSTER_COLUMNS, PAIR_COLUMNS, document_arrays, local_numbers, passages_of, texts_in_order
 from reprints.index.schema import arrow, one
 from reprints.stages import report_tables
 
@@ -19,10 +19,10 @@ def tables(con) -> dict[str, pa.Table]:
     """pairs, passages and clusters as ``reprints.scan`` returns them."""
     passages = passages_of(con)
     docs = np.unique(np.concatenate([passages["a"], passages["b"]]))
-    texts, _ = texts_of(con, docs)
+    _, texts, _ = texts_in_order(con, docs)
     arr = document_arrays(con, docs)
     return {"pairs": arrow(con.execute(f"SELECT {PAIR_COLUMNS} FROM pairs ORDER BY a, b")),
-            "passages": report_tables.passages_table(arr["ids"], texts, passages),
+            "passages": report_tables.passages_table(arr["ids"], texts, local_numbers(docs, passages)),
             "clusters": arrow(con.execute(f'SELECT {CLUSTER_COLUMNS} FROM clusters '
                                           'ORDER BY cluster_id, NOT is_origin, doc_id, "begin"'))}
 
