@@ -11,8 +11,8 @@ everything (the common case), then 100 more dated back into the index's range at
 (``add_100_back_dated``: their frequent n-grams' links move), each timed with its stages and the
 number of documents whose candidates it recomputed (``focus``). Then the query snapshot is loaded and ``--queries``
 queries (a 60-150-word stretch of a random indexed article inside new text) are answered one
-after another (latency p50/p99) and by ``--threads`` threads at once (queries/s: the
-throughput under load); then 100 more are added while the snapshot exists (``add_100_serving``:
+after another (latency p50/p99), by ``--threads`` threads at once and by as many forked query
+processes (``reprints serve --workers N``'s, the snapshot inherited) (queries/s: the throughput under load); then 100 more are added while the snapshot exists (``add_100_serving``:
 the add as the server makes it, advancing the snapshot too).
 
 With ``--story C`` the build also holds C carriers of one story (a corpus article of at least
@@ -106,6 +106,32 @@ def timed_add(index, batch: list, workers: int):
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}, added
 
 
+def _queries_per_s_forked(index, texts: list[str], processes: int) -> float:
+    """Queries/s answered by ``processes`` forked query workers (``reprints serve --workers N``'s
+    ``QueryWorkers``, the snapshot inherited), ``processes`` queries in flight at a time."""
+    import asyncio
+
+    from reprints.service.workers import QueryWorkers
+
+    workers = QueryWorkers(index, processes)
+    try:
+        workers.refresh()
+
+        async def client(part: list[str]) -> None:
+            for text in part:
+                await workers.query(text, None)
+
+        async def run_all() -> float:
+            await workers.query(texts[0], None)  # every worker forked and answering
+            t = time.perf_counter()
+            await asyncio.gather(*(client(texts[k::processes]) for k in range(processes)))
+            return time.perf_counter() - t
+
+        return round(len(texts) / asyncio.run(run_all()), 1)
+    finally:
+        workers.close()
+
+
 def measure(n: int, out: Path, queries: int, threads: int, workers: int, build_batch: int = 0,
             story: int = 0) -> dict:
     from reprints.index import Index
@@ -191,6 +217,7 @@ def measure(n: int, out: Path, queries: int, threads: int, workers: int, build_b
                 th.join()
             result["queries_per_s"] = round(done[0] / (time.perf_counter() - t), 1)
             result["query_threads"] = threads
+            result["queries_per_s_processes"] = _queries_per_s_forked(index, texts, threads)
             result["query_load1"] = round(os.getloadavg()[0], 2)
             # As in the server: queries are being answered, so the add also advances their snapshot.
             t = time.perf_counter()
