@@ -18,6 +18,8 @@ Tools:
 * reprints: ``reprints.dedup(corpus, out=DIR)`` with the defaults (documents; Jaccard ≥ 0.8 on word 5-grams
   or containment ≥ 0.9; keep first), kept.jsonl written; one worker process per core.
 * reprints-passages: ``mode="passages"`` (runs of ≥ 50 words held by a kept document cut; exact copies removed).
+* reprints-scan: ``reprints.scan(corpus, out=DIR)`` with the defaults (pairs, passages, clusters; removes
+  nothing, so it is not scored): the per-core throughput of the scan beside the dedup tools on one corpus.
 * reprints-spark, reprints-spark-passages: the same on Spark (``engine="spark"``, master ``local[2]`` or
   $REPRINTS_BENCH_MASTER, 8 GB driver, 16 shuffle partitions); the JVM is a child of the tool's process.
 * textdedup: text-dedup 0.4.1 MinHash + LSH, 5-grams, 128 permutations, threshold 0.8 (its own band/row
@@ -55,7 +57,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("reprints", "reprints-passages", "reprints-spark", "reprints-spark-passages", "textdedup", "textdedup-verify", "datatrove", "datatrove-sentence")
+TOOLS = ("reprints", "reprints-passages", "reprints-scan", "reprints-spark", "reprints-spark-passages", "textdedup", "textdedup-verify", "datatrove", "datatrove-sentence")
 PASSAGE_TOOLS = ("reprints-passages", "reprints-spark-passages", "datatrove-sentence")
 
 
@@ -85,7 +87,14 @@ def worker(tool: str, data: Path, out: Path) -> None:
     work.mkdir(parents=True)
     info: dict = {"tool": tool}
     t = time.perf_counter()
-    if tool.startswith("reprints"):
+    if tool == "reprints-scan":
+        import reprints
+
+        result = reprints.scan(str(data), out=work / "out")
+        info["tool_wall_s"] = round(time.perf_counter() - t, 3)
+        info["summary"] = {"pairs": result.pairs.num_rows, "passages": result.passages.num_rows,
+                           "clusters": len(set(result.clusters.column("cluster_id").to_pylist()))}
+    elif tool.startswith("reprints"):
         import pyarrow.parquet as pq
 
         import reprints
@@ -400,10 +409,17 @@ def main() -> None:
         if "tree_cpu_s" in m:  # Spark: the JVM is not always waited for; take the larger figure
             m["cpu_s_wait4"] = m.get("cpu_s")
             m["cpu_s"] = max(m.get("cpu_s") or 0, m["tree_cpu_s"])
+        m["mb_per_cpu_s"] = round(data.stat().st_size / 1e6 / max(m.get("cpu_s") or 0, 1e-9), 3)
         runs[tool] = m
+        if tool == "reprints-scan":
+            print(f"{tool}: wall {m['process_wall_s']} s, CPU {m.get('cpu_s')} s ({m['mb_per_cpu_s']} MB per CPU-second), "
+                  f"peak {m['peak_rss_tree_mb']} MB; {m['summary']}", flush=True)
+            write_partial()
+            continue
         e = score_documents(m["removed"], ids, truth)
         evaluation["tools"][tool] = e
-        print(f"{tool}: wall {m['process_wall_s']} s (tool {m['tool_wall_s']} s), CPU {m.get('cpu_s')} s, "
+        print(f"{tool}: wall {m['process_wall_s']} s (tool {m['tool_wall_s']} s), CPU {m.get('cpu_s')} s "
+              f"({m['mb_per_cpu_s']} MB per CPU-second), "
               f"peak {m['peak_rss_tree_mb']} MB, load {m['loadavg_before'][0]} -> {m['loadavg_after'][0]}; "
               f"removed {e['removed']:,}, precision {e['precision']}, recall {e['recall']}", flush=True)
         write_partial()

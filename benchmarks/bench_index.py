@@ -20,7 +20,7 @@ With ``--story C`` the build also holds C carriers of one story (a corpus articl
 in the index's range), and afterwards: ``story_add_100_latest`` (100 more carriers dated after
 everything: each becomes the newest holder of the story's n-grams), ``story_add_100_back_dated``
 (100 dated before everything: the first holder of every story n-gram changes, so every carrier's
-link to the first moves), and a query with the story (answer size, latency). Reported: the index file's size and the process's peak memory per
+link to the first moves), and a query with the story (answer size, latency). Reported: the index file's size (with its postings folder) and the process's peak memory per
 indexed article.
 """
 
@@ -135,6 +135,7 @@ def _queries_per_s_forked(index, texts: list[str], processes: int) -> float:
 def measure(n: int, out: Path, queries: int, threads: int, workers: int, build_batch: int = 0,
             story: int = 0) -> dict:
     from reprints.index import Index
+    from reprints.index.postings import folder_for as postings_folder
 
     corpus = out / f"scale_{n + 301}.jsonl"
     rows = _rows(corpus, n + 301)
@@ -228,6 +229,9 @@ def measure(n: int, out: Path, queries: int, threads: int, workers: int, build_b
         size = path.stat().st_size
         wal = path.with_suffix(path.suffix + ".wal")
         size += wal.stat().st_size if wal.exists() else 0
+        folder = postings_folder(path)
+        result["postings_folder_bytes"] = sum(f.stat().st_size for f in folder.iterdir()) if folder.is_dir() else 0
+        size += result["postings_folder_bytes"]
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result["disk_bytes_per_article"] = round(size / n)
     result["peak_rss_bytes_per_article"] = round(peak_kb * 1024 / n)
