@@ -108,18 +108,24 @@ def test_an_ngram_crossing_max_df_drops_older_pairs(tmp_path):
 
 
 def _snapshot_state(snap) -> dict:
-    return {"frequent": snap.frequent.tolist(), "keys": snap.keys.tolist(), "starts": snap.starts.tolist(),
-            "docs": snap.docs.tolist(), "doc_ids": snap.doc_ids, "sources": snap.sources, "dates": snap.dates,
-            "texts": snap.texts, "source_keys": snap.source_keys.tolist(), "by_fingerprint": snap.by_fingerprint,
+    hashes, docs = snap.postings()
+    return {"frequent": snap.frequent.tolist(), "postings": list(zip(hashes.tolist(), docs.tolist())),
+            "doc_ids": snap.doc_ids, "sources": snap.sources, "dates": snap.dates,
+            "texts": snap.texts, "source_keys": snap.source_keys.tolist(),
+            "by_fingerprint": {fp: sorted(group) for fp, group in snap.by_fingerprint.items()},
             "clusters": snap.clusters, "cluster_info": snap.cluster_info, "date_keys": snap.date_keys.tolist()}
 
 
+@pytest.mark.parametrize("compact", ["never", "always"])
 @pytest.mark.parametrize("seed", [4, 5])
-def test_query_snapshot_advanced_by_an_add_equals_one_loaded_whole(tmp_path, seed):
+def test_query_snapshot_advanced_by_an_add_equals_one_loaded_whole(tmp_path, seed, compact, monkeypatch):
     """Where queries are answered, an add advances their snapshot by the documents it changed
-    (postings merged, entries re-read); it must equal the snapshot loaded from the file."""
+    (their base postings dead, their new ones in the delta, merged into the base when the delta
+    grows; entries re-read); its postings, entries and answers must equal the snapshot loaded
+    from the file."""
     from reprints.index.snapshot import Snapshot
 
+    monkeypatch.setattr(Snapshot, "COMPACT_SHARE", 1e9 if compact == "never" else 0.0)
     rng = random.Random(seed)
     rows = _corpus(30, seed)
     with Index(tmp_path / "ix.duckdb", config=CONFIG) as index:
@@ -144,6 +150,10 @@ def test_query_snapshot_advanced_by_an_add_equals_one_loaded_whole(tmp_path, see
             finally:
                 con.close()
             assert _snapshot_state(snap) == _snapshot_state(whole)
+            if compact == "always":
+                assert len(snap.delta_h) == 0 and len(snap.dead) == 0
+            else:
+                assert len(snap.dead) > 0  # the documents changed since the load
             text = rng.choice(rows[:at])["text"]
             assert snap.query(text) == whole.query(text)
         assert advanced >= 3

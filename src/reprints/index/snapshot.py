@@ -46,18 +46,8 @@ class Snapshot:
             snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
                                     .to_numpy().astype(np.uint64))
             table = _arrow(con.execute("SELECT h, doc FROM shingles ORDER BY h, doc"))
-            hashes = table.column("h").to_numpy().astype(np.uint64)
-            docs_ = table.column("doc").to_numpy()
+            snap._set_base(table.column("h").to_numpy().astype(np.uint64), table.column("doc").to_numpy())
             del table
-            # Postings: the distinct hashes, where each one's documents start in ``docs``, and
-            # the documents (32-bit numbers while they fit: about 16 bytes per distinct hash).
-            small = len(hashes) < 2**31 and (len(docs_) == 0 or int(docs_.max()) < 2**31)
-            snap.docs = docs_.astype(np.int32 if small else np.int64)
-            del docs_
-            starts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1 if len(hashes) else np.zeros(0, np.int64)
-            snap.keys = hashes[np.concatenate([[0], starts]).astype(np.int64)] if len(hashes) else hashes
-            snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int32 if small else np.int64)
-            del hashes, starts
             docs = _arrow(con.execute(
                 "SELECT doc, doc_id, source, date, source_key, text, fp, n_words, date_key FROM documents ORDER BY doc"))
             clusters = _arrow(con.execute(CLUSTERS_SQL))
@@ -79,18 +69,57 @@ class Snapshot:
         snap.date_keys[numbers] = docs.column("date_key").to_numpy().astype(np.int64)
         ngram = config.shingle.ngram
         long_enough = np.array(docs.column("n_words").to_pylist(), dtype=np.int64) >= ngram if numbers else np.zeros(0, bool)
-        prints = pa.table({"doc": pa.array(np.array(numbers, dtype=np.int64)[long_enough], pa.int64()),
-                           "fp": docs.column("fp").filter(pa.array(long_enough))})
-        snap._fill_fingerprints_and_clusters(prints, clusters)
+        snap.fps = np.zeros(n, dtype=np.uint64)
+        snap.has_fp = np.zeros(n, dtype=bool)
+        fp_docs = np.array(numbers, dtype=np.int64)[long_enough]
+        snap.fps[fp_docs] = docs.column("fp").filter(pa.array(long_enough)).to_numpy().astype(np.uint64)
+        snap.has_fp[fp_docs] = True
+        snap.by_fingerprint = {}
+        for d, fp in zip(fp_docs.tolist(), snap.fps[fp_docs].tolist()):
+            snap.by_fingerprint.setdefault(fp, []).append(d)
+        snap._fill_clusters(clusters)
         snap._take_words(previous, n)
         return snap
+
+    def _set_base(self, hashes: np.ndarray, docs: np.ndarray) -> None:
+        """Base postings from (h, doc) sorted by (h, doc): the distinct hashes (``keys``), where
+        each one's documents start in ``docs``, and the documents (32-bit numbers while they fit:
+        about 16 bytes per distinct hash); no dead documents, no delta."""
+        small = len(hashes) < 2**31 and (len(docs) == 0 or int(docs.max()) < 2**31)
+        self.docs = docs.astype(np.int32 if small else np.int64)
+        starts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1 if len(hashes) else np.zeros(0, np.int64)
+        self.keys = hashes[np.concatenate([[0], starts]).astype(np.int64)] if len(hashes) else hashes
+        self.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int32 if small else np.int64)
+        self.dead = np.zeros(0, dtype=np.int64)
+        self.delta_h, self.delta_doc = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+
+    def postings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every live posting (h, doc), sorted by (h, doc): the base without its dead documents,
+        with the delta merged in."""
+        hashes = np.repeat(self.keys, np.diff(self.starts.astype(np.int64)))
+        docs = self.docs.astype(np.int64)
+        if len(self.dead):
+            keep = ~np.isin(docs, self.dead)
+            hashes, docs = hashes[keep], docs[keep]
+        if len(self.delta_h):
+            hashes, docs = np.concatenate([hashes, self.delta_h]), np.concatenate([docs, self.delta_doc])
+            order = np.lexsort((docs, hashes))
+            hashes, docs = hashes[order], docs[order]
+        return hashes, docs
+
+    #: The delta (postings of documents changed since the base was built) is merged into the base
+    #: once it holds more than this share of the base's postings (or the changed documents this
+    #: share of all documents): an add then costs in proportion
+    #: to what it changed, and the merge's linear pass is spread over many adds.
+    COMPACT_SHARE = 0.05
 
     @classmethod
     def advance(cls, previous: "Snapshot", con, version: int, config: ScanConfig, changed: np.ndarray) -> "Snapshot":
         """The snapshot ``load`` would give, from ``previous`` and the documents an add changed
-        (added, re-shingled or removed: ``changed``): their postings are taken out of the sorted
-        postings and their new ones merged in (linear in the postings, no sort of all of them);
-        their entries are re-read; fingerprints and cluster spans are read again (small)."""
+        (added, re-shingled or removed: ``changed``), reading only theirs: their base postings
+        are marked dead and their new ones go to the delta (merged into the base now and then,
+        `COMPACT_SHARE`); their entries and fingerprints are re-read; cluster spans are read again
+        (every cluster's id may move: ids rank clusters by size)."""
         snap = cls(version, config)
         changed = np.unique(np.asarray(changed, dtype=np.int64))
         con.register("snap_changed", pa.table({"doc": pa.array(changed, pa.int64())}))
@@ -99,64 +128,72 @@ class Snapshot:
             snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
                                     .to_numpy().astype(np.uint64))
             table = _arrow(con.execute("SELECT h, doc FROM shingles SEMI JOIN snap_changed USING (doc) ORDER BY h, doc"))
-            docs = _arrow(con.execute("""SELECT doc, doc_id, source, date, source_key, text, date_key FROM documents
-                                         SEMI JOIN snap_changed USING (doc) ORDER BY doc"""))
+            docs = _arrow(con.execute("""SELECT doc, doc_id, source, date, source_key, text, date_key, fp, n_words
+                                         FROM documents SEMI JOIN snap_changed USING (doc) ORDER BY doc"""))
             n = int(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents").fetchall()[0][0])
-            prints = _arrow(con.execute(f"""SELECT doc, fp FROM documents WHERE n_words >= {int(config.shingle.ngram)}
-                                            ORDER BY doc"""))
             clusters = _arrow(con.execute(CLUSTERS_SQL))
         finally:
             con.execute("COMMIT")
             con.unregister("snap_changed")
-        # Postings: drop the changed documents' rows, merge in their new ones (both sorted by (h, doc)).
-        hashes = np.repeat(previous.keys, np.diff(previous.starts.astype(np.int64)))
-        keep = ~np.isin(previous.docs, changed)
-        hashes, old_docs = hashes[keep], previous.docs[keep].astype(np.int64)
-        new_h = table.column("h").to_numpy().astype(np.uint64)
-        new_d = table.column("doc").to_numpy().astype(np.int64)
-        pos = np.searchsorted(hashes, new_h, side="left")
-        run_end = np.searchsorted(hashes, new_h, side="right")
-        for k in np.flatnonzero(run_end > pos).tolist():  # an n-gram already held: place by document
-            lo, hi = int(pos[k]), int(run_end[k])
-            pos[k] = lo + int(np.searchsorted(old_docs[lo:hi], new_d[k]))
-        hashes = np.insert(hashes, pos, new_h)
-        all_docs = np.insert(old_docs, pos, new_d)
-        small = len(hashes) < 2**31 and (len(all_docs) == 0 or int(all_docs.max()) < 2**31)
-        snap.docs = all_docs.astype(np.int32 if small else np.int64)
-        del all_docs, old_docs
-        starts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1 if len(hashes) else np.zeros(0, np.int64)
-        snap.keys = hashes[np.concatenate([[0], starts]).astype(np.int64)] if len(hashes) else hashes
-        snap.starts = np.concatenate([[0], starts, [len(hashes)]]).astype(np.int32 if small else np.int64)
-        del hashes, starts
+        # Postings: the base is shared with the previous snapshot; the changed documents' base
+        # postings are dead and their current ones replace theirs in the delta.
+        snap.keys, snap.starts, snap.docs = previous.keys, previous.starts, previous.docs
+        snap.dead = np.union1d(previous.dead, changed)
+        keep = ~np.isin(previous.delta_doc, changed)
+        hashes = np.concatenate([previous.delta_h[keep], table.column("h").to_numpy().astype(np.uint64)])
+        holders = np.concatenate([previous.delta_doc[keep], table.column("doc").to_numpy().astype(np.int64)])
+        order = np.lexsort((holders, hashes))
+        snap.delta_h, snap.delta_doc = hashes[order], holders[order]
+        if len(snap.delta_h) > cls.COMPACT_SHARE * len(snap.docs) or len(snap.dead) > cls.COMPACT_SHARE * n:
+            snap._set_base(*snap.postings())
         # Documents: the previous entries, the changed ones re-read (None where removed).
         grow = max(0, n - len(previous.doc_ids))
         snap.doc_ids, snap.sources = previous.doc_ids + [None] * grow, previous.sources + [None] * grow
         snap.dates, snap.texts = previous.dates + [None] * grow, previous.texts + [None] * grow
         snap.source_keys = np.concatenate([previous.source_keys, np.zeros(grow, np.uint64)])
-        snap.source_keys[changed[changed < len(snap.source_keys)]] = 0
+        snap.date_keys = np.concatenate([previous.date_keys, np.zeros(grow, np.int64)])
+        snap.fps = np.concatenate([previous.fps, np.zeros(grow, np.uint64)])
+        snap.has_fp = np.concatenate([previous.has_fp, np.zeros(grow, bool)])
+        inside = changed[changed < len(snap.source_keys)]
         for target in (snap.doc_ids, snap.sources, snap.dates, snap.texts):
-            for d in changed.tolist():
-                if d < len(target):
-                    target[d] = None
+            for d in inside.tolist():
+                target[d] = None
+        snap.source_keys[inside], snap.date_keys[inside] = 0, 0
         numbers = docs.column("doc").to_pylist()
         for name, target in (("doc_id", snap.doc_ids), ("source", snap.sources), ("date", snap.dates),
                              ("text", snap.texts)):
             for d, v in zip(numbers, docs.column(name).to_pylist()):
                 target[d] = v
         snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
-        snap.date_keys = np.concatenate([previous.date_keys, np.zeros(grow, np.int64)])
-        snap.date_keys[changed[changed < len(snap.date_keys)]] = 0
         snap.date_keys[numbers] = docs.column("date_key").to_numpy().astype(np.int64)
-        snap._fill_fingerprints_and_clusters(prints, clusters)
+        # Exact-duplicate groups: the changed documents leave their old groups and join their new ones
+        # (the groups are new lists, so the previous snapshot's stay as they were).
+        snap.by_fingerprint = dict(previous.by_fingerprint)
+        touched: dict[int, set[int]] = {}
+        was = changed[changed < len(previous.has_fp)]
+        for d in was[previous.has_fp[was]].tolist():
+            touched.setdefault(int(previous.fps[d]), set()).add(d)
+        snap.has_fp[inside] = False
+        long_enough = docs.column("n_words").to_numpy() >= int(config.shingle.ngram)
+        new_fp = {}
+        for d, fp, ok in zip(numbers, docs.column("fp").to_pylist(), long_enough.tolist()):
+            if ok:
+                new_fp[d] = fp
+                snap.fps[d], snap.has_fp[d] = fp, True
+                touched.setdefault(fp, set())
+        for fp, leaving in touched.items():
+            group = sorted(({d for d in snap.by_fingerprint.get(fp, ()) if d not in leaving}
+                            | {d for d, f in new_fp.items() if f == fp}))
+            if group:
+                snap.by_fingerprint[fp] = group
+            else:
+                snap.by_fingerprint.pop(fp, None)
+        snap._fill_clusters(clusters)
         snap._take_words(previous, n)
         return snap
 
-    def _fill_fingerprints_and_clusters(self, prints, clusters) -> None:
-        """Exact duplicates: documents of at least one shingle's words, by fingerprint; cluster
-        member spans by document, in the table's order (ties go to the first)."""
-        self.by_fingerprint = {}
-        for d, fp in zip(prints.column("doc").to_pylist(), prints.column("fp").to_pylist()):
-            self.by_fingerprint.setdefault(fp, []).append(d)
+    def _fill_clusters(self, clusters) -> None:
+        """Cluster member spans by document, in the table's order (ties go to the first)."""
         self.clusters = {}
         self.cluster_info = {}
         columns = ("doc_id", "cluster_id", "begin", "end", "is_origin", "cluster_size", "cluster_docs", "source", "date")
@@ -204,27 +241,23 @@ class Snapshot:
         its count is both. Postings are held in memory: the distinct hashes sorted (one binary
         search per n-gram) and each one's documents; the work per frequent n-gram is a pass
         over its holders' date keys."""
-        keys, starts, docs = self.keys, self.starts, self.docs
         config = self.config.candidates
-        if len(keys) == 0:
+        gram_of, holders = self._holders(grams)
+        if len(holders) == 0:
             return []
-        at = np.searchsorted(keys, grams)
-        known = at < len(keys)
-        known[known] = keys[at[known]] == grams[known]
-        at = at[known]
-        lo, hi = starts[at].astype(np.int64), starts[at + 1].astype(np.int64)
-        rare = hi - lo + 1 <= config.max_df
-        sizes = hi[rare] - lo[rare]
-        idx = np.repeat(lo[rare] - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(int(sizes.sum()))
-        rare_docs = docs[idx].astype(np.int64)
-        rare_common = np.repeat(sizes + 1 > config.common_df, sizes)  # the query counted as a holder
+        sizes = np.bincount(gram_of, minlength=len(grams))
+        rare_gram = sizes + 1 <= config.max_df  # the query counted as a holder
+        rare = rare_gram[gram_of]
+        rare_docs = holders[rare]
+        rare_common = (sizes + 1 > config.common_df)[gram_of][rare]
         links = int(config.frequent_links)
         linked_docs, linked_common = [np.zeros(0, np.int64)], [np.zeros(0, bool)]
         if links > 0:
-            for f_lo, f_hi in zip(lo[~rare].tolist(), hi[~rare].tolist()):
-                chosen = _first_and_last(docs[f_lo:f_hi].astype(np.int64), self.date_keys, links)
+            bounds = np.concatenate([[0], np.cumsum(sizes)])
+            for g in np.flatnonzero(~rare_gram & (sizes > 0)).tolist():
+                chosen = _first_and_last(holders[bounds[g]:bounds[g + 1]], self.date_keys, links)
                 linked_docs.append(chosen)
-                linked_common.append(np.full(len(chosen), f_hi - f_lo + 1 > config.common_df))
+                linked_common.append(np.full(len(chosen), sizes[g] + 1 > config.common_df))
         linked_docs, linked_common = np.concatenate(linked_docs), np.concatenate(linked_common)
         every = np.concatenate([rare_docs, linked_docs])
         if len(every) == 0:
@@ -236,6 +269,33 @@ class Snapshot:
         common = np.bincount(inverse, weights=np.concatenate([rare_common, linked_common]), minlength=len(found))
         ok = (n_rare >= config.min_shared) | (n_all - n_rare >= config.frequent_min_shared)
         return list(zip(found[ok].tolist(), n_all[ok].astype(np.int64).tolist(), common[ok].astype(np.int64).tolist()))
+
+    def _holders(self, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into ``grams``, document) of every live holder of the sorted, distinct ``grams``,
+        sorted by (index, document): the base's holders but its dead documents, and the delta's."""
+        parts_g, parts_d = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        if len(self.keys):
+            at = np.searchsorted(self.keys, grams)
+            known = at < len(self.keys)
+            known[known] = self.keys[at[known]] == grams[known]
+            which = np.flatnonzero(known)
+            lo = self.starts[at[which]].astype(np.int64)
+            hi = self.starts[at[which] + 1].astype(np.int64)
+            parts_g.append(np.repeat(which, hi - lo))
+            parts_d.append(self.docs[_ranges(lo, hi)].astype(np.int64))
+            if len(self.dead):
+                keep = ~np.isin(parts_d[-1], self.dead)
+                parts_g[-1], parts_d[-1] = parts_g[-1][keep], parts_d[-1][keep]
+        if len(self.delta_h):
+            lo = np.searchsorted(self.delta_h, grams, side="left")
+            hi = np.searchsorted(self.delta_h, grams, side="right")
+            parts_g.append(np.repeat(np.arange(len(grams)), hi - lo))
+            parts_d.append(self.delta_doc[_ranges(lo, hi)])
+        gram_of, docs = np.concatenate(parts_g), np.concatenate(parts_d)
+        if len(parts_g) > 2:  # base and delta: interleave
+            order = np.lexsort((docs, gram_of))
+            gram_of, docs = gram_of[order], docs[order]
+        return gram_of, docs
 
     def query(self, text: str, source: str | None = None, limit: int = QUERY_LIMIT) -> dict[str, Any]:
         """``Index.query`` on this snapshot."""
@@ -284,6 +344,13 @@ class Snapshot:
         return {"length": len(text), "words": n_words, "candidates": len(ranked), "limit": int(limit),
                 "documents": len(matches), "matches": matches,
                 "clusters": [dict(snap.cluster_info[c]) for c in ids if c in snap.cluster_info]}
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The positions lo[i] .. hi[i] - 1 of every i, concatenated."""
+    sizes = (hi - lo).astype(np.int64)
+    return np.repeat(lo.astype(np.int64) - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
+        int(sizes.sum()), dtype=np.int64)
 
 
 def _first_and_last(holders: np.ndarray, date_keys: np.ndarray, k: int) -> np.ndarray:
