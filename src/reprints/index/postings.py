@@ -183,7 +183,7 @@ class Segments:
                 continue
             h, doc = self._load(state, number)
             lo, hi = np.searchsorted(h, grams, side="left"), np.searchsorted(h, grams, side="right")
-            take = _ranges(lo, hi)
+            take = ranges(lo, hi)
             if len(take):
                 found_h.append(np.asarray(h[take]))
                 found_doc.append(np.asarray(doc[take]))
@@ -241,7 +241,7 @@ def _alive(doc: np.ndarray, label: int, tomb_docs: np.ndarray, tomb_labels: np.n
     return alive
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The positions lo[i] .. hi[i] - 1 of every i, concatenated."""
     sizes = (hi - lo).astype(np.int64)
     keep = sizes > 0

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from reprints.config import QUERY_LIMIT, ScanConfig
 from reprints.engines import tasks
+from reprints.index.postings import ranges as _ranges
 from reprints.index.schema import arrow as _arrow
 from reprints.stages import align as align_stage
 from reprints.stages import formula, shingle
@@ -344,13 +345,6 @@ class Snapshot:
         return {"length": len(text), "words": n_words, "candidates": len(ranked), "limit": int(limit),
                 "documents": len(matches), "matches": matches,
                 "clusters": [dict(snap.cluster_info[c]) for c in ids if c in snap.cluster_info]}
-
-
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The positions lo[i] .. hi[i] - 1 of every i, concatenated."""
-    sizes = (hi - lo).astype(np.int64)
-    return np.repeat(lo.astype(np.int64) - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
-        int(sizes.sum()), dtype=np.int64)
 
 
 def _first_and_last(holders: np.ndarray, date_keys: np.ndarray, k: int) -> np.ndarray:
