@@ -103,9 +103,17 @@ class Snapshot:
             keep = ~np.isin(docs, self.dead)
             hashes, docs = hashes[keep], docs[keep]
         if len(self.delta_h):
+            base = len(hashes)
             hashes, docs = np.concatenate([hashes, self.delta_h]), np.concatenate([docs, self.delta_doc])
-            order = np.lexsort((docs, hashes))
+            order = np.argsort(hashes, kind="stable")  # two sorted runs: a linear merge
             hashes, docs = hashes[order], docs[order]
+            # Within an n-gram, base documents came first: sort the documents of the n-grams the
+            # delta holds (h is equal inside each, so only the documents move).
+            run = np.concatenate([[0], np.cumsum(hashes[1:] != hashes[:-1])])
+            touched = np.zeros(int(run[-1]) + 1 if len(run) else 0, dtype=bool)
+            touched[run[order >= base]] = True
+            at = np.flatnonzero(touched[run])
+            docs[at] = docs[at][np.lexsort((docs[at], run[at]))]
         return hashes, docs
 
     #: The delta (postings of documents changed since the base was built) is merged into the base
