@@ -19,7 +19,7 @@ from reprints.stages.normalise import string_key
 
 
 #: Cluster member spans, and per cluster its size and origin (read whole with every snapshot).
-CLUSTERS_SQL = ('SELECT doc_id, cluster_id, "begin", "end", is_origin, cluster_size, cluster_docs, source, date '
+CLUSTERS_SQL = ('SELECT doc, doc_id, cluster_id, "begin", "end", is_origin, cluster_size, cluster_docs, source, date '
                 'FROM clusters')
 
 
@@ -201,18 +201,35 @@ class Snapshot:
         snap._take_words(previous, n)
         return snap
 
-    def _fill_clusters(self, clusters) -> None:
-        """Cluster member spans by document, in the table's order (ties go to the first)."""
-        self.clusters = {}
-        self.cluster_info = {}
-        columns = ("doc_id", "cluster_id", "begin", "end", "is_origin", "cluster_size", "cluster_docs", "source", "date")
-        for doc_id, cid, b, e, origin, size, n_docs, source, date in zip(*(clusters.column(k).to_pylist()
-                                                                          for k in columns)):
-            self.clusters.setdefault(doc_id, []).append((b, e, cid))
-            if origin:
-                self.cluster_info[cid] = {"cluster_id": cid, "members": size, "documents": n_docs,
-                                          "origin_doc_id": doc_id, "origin_source": source, "origin_date": date,
-                                          "origin_begin": b, "origin_end": e}
+    def _fill_clusters(self, clusters: pa.Table) -> None:
+        """Cluster member rows sorted by document (the table's order kept within one: ties go to
+        the first), and each cluster's origin row: arrays, so that a snapshot advanced by an add
+        reads them again without a Python pass over every row."""
+        order = np.argsort(clusters.column("doc").to_numpy(), kind="stable")
+        self._clusters = clusters.take(pa.array(order, pa.int64()))
+        self._cluster_doc = self._clusters.column("doc").to_numpy().astype(np.int64)
+        self._cluster_span = np.stack([self._clusters.column(k).to_numpy().astype(np.int64)
+                                       for k in ("begin", "end", "cluster_id")], axis=1) if len(order) else np.zeros((0, 3), np.int64)
+        ids = self._cluster_span[:, 2]
+        origin = np.flatnonzero(self._clusters.column("is_origin").to_numpy(zero_copy_only=False))
+        self._origin_row = np.full(int(ids.max()) + 1 if len(ids) else 0, -1, dtype=np.int64)
+        self._origin_row[ids[origin]] = origin
+
+    def cluster_spans(self, doc: int) -> list[tuple[int, int, int]]:
+        """(begin, end, cluster id) of the cluster members in document ``doc``."""
+        lo, hi = np.searchsorted(self._cluster_doc, [doc, doc + 1])
+        return [tuple(row) for row in self._cluster_span[lo:hi].tolist()]
+
+    def cluster_info(self, cluster_id: int) -> dict | None:
+        """A cluster's size and origin, as a query answer gives it."""
+        row = int(self._origin_row[cluster_id]) if 0 <= cluster_id < len(self._origin_row) else -1
+        if row < 0:
+            return None
+        get = {k: self._clusters.column(k)[row].as_py() for k in
+               ("doc_id", "begin", "end", "cluster_size", "cluster_docs", "source", "date")}
+        return {"cluster_id": int(cluster_id), "members": get["cluster_size"], "documents": get["cluster_docs"],
+                "origin_doc_id": get["doc_id"], "origin_source": get["source"], "origin_date": get["date"],
+                "origin_begin": get["begin"], "origin_end": get["end"]}
 
     def _take_words(self, previous: "Snapshot | None", n: int) -> None:
         """Keep the cached words of documents whose text, source and boilerplate are unchanged."""
@@ -339,12 +356,12 @@ class Snapshot:
             if not found:
                 continue
             doc_id, dsource, ddate = snap.doc_ids[doc], snap.sources[doc], snap.dates[doc]
-            spans = snap.clusters.get(doc_id)
+            spans = snap.cluster_spans(doc)
             passages = [{
                 "begin": m.b_begin, "end": m.b_end, "doc_begin": m.a_begin, "doc_end": m.a_end,
                 "matched_words": m.matched_words, "similarity": m.similarity, "kind": m.kind,
                 "text": text[m.b_begin:m.b_end],
-                "cluster_id": _cluster_at_spans(spans, m.a_begin, m.a_end) if spans is not None else None,
+                "cluster_id": _cluster_at_spans(spans, m.a_begin, m.a_end),
             } for m in found]
             matches.append({"doc_id": doc_id, "source": dsource, "date": ddate,
                             "shared_ngrams": int(shared_n.get(doc, 0)), "exact_duplicate": doc in exact,
@@ -352,7 +369,7 @@ class Snapshot:
         ids = sorted({p["cluster_id"] for m in matches for p in m["passages"] if p["cluster_id"] is not None})
         return {"length": len(text), "words": n_words, "candidates": len(ranked), "limit": int(limit),
                 "documents": len(matches), "matches": matches,
-                "clusters": [dict(snap.cluster_info[c]) for c in ids if c in snap.cluster_info]}
+                "clusters": [info for info in map(snap.cluster_info, ids) if info is not None]}
 
 
 def _first_and_last(holders: np.ndarray, date_keys: np.ndarray, k: int) -> np.ndarray:
