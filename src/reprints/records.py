@@ -60,6 +60,7 @@ def skip_reason_key(reason: str) -> str:
     (`io.readers` writes "duplicate id (first read from …)")."""
     return reason.split(" (first read")[0]
 
+
 DOCUMENTS = pa.schema([
     ("doc_id", pa.string()),
     ("source", pa.string()),

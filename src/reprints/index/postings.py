@@ -113,7 +113,7 @@ class Segments:
         self._written, self._obsolete = [], []
         state = self._state(con)
         if self._valid(state):
-            self.remove_strays(con)
+            self._remove_strays(state)
             return state
         state = {"token": secrets.token_hex(6), "next": 0, "label": 0, "segments": []}
         con.execute("DELETE FROM posting_tombs")
@@ -177,27 +177,24 @@ class Segments:
         """Every live posting (doc, h) of the n-grams ``grams``, into temporary table ``table``
         (created, or added to)."""
         grams = np.unique(np.asarray(grams, dtype=np.uint64))
-        found_h, found_doc, found_label = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        tomb_docs, tomb_labels = self._tombs(con)
+        found_h, found_doc = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
         for number, label, rows in state["segments"]:
             if rows == 0 or len(grams) == 0:
                 continue
             h, doc = self._load(state, number)
-            lo, hi = np.searchsorted(h, grams, side="left"), np.searchsorted(h, grams, side="right")
-            take = ranges(lo, hi)
-            if len(take):
-                found_h.append(np.asarray(h[take]))
-                found_doc.append(np.asarray(doc[take]))
-                found_label.append(np.full(len(take), label, np.int64))
-        found = pa.table({"doc": pa.array(np.concatenate(found_doc), pa.int64()),
-                          "h": pa.array(np.concatenate(found_h), pa.uint64()),
-                          "label": pa.array(np.concatenate(found_label), pa.int64())})
-        con.register("found_postings", found)
+            take = ranges(np.searchsorted(h, grams, side="left"), np.searchsorted(h, grams, side="right"))
+            h, doc = np.asarray(h[take]), np.asarray(doc[take])
+            live = _alive(doc, label, tomb_docs, tomb_labels)
+            found_h.append(h[live])
+            found_doc.append(doc[live])
+        con.register("found_postings", pa.table({"doc": pa.array(np.concatenate(found_doc), pa.int64()),
+                                                 "h": pa.array(np.concatenate(found_h), pa.uint64())}))
         try:
             exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
                                      [table]))[0]
             head = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
-            con.execute(f"""{head} SELECT f.doc, f.h FROM found_postings f LEFT JOIN posting_tombs t USING (doc)
-                            WHERE t.seg IS NULL OR f.label >= t.seg""")
+            con.execute(f"{head} SELECT doc, h FROM found_postings")
         finally:
             con.unregister("found_postings")
 
@@ -215,22 +212,21 @@ class Segments:
             path.unlink(missing_ok=True)
         self._written, self._obsolete = [], []
 
-    def remove_strays(self, con) -> None:
-        """Remove segment files the committed state does not name (left by an add killed before
-        or after its commit); a folder holding other files is left alone."""
+    def _remove_strays(self, state: dict) -> None:
+        """Remove segment files the committed ``state`` does not name (left by an add killed before
+        or after its commit); other files in the folder are left alone."""
         if not self.folder.is_dir():
             return
-        state = self._state(con)
-        named = set()
-        if state is not None:
-            named = {p.name for n, _, _ in state["segments"] for p in self._paths(state, n)}
+        named = {p.name for n, _, _ in state["segments"] for p in self._paths(state, n)}
         for path in self.folder.iterdir():
             if path.name.endswith((".npy", ".npy.tmp")) and path.name not in named:
                 path.unlink(missing_ok=True)
 
 
 def _alive(doc: np.ndarray, label: int, tomb_docs: np.ndarray, tomb_labels: np.ndarray) -> np.ndarray:
-    """Which postings of a segment labelled ``label`` are alive under the tombstones (sorted by doc)."""
+    """Which postings of a segment labelled ``label`` are alive under the tombstones (``tomb_docs``
+    sorted): a document's postings in segments labelled below its tombstone's are dead. The one
+    rule of lookups and merges."""
     if len(tomb_docs) == 0:
         return np.ones(len(doc), dtype=bool)
     k = np.searchsorted(tomb_docs, doc)
