@@ -328,17 +328,25 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
     spark = docs.sparkSession
     store = store or StageStore(spark)
 
+    parts = partition_keys(spark, int(spark.conf.get("spark.sql.shuffle.partitions")))
+
     def line_keys_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            index = batch.column("doc").to_numpy()
             d, keys = tasks.doc_line_keys(batch.column("text").to_pylist(),
                                           _source_keys(batch.column("source").to_pylist()), config)
-            yield pa.RecordBatch.from_arrays([pa.array(index[d]), pa.array(_i64(keys))], names=["doc", "key"])
+            rows = np.empty(len(d), _LINE_KEY)
+            rows["doc"], rows["key"] = batch.column("doc").to_numpy()[d], _i64(keys)
+            yield from packed(rows, rows["key"], parts)
 
-    keys = docs.select("doc", "text", "source").mapInArrow(line_keys_fn, _LINE_KEYS)
-    doc_bp = store("boilerplate", lambda: keys.join(
-        keys.groupBy("key").count().filter(boilerplate.is_frequent(F.col("count"), config.boilerplate)).select("key"),
-        "key", "left_semi").groupBy("doc").agg(F.collect_list("key").alias("bp")))
+    def frequent_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = unpacked(batches, _LINE_KEY)  # every holder of a key is in this part
+        _, holder_key, holders = np.unique(rows["key"], return_inverse=True, return_counts=True)
+        chosen = rows[boilerplate.is_frequent(holders, config.boilerplate)[holder_key]]
+        yield pa.RecordBatch.from_arrays([pa.array(chosen["doc"]), pa.array(chosen["key"])], names=["doc", "key"])
+
+    doc_bp = store("boilerplate", lambda: by_part(docs.select("doc", "text", "source").mapInArrow(line_keys_fn, _PACKED),
+                                                  parts)
+                   .mapInArrow(frequent_fn, _LINE_KEYS).groupBy("doc").agg(F.collect_list("key").alias("bp")))
     docs = docs.join(doc_bp, "doc", "left")
 
     def shingle_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -360,9 +368,9 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
     fingerprints_view = f"reprints_fingerprints_{tag}"
     shingled.select("doc", "fp", "n_words").createOrReplaceTempView(fingerprints_view)
     ranks_view = f"reprints_ranks_{tag}"
-    ranks = date_ranks(docs)
+    ranks = store("ranks", lambda: date_ranks(docs))
     ranks.createOrReplaceTempView(ranks_view)
-    shared = store("candidates_shared", lambda: shared_ngram_pairs(shingled, ranks, config, ranks_view))
+    shared = store("candidates_shared", lambda: shared_ngram_pairs(shingled, ranks, config, ranks_view, parts))
     exact = store("candidates_exact", lambda: spark.sql(
         candidates.exact_duplicate_pairs_sql(config.candidates, config.shingle.ngram, fingerprints=fingerprints_view)))
     docs = docs.join(shingled.select("doc", "length", "n_words", "n_grams"), "doc")
@@ -414,30 +422,97 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
 
 _PAIR_COUNTS = ", ".join(f"{c} long" for c in candidates.PAIR_COUNT_COLUMNS)  # all counts and doc numbers
 
+# Rows that travel between tasks by the million (postings, line keys) go packed in blobs of at
+# most this many, not one row each: a row costs the JVM its handling, shuffle and Arrow conversion.
+_ROWS_PER_BLOB = 1 << 20
+_POSTING = np.dtype([("doc", np.int64), ("h", np.int64), ("rank", np.int64)])
+_LINE_KEY = np.dtype([("doc", np.int64), ("key", np.int64)])
+_PACKED = "part long, blob binary"
 
-def shared_ngram_pairs(shingled, ranks, config: ScanConfig, ranks_view: str):
+
+def partition_keys(spark, parts: int) -> np.ndarray:
+    """For each partition p of ``repartition(parts, key)``, a key that Spark's hash partitioning
+    sends to p: rows keyed ``keys[p]`` make partition p alone (found among the first integers by
+    Spark's own hash; as many as there are partitions)."""
+    from pyspark.sql import functions as F
+
+    keys: dict[int, int] = {}
+    tried = 0
+    while len(keys) < parts:
+        found = (spark.range(tried, tried + 64 * parts)
+                 .select("id", F.expr(f"pmod(hash(id), {parts})").alias("p"))
+                 .groupBy("p").agg(F.min("id").alias("id")).collect())
+        for row in found:
+            keys.setdefault(row["p"], row["id"])
+        tried += 64 * parts
+    return np.array([keys[p] for p in range(parts)], dtype=np.int64)
+
+
+def packed(rows: np.ndarray, by: np.ndarray, keys: np.ndarray) -> Iterator[pa.RecordBatch]:
+    """(part, blob) batches: ``rows`` (a structured array) split into ``len(keys)`` parts by the
+    hash ``by``, each part's rows packed in blobs keyed ``keys[part]``; `unpacked` reads them."""
+    parts = len(keys)
+    part = (np.ascontiguousarray(by).view(np.uint64) % np.uint64(parts)).astype(np.int64)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(parts + 1))
+    for p in range(parts):
+        chosen = order[bounds[p]:bounds[p + 1]]
+        blobs = [rows[chosen[lo:lo + _ROWS_PER_BLOB]].tobytes() for lo in range(0, len(chosen), _ROWS_PER_BLOB)]
+        if blobs:
+            yield pa.RecordBatch.from_arrays([pa.array(np.full(len(blobs), keys[p])), pa.array(blobs, pa.binary())],
+                                             names=["part", "blob"])
+
+
+def unpacked(batches: Iterator[pa.RecordBatch], dtype: np.dtype) -> np.ndarray:
+    """Every row of the (part, blob) batches of a partition, as one structured array."""
+    blobs = [blob for batch in batches for blob in batch.column("blob").to_pylist()]
+    return np.frombuffer(b"".join(blobs), dtype=dtype)
+
+
+def by_part(df, keys: np.ndarray):
+    """``df`` of (part, blob) rows with each part in a partition of its own."""
+    return df.repartition(len(keys), "part")
+
+
+def posting_parts(batches: Iterator[pa.RecordBatch], keys: np.ndarray) -> Iterator[pa.RecordBatch]:
+    """Documents (doc, rank, hs) → their postings (`_POSTING`) packed by n-gram (`packed`)."""
+    for batch in batches:
+        hs = batch.column("hs")
+        h = np.asarray(hs.values.to_numpy(zero_copy_only=False), dtype=np.int64)
+        counts = np.diff(np.asarray(hs.offsets.to_numpy(), dtype=np.int64))
+        postings = np.empty(len(h), _POSTING)
+        postings["doc"] = np.repeat(batch.column("doc").to_numpy(), counts)
+        postings["h"] = h
+        postings["rank"] = np.repeat(batch.column("rank").to_numpy(), counts)
+        yield from packed(postings, h, keys)
+
+
+def shared_ngram_pairs(shingled, ranks, config: ScanConfig, ranks_view: str, parts: np.ndarray):
     """`candidates.shared_ngram_pairs_sql` in two steps: the postings, split into parts by n-gram
     (every holder of an n-gram in one part), are counted per pair in each task by DuckDB running
     `candidates.ngram_pair_counts_sql` on its part (a posting self-join in a compiled engine, no
     shuffle of pair rows before they are grouped); Spark SQL then sums the parts' counts and
     chooses the candidates (`candidates.candidates_from_counts_sql`). Same SQL, same result as one
-    query over all postings."""
-    from pyspark.sql import functions as F
+    query over all postings.
 
+    The postings cross from task to task packed in blobs (`posting_parts`), a few rows per part
+    and batch of documents, each part in a partition of its own: a row per posting would cost
+    the JVM a row's handling, shuffle and Arrow conversion for each of the ~150 n-grams of
+    every document."""
     spark = shingled.sparkSession
-    postings = (shingled.select("doc", F.explode("hs").alias("h")).join(ranks, "doc")
-                .repartition(int(spark.conf.get("spark.sql.shuffle.partitions")), "h"))
+    postings = by_part(shingled.select("doc", "hs").join(ranks, "doc")
+                       .mapInArrow(lambda batches: posting_parts(batches, parts), _PACKED), parts)
     count_sql = candidates.ngram_pair_counts_sql(config.candidates, "part", ranks="part_ranks")
 
     def count_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         import duckdb
 
-        parts = [b for b in batches if b.num_rows]
-        if not parts:
+        part = unpacked(batches, _POSTING)
+        if not len(part):
             return
         con = duckdb.connect(config={"threads": 1})
         try:
-            con.register("part_rows", pa.Table.from_batches(parts))
+            con.register("part_rows", pa.table({name: part[name] for name in _POSTING.names}))
             con.execute("CREATE TEMP VIEW part AS SELECT doc, h FROM part_rows")
             con.execute("CREATE TEMP VIEW part_ranks AS SELECT DISTINCT doc, rank FROM part_rows")
             yield from con.sql(count_sql).to_arrow_table().to_batches()
