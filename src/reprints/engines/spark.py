@@ -94,8 +94,12 @@ class StageStore:
         self.spark = spark
         self.reporter = reporter or Reporter()
         self.folder = None if folder is None else Path(folder)
-        self.key = json.dumps({"config": (config or ScanConfig()).to_dict(), "inputs": inputs},
-                              sort_keys=True, default=str)
+        from reprints import __version__
+
+        # A stage is reused only by the same configuration, inputs and reprints version (another
+        # version may write a stage with other columns).
+        self.key = json.dumps({"config": (config or ScanConfig()).to_dict(), "inputs": inputs,
+                               "version": __version__}, sort_keys=True, default=str)
         self.reused: list[str] = []
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -500,7 +504,7 @@ def shared_ngram_pairs(shingled, ranks, config: ScanConfig, ranks_view: str, par
     the JVM a row's handling, shuffle and Arrow conversion for each of the ~150 n-grams of
     every document."""
     spark = shingled.sparkSession
-    postings = by_part(shingled.select("doc", "hs").join(ranks, "doc")
+    postings = by_part(shingled.select("doc", "hs").join(ranks.select("doc", "rank"), "doc")
                        .mapInArrow(lambda batches: posting_parts(batches, parts), _PACKED), parts)
     count_sql = candidates.ngram_pair_counts_sql(config.candidates, "part", ranks="part_ranks")
 
@@ -556,49 +560,58 @@ def connected_components(edges, max_rounds: int = 200):
 
 
 def date_ranks(docs):
-    """(doc, rank): each document's place in date order, earliest first, undated last, ties in
-    input order (as `stages.cluster.date_ranks`)."""
+    """(doc, rank, date_key, date_warning): each document's place in date order, earliest first,
+    undated last, ties in input order (as `stages.cluster.date_ranks`), and its parsed date."""
     from pyspark.sql import functions as F
 
-    dated = _dates(docs).select("doc", "date_key").localCheckpoint()  # parsed once, not again for the sort's sample
+    dated = _dates(docs).localCheckpoint()  # parsed once, not again for the sort's sample
     ordered = dated.orderBy(F.col("date_key").asc_nulls_last(), F.col("doc"))
-    return with_index(ordered, "rank").select("doc", "rank").localCheckpoint()
+    return with_index(ordered, "rank").select("doc", "rank", "date_key", "date_warning").localCheckpoint()
 
 
 def origins_and_sources(members, edges, ranks):
     """(seg, is_origin, source_doc_id, source_begin, source_end, source_score, source_reason) per
     cluster member: the local rules (`stages.cluster.choose_origins`, then `choose_sources`) run on
-    each cluster's members and passages (``members``: seg, comp, doc, doc_id, seg_begin, seg_end,
-    date_key; ``edges``: u, v, matched, similarity per passage; ``ranks``: doc, rank)."""
+    the members and passages of every cluster of a partition at once, as the local engine runs
+    them on all clusters (``members``: seg, comp, doc, doc_id, seg_begin, seg_end, date_key;
+    ``edges``: u, v, matched, similarity per passage; ``ranks``: doc, rank). Members and passages
+    travel as one table, partitioned by cluster."""
     from pyspark.sql import functions as F
 
-    nodes = members.join(ranks, "doc").select("comp", "seg", "doc", "rank", "date_key",
-                                              (F.col("seg_end") - F.col("seg_begin")).alias("length"))
+    nodes = members.join(ranks.select("doc", "rank"), "doc").select(
+        "comp", "seg", "doc", "rank", "date_key", (F.col("seg_end") - F.col("seg_begin")).alias("length"))
     links = (edges.join(members.select(F.col("seg").alias("u"), "comp"), "u")
-             .select("comp", "u", "v", "matched", "similarity"))
+             .select("comp", "u", "v", "matched", F.col("similarity").cast("double").alias("similarity")))
+    both = nodes.unionByName(links, allowMissingColumns=True).repartition("comp")
 
-    def choose(nodes_pd, links_pd):
-        import pandas as pd
+    def choose(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import pyarrow.compute as pc
 
-        nodes_pd = nodes_pd.sort_values("seg")
-        seg = nodes_pd["seg"].to_numpy(np.int64)
-        dates = pd.to_datetime(nodes_pd["date_key"], unit="s").to_numpy("datetime64[s]")
-        origin = cluster.choose_origins(np.zeros(len(seg), np.int64), dates, nodes_pd["length"].to_numpy(np.int64),
-                                        nodes_pd["doc"].to_numpy(np.int64))
+        parts = [b for b in batches if b.num_rows]
+        if not parts:
+            return
+        table = pa.Table.from_batches(parts)
+        is_node = pc.is_valid(table.column("seg"))
+        node, link = table.filter(is_node), table.filter(pc.invert(is_node))
+        node = node.take(pc.sort_indices(node.column("seg")))
+        seg = node.column("seg").to_numpy()
+        seconds = node.column("date_key")
+        dates = np.where(seconds.is_valid().to_numpy(zero_copy_only=False),
+                         seconds.fill_null(0).to_numpy().astype("datetime64[s]"), np.datetime64("NaT"))
+        origin = cluster.choose_origins(node.column("comp").to_numpy(), dates, node.column("length").to_numpy(),
+                                        node.column("doc").to_numpy())
         is_origin = origin == np.arange(len(seg))
-        place = {s: k for k, s in enumerate(seg.tolist())}
-        u = np.array([place[x] for x in links_pd["u"].tolist()], dtype=np.int64)
-        v = np.array([place[x] for x in links_pd["v"].tolist()], dtype=np.int64)
         source, shared, reasons = cluster.choose_sources(
-            nodes_pd["rank"].to_numpy(np.int64), ~np.isnat(dates), is_origin,
-            u, v, cluster.shared_words(links_pd["matched"].to_numpy(), links_pd["similarity"].to_numpy()))
-        return pd.DataFrame({"seg": seg, "is_origin": is_origin,
-                             "source_seg": np.where(source >= 0, seg[np.maximum(source, 0)], -1),
-                             "source_score": np.where(source >= 0, shared, np.nan), "source_reason": reasons})
+            node.column("rank").to_numpy(), ~np.isnat(dates), is_origin,
+            np.searchsorted(seg, link.column("u").to_numpy()), np.searchsorted(seg, link.column("v").to_numpy()),
+            cluster.shared_words(link.column("matched").to_numpy(), link.column("similarity").to_numpy()))
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(seg), pa.array(is_origin), pa.array(np.where(source >= 0, seg[np.maximum(source, 0)], -1)),
+             pa.array(shared, mask=source < 0), pa.array(reasons, pa.string())],
+            names=["seg", "is_origin", "source_seg", "source_score", "source_reason"])
 
-    chosen = (nodes.groupBy("comp").cogroup(links.groupBy("comp"))
-              .applyInPandas(choose, "seg long, is_origin boolean, source_seg long, source_score double, "
-                                     "source_reason string"))
+    chosen = both.mapInArrow(choose, "seg long, is_origin boolean, source_seg long, source_score double, "
+                                     "source_reason string")
     found = members.select(F.col("seg").alias("source_seg"), F.col("doc_id").alias("source_doc_id"),
                            F.col("seg_begin").alias("source_begin"), F.col("seg_end").alias("source_end"))
     return (chosen.join(found, "source_seg", "left")
@@ -623,7 +636,9 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    docs = matches["docs"].join(_dates(docs), "doc").localCheckpoint()
+    texts = docs.select("doc", "text")  # the documents stage: not copied again with the columns below
+    docs = (matches["docs"].drop("text", "bp").join(matches["ranks"].select("doc", "date_key", "date_warning"), "doc")
+            .localCheckpoint())
     passages = matches["passages"]
     ids = docs.select("doc", "doc_id")
 
@@ -709,7 +724,7 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
     # Cluster ids as `report_tables.clusters_table` numbers them: larger first, then by smallest segment.
     comps = members.select("comp", "cluster_size").distinct().orderBy(F.col("cluster_size").desc(), F.col("comp"))
     comps = with_index(comps, "cluster_id").select("comp", "cluster_id")
-    members = members.join(comps, "comp").join(docs.select("doc", "text"), "doc")
+    members = members.join(comps, "comp").join(texts, "doc")
 
     def snippet_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -737,11 +752,11 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
     def docs_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             rows = batch.to_pylist()
-            found = [Document(doc_id=r["doc_id"], text=r["text"], source=r["source"], date=r["date"], url=r["url"],
+            found = [Document(doc_id=r["doc_id"], text="", source=r["source"], date=r["date"], url=r["url"],
                               meta=json.loads(r["meta"]) if r["meta"] else {}, origin=r["origin"],
-                              warning=r["warning"]) for r in rows]
+                              warning=r["warning"]) for r in rows]  # texts not at hand: their lengths are
             table = report_tables.documents_table(found, [], np.array([r["n_words"] for r in rows], np.int64),
-                                                  [r["date_warning"] for r in rows])
+                                                  [r["date_warning"] for r in rows], [r["length"] for r in rows])
             table = table.append_column("_order", pa.array([r["doc"] for r in rows], pa.int64()))
             yield from table.to_batches()
 
@@ -762,7 +777,8 @@ def skip_rows(skips, order_offset: int = 0):
 def scan_documents(docs, skips, config: ScanConfig, store: StageStore | None = None) -> dict[str, Any]:
     """Prepared documents and skips → the four tables (with ordering keys) and the counts."""
     matches = find_matches(docs, config, store)
-    tables = report(docs, matches, config)
+    with (store.reporter if store is not None else Reporter()).stage("cluster", total=None, unit=""):
+        tables = report(docs, matches, config)  # pairs, clusters and their sources (the ordered tables: later)
     if skips is not None:
         tables["documents"] = tables["documents"].unionByName(skip_rows(skips))
     tables["_boilerplate_lines"] = matches["boilerplate_lines"]

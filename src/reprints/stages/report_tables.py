@@ -105,15 +105,16 @@ def snippet(text: str, limit: int = 160) -> str:
 
 
 def documents_table(docs: list[Document], skips: list[Skip], n_words: np.ndarray,
-                    date_warnings: list[str | None]) -> pa.Table:
-    """One row per document read (its words counted), then one per input skipped (with why)."""
+                    date_warnings: list[str | None], lengths: list[int] | None = None) -> pa.Table:
+    """One row per document read (its words counted), then one per input skipped (with why).
+    ``lengths``: the documents' text lengths, where their texts are not at hand (Spark)."""
     none = [None] * len(skips)
     columns = {
         "doc_id": [d.doc_id for d in docs] + [s.doc_id for s in skips],
         "source": [d.source for d in docs] + none,
         "date": [d.date for d in docs] + none,
         "url": [d.url for d in docs] + none,
-        "length": [len(d.text) for d in docs] + none,
+        "length": ([len(d.text) for d in docs] if lengths is None else list(lengths)) + none,
         "words": n_words.tolist() + none,
         "input": [d.origin for d in docs] + [s.origin for s in skips],
         "skip_reason": [None] * len(docs) + [s.reason for s in skips],
