@@ -190,3 +190,31 @@ def test_large_uint64_hashes():
     assert run(shared_ngram_pairs_sql(CandidateConfig()), shingles=shingles(rows)) == [(0, 1, 5, 0)]
     fp = fingerprints([big, big], [2, 2])
     assert run(exact_duplicate_pairs_sql(CandidateConfig(), 1), fingerprints=fp) == [(0, 1)]
+
+
+@pytest.mark.parametrize("max_df, common_df, min_shared, frequent_min_shared", [(100, 10, 5, 30), (3, 1, 2, 2)])
+def test_each_rule_reads_the_same_as_sql_and_as_numpy(max_df, common_df, min_shared, frequent_min_shared):
+    """The thresholds are written once (`is_rare`, `is_common`, `is_candidate`): the engines' SQL
+    renders them through `Sql`, the index's queries apply them to numpy arrays; both must agree."""
+    import numpy as np
+
+    from reprints.stages.candidates import Sql, is_candidate, is_common, is_rare
+
+    config = CandidateConfig(max_df=max_df, common_df=common_df, min_shared=min_shared,
+                             frequent_min_shared=frequent_min_shared)
+    x = np.arange(0, 130, dtype=np.int64)
+    y = (x * 7) % 53  # rare counts low where linking counts are high, and the reverse
+    table = pa.table({"x": x, "y": y})
+    rules = {"rare": (is_rare(Sql("x"), config), is_rare(x, config)),
+             "frequent": (~is_rare(Sql("x"), config), ~is_rare(x, config)),
+             "common": (is_common(Sql("x"), config), is_common(x, config)),
+             "candidate": (is_candidate(Sql("x"), Sql("y"), config), is_candidate(x, y, config))}
+    con = duckdb.connect()
+    try:
+        con.register("t", table)
+        for name, (sql, numbers) in rules.items():
+            got = np.array([r[0] for r in con.sql(f"SELECT {sql} FROM t ORDER BY x").fetchall()])
+            assert got.tolist() == numbers.tolist(), name
+            assert 0 < numbers.sum() < len(x), name  # the grid crosses every threshold
+    finally:
+        con.close()

@@ -149,13 +149,14 @@ def crossing_holders(con, grams: np.ndarray, delta: np.ndarray, config: ScanConf
         return np.zeros(0, dtype=np.int64)
     con.register("delta_grams", pa.table({"h": pa.array(grams, pa.uint64()), "delta": pa.array(delta, pa.int64())}))
     try:
-        c = config.candidates
+        c, now, before = config.candidates, candidates.Sql("n"), candidates.Sql("before")
+        crossed = ((candidates.is_rare(now, c) != candidates.is_rare(before, c))
+                   | (candidates.is_common(now, c) != candidates.is_common(before, c)))
         rows = arrow(con.execute(f"""
             WITH now AS (SELECT h, count(*) AS n FROM {postings} GROUP BY h),
             both_ AS (SELECT g.h, coalesce(now.n, 0) AS n, coalesce(now.n, 0) - g.delta AS before
                       FROM delta_grams g LEFT JOIN now ON now.h = g.h),
-            crossed AS (SELECT h FROM both_ WHERE (n <= {int(c.max_df)}) <> (before <= {int(c.max_df)})
-                                              OR (n > {int(c.common_df)}) <> (before > {int(c.common_df)}))
+            crossed AS (SELECT h FROM both_ WHERE {crossed})
             SELECT DISTINCT p.doc FROM {postings} p SEMI JOIN crossed ON p.h = crossed.h ORDER BY p.doc"""))
     finally:
         con.unregister("delta_grams")
@@ -239,12 +240,13 @@ def moved_holders(con, dirty: np.ndarray, config: ScanConfig, postings: str = "p
     and the old first is now second, within the links after it; a removed first leaves (its
     partners re-choose their sources) and the new first is the holder just after it.
     """
-    links, max_df = int(config.candidates.frequent_links), int(config.candidates.max_df)
+    links = int(config.candidates.frequent_links)
+    frequent = ~candidates.is_rare(candidates.Sql("count(*)"), config.candidates)
     if links <= 0:
         return np.zeros(0, dtype=np.int64)
     with with_docs(con, "moved_dirty", dirty):
         rows = arrow(con.execute(f"""
-            WITH df AS (SELECT h FROM {postings} GROUP BY h HAVING count(*) > {max_df}),
+            WITH df AS (SELECT h FROM {postings} GROUP BY h HAVING {frequent}),
             holders AS (SELECT p.doc, p.h, r.rank, p.doc IN (SELECT doc FROM moved_dirty) AS inserted,
                                row_number() OVER (PARTITION BY p.h ORDER BY r.rank, p.doc) AS pos
                         FROM {postings} p SEMI JOIN df USING (h) JOIN {RANKS} r USING (doc)),

@@ -14,7 +14,7 @@ from reprints.engines import tasks
 from reprints.index.postings import ranges as _ranges
 from reprints.index.schema import arrow as _arrow
 from reprints.stages import align as align_stage
-from reprints.stages import formula, shingle
+from reprints.stages import candidates, formula, shingle
 from reprints.stages.normalise import string_key
 
 
@@ -272,10 +272,11 @@ class Snapshot:
         if len(holders) == 0:
             return []
         sizes = np.bincount(gram_of, minlength=len(grams))
-        rare_gram = sizes + 1 <= config.max_df  # the query counted as a holder
+        rare_gram = candidates.is_rare(sizes + 1, config)  # the query counted as a holder
+        common_gram = candidates.is_common(sizes + 1, config)
         rare = rare_gram[gram_of]
         rare_docs = holders[rare]
-        rare_common = (sizes + 1 > config.common_df)[gram_of][rare]
+        rare_common = common_gram[gram_of][rare]
         links = int(config.frequent_links)
         linked_docs, linked_common = [np.zeros(0, np.int64)], [np.zeros(0, bool)]
         if links > 0:
@@ -283,7 +284,7 @@ class Snapshot:
             for g in np.flatnonzero(~rare_gram & (sizes > 0)).tolist():
                 chosen = _first_and_last(holders[bounds[g]:bounds[g + 1]], self.date_keys, links)
                 linked_docs.append(chosen)
-                linked_common.append(np.full(len(chosen), sizes[g] + 1 > config.common_df))
+                linked_common.append(np.full(len(chosen), common_gram[g]))
         linked_docs, linked_common = np.concatenate(linked_docs), np.concatenate(linked_common)
         every = np.concatenate([rare_docs, linked_docs])
         if len(every) == 0:
@@ -293,7 +294,7 @@ class Snapshot:
         n_rare = np.bincount(inverse, weights=is_rare, minlength=len(found))
         n_all = np.bincount(inverse, minlength=len(found))
         common = np.bincount(inverse, weights=np.concatenate([rare_common, linked_common]), minlength=len(found))
-        ok = (n_rare >= config.min_shared) | (n_all - n_rare >= config.frequent_min_shared)
+        ok = candidates.is_candidate(n_rare, n_all - n_rare, config)
         return list(zip(found[ok].tolist(), n_all[ok].astype(np.int64).tolist(), common[ok].astype(np.int64).tolist()))
 
     def _holders(self, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -337,7 +338,7 @@ class Snapshot:
             fp = int(shingle.document_fingerprints(tokens)[0])
             group = snap.by_fingerprint.get(fp, ())
             # As in the scan, a group of more than max_df (the query counted) is linked to its first.
-            exact = set(group) if len(group) + 1 <= config.candidates.max_df else {min(group)}
+            exact = set(group) if candidates.is_rare(len(group) + 1, config.candidates) else {min(group)}
         shared_n = {doc: n for doc, n, _ in shared}
         prone_of = dict(zip(shared_n, formula.formula_prone(np.array([n for _, n, _ in shared]),
                                                             np.array([c for _, _, c in shared]), config.pairs).tolist()))

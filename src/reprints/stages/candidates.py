@@ -42,6 +42,50 @@ from __future__ import annotations
 from reprints.config import CandidateConfig
 
 
+class Sql(str):
+    """A SQL expression the rule functions below compare and combine as they do numpy arrays:
+    ``is_rare(Sql("df.n"), config)`` is the text ``(df.n <= 100)``. So the SQL of every engine
+    and the numpy of the index's queries apply one written rule."""
+
+    def _op(self, op: str, other: object) -> "Sql":
+        return Sql(f"({self} {op} {other})")
+
+    def __le__(self, other: object) -> "Sql":  # type: ignore[override]
+        return self._op("<=", other)
+
+    def __gt__(self, other: object) -> "Sql":  # type: ignore[override]
+        return self._op(">", other)
+
+    def __ge__(self, other: object) -> "Sql":  # type: ignore[override]
+        return self._op(">=", other)
+
+    def __ne__(self, other: object) -> "Sql":  # type: ignore[override]
+        return self._op("<>", other)
+
+    def __or__(self, other: object) -> "Sql":
+        return self._op("OR", other)
+
+    def __invert__(self) -> "Sql":
+        return Sql(f"(NOT {self})")
+
+
+def is_rare(holders, config: CandidateConfig):
+    """Whether an n-gram (or an exact-duplicate group) of ``holders`` documents pairs every two of
+    them; a more frequent one links each holder to a few others only (numpy or `Sql`)."""
+    return holders <= int(config.max_df)
+
+
+def is_common(holders, config: CandidateConfig):
+    """Whether an n-gram of ``holders`` documents is common (formula-prone text, `stages.formula`)."""
+    return holders > int(config.common_df)
+
+
+def is_candidate(rare_shared, linked, config: CandidateConfig):
+    """Whether a pair sharing ``rare_shared`` rare n-grams and linked by ``linked`` frequent ones
+    is a candidate (numpy or `Sql`)."""
+    return (rare_shared >= int(config.min_shared)) | (linked >= int(config.frequent_min_shared))
+
+
 def _frequent_links_sql(links: int) -> str:
     """(earlier, later, n) rows: each holder of a frequent n-gram linked to the ``links``
     holders before it and to the first (equi-joins on the holder's position: no df² join)."""
@@ -55,7 +99,7 @@ def _frequent_links_sql(links: int) -> str:
 def _count_ctes(config: CandidateConfig, shingles: str, ranks: str | None, focus: str | None) -> str:
     """The CTEs ending in ``counted`` (`PAIR_COUNT_COLUMNS`): per pair, its shared n-grams of
     ``shingles``, before any threshold."""
-    max_df, common_df, links = int(config.max_df), int(config.common_df), int(config.frequent_links)
+    links = int(config.frequent_links)
     rank_join = f"JOIN {ranks} r ON r.doc = s.doc" if ranks else ""
     rank_col = "r.rank" if ranks else "s.doc"
     frequent = ""
@@ -64,12 +108,12 @@ def _count_ctes(config: CandidateConfig, shingles: str, ranks: str | None, focus
         frequent = f""",
         frequent AS (
             SELECT s.doc, s.h, df.n, row_number() OVER (PARTITION BY s.h ORDER BY {rank_col}, s.doc) AS pos
-            FROM {shingles} s JOIN df ON s.h = df.h {rank_join} WHERE df.n > {max_df}
+            FROM {shingles} s JOIN df ON s.h = df.h {rank_join} WHERE {~is_rare(Sql("df.n"), config)}
         ),
         links AS ({_frequent_links_sql(links)})"""
         linked = f"""
             UNION ALL
-            SELECT least(earlier, later) AS a, greatest(earlier, later) AS b, n > {common_df} AS common,
+            SELECT least(earlier, later) AS a, greatest(earlier, later) AS b, {is_common(Sql("n"), config)} AS common,
                    TRUE AS linked
             FROM links"""
     rows = "pair_rows"
@@ -80,9 +124,9 @@ def _count_ctes(config: CandidateConfig, shingles: str, ranks: str | None, focus
         rows = "focused_rows"
     return f"""
         df AS (SELECT h, count(*) AS n FROM {shingles} GROUP BY h HAVING count(*) >= 2),
-        rare AS (SELECT s.doc, s.h, df.n FROM {shingles} s JOIN df ON s.h = df.h WHERE df.n <= {max_df}){frequent},
+        rare AS (SELECT s.doc, s.h, df.n FROM {shingles} s JOIN df ON s.h = df.h WHERE {is_rare(Sql("df.n"), config)}){frequent},
         pair_rows AS (
-            SELECT x.doc AS a, y.doc AS b, x.n > {common_df} AS common, FALSE AS linked
+            SELECT x.doc AS a, y.doc AS b, {is_common(Sql("x.n"), config)} AS common, FALSE AS linked
             FROM rare x JOIN rare y ON x.h = y.h AND x.doc < y.doc{linked}
         ){focused},
         counted AS (
@@ -99,7 +143,7 @@ def _pairs_cte(config: CandidateConfig, counts: str) -> str:
         pairs AS (
             SELECT a, b, CAST(sum(shared) AS BIGINT) AS shared, CAST(sum(common) AS BIGINT) AS common
             FROM {counts} GROUP BY a, b
-            HAVING sum(rare_shared) >= {int(config.min_shared)} OR sum(linked) >= {int(config.frequent_min_shared)}
+            HAVING {is_candidate(Sql("sum(rare_shared)"), Sql("sum(linked)"), config)}
         )"""
 
 
@@ -218,7 +262,7 @@ def exact_duplicate_pairs_sql(config: CandidateConfig, min_words: int, fingerpri
         )
         SELECT x.doc AS a, y.doc AS b
         FROM ranked x JOIN ranked y ON x.fp = y.fp AND x.doc < y.doc
-        WHERE x.size > 1 AND (x.size <= {int(config.max_df)} OR x.rank = 1)
+        WHERE x.size > 1 AND {is_rare(Sql("x.size"), config) | Sql("x.rank = 1")}
     """
 
 
