@@ -1,11 +1,15 @@
 #!/usr/bin/env python
-"""    python benchmarks/profile_index_add.py N OUT
+"""    python benchmarks/profile_index_add.py N OUT [REPEAT]
 
 Build (or reuse) an index of the first N articles of OUT/scale_{N+301}.jsonl (written by
-bench_index.py), then time an add of 100 and an add of 1 (each on a fresh copy of the built
-index) with a timer around each step of ``index/add.py`` and the index's own helpers (nested:
-``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...)."""
+bench_index.py; built in adds of 50,000 beyond that), then time an add of 100, an add of 1 and an
+add of 100 while serving (the query snapshot loaded first, so the add advances it too), each
+REPEAT times (default 1) on a fresh copy of the built index, with a timer around each step of
+``index/add.py``, the index's own helpers and the snapshot's advance (nested:
+``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...). Prints each add and the
+median of each kind."""
 import functools
+import statistics
 import json
 import os
 import shutil
@@ -13,15 +17,18 @@ import sys
 import time
 from pathlib import Path
 
-from reprints.index import Index, add as steps, postings, store
+from reprints.index import Index, add as steps, postings, snapshot, store
 
 n, out = int(sys.argv[1]), Path(sys.argv[2])
+repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+BUILD_BATCH = 50_000
 base, work = out / f"prof{n}.duckdb", out / f"prof{n}_work.duckdb"
 rows = [json.loads(line) for _, line in zip(range(n + 301), open(out / f"scale_{n + 301}.jsonl", encoding="utf-8"))]
 if not base.exists():
     t = time.perf_counter()
     with Index(base) as ix:
-        ix.add(rows[:n], workers=2)
+        for lo in range(0, n, BUILD_BATCH):
+            ix.add(rows[lo:min(n, lo + BUILD_BATCH)], workers=2)
     print("build", round(time.perf_counter() - t, 2), flush=True)
 timers = {}
 def wrap(mod, name):
@@ -39,7 +46,8 @@ for name in ("crossing_holders", "moved_holders", "exact_group_members", "unprob
              "texts_of", "rank_view", "remember_postings", "_later_docs", "document_arrays", "passages_of", "_cluster_docs"):
     wrap(steps, name)
 for cls, name in [(store.Index, n) for n in ("_insert_documents", "_held_by", "_counts")] + [
-        (postings.Segments, n) for n in ("begin", "append", "lookup", "_merge_last_two")]:
+        (postings.Segments, n) for n in ("begin", "append", "lookup", "_merge_last_two")] + [
+        (snapshot.Snapshot, n) for n in ("_set_base", "_fill_clusters", "_take_words", "postings")]:
     fn = getattr(cls, name)
     def mk(fn, name):
         def inner(self, *a, **k):
@@ -50,15 +58,37 @@ for cls, name in [(store.Index, n) for n in ("_insert_documents", "_held_by", "_
                 timers[name] = timers.get(name, 0) + time.perf_counter() - t
         return inner
     setattr(cls, name, mk(fn, name))
-for label, batch in (("add_100", rows[n + 1:n + 101]), ("add_1", rows[n:n + 1])):
-    shutil.copy(base, work)
-    shutil.rmtree(postings.folder_for(work), ignore_errors=True)
-    if postings.folder_for(base).exists():
-        shutil.copytree(postings.folder_for(base), postings.folder_for(work))
-    os.sync()  # the copy's dirty pages would otherwise be flushed by the add's first fsync
-    timers.clear()
-    with Index(work) as ix:
-        t = time.perf_counter()
-        ix.add(batch, workers=2)
-        total = time.perf_counter() - t
-    print(label, round(total, 3), {k: round(v, 3) for k, v in sorted(timers.items(), key=lambda kv: -kv[1])}, flush=True)
+_advance = snapshot.Snapshot.advance  # a classmethod: bound to the class
+
+
+def timed_advance(*a, **k):
+    t = time.perf_counter()
+    try:
+        return _advance(*a, **k)
+    finally:
+        timers["advance"] = timers.get("advance", 0) + time.perf_counter() - t
+
+
+snapshot.Snapshot.advance = staticmethod(timed_advance)
+seconds: dict[str, list[float]] = {}
+for _ in range(repeat):
+    for label, batch in (("add_100", rows[n + 1:n + 101]), ("add_1", rows[n:n + 1]),
+                         ("add_100_serving", rows[n + 101:n + 201])):
+        shutil.copy(base, work)
+        shutil.rmtree(postings.folder_for(work), ignore_errors=True)
+        if postings.folder_for(base).exists():
+            shutil.copytree(postings.folder_for(base), postings.folder_for(work))
+        os.sync()  # the copy's dirty pages would otherwise be flushed by the add's first fsync
+        with Index(work) as ix:
+            if label.endswith("_serving"):
+                t = time.perf_counter()
+                ix.query_snapshot()
+                print("snapshot load", round(time.perf_counter() - t, 3), flush=True)
+            timers.clear()
+            t = time.perf_counter()
+            ix.add(batch, workers=2)
+            total = time.perf_counter() - t
+        seconds.setdefault(label, []).append(total)
+        print(label, round(total, 3), f"load {os.getloadavg()[0]:.2f}",
+              {k: round(v, 3) for k, v in sorted(timers.items(), key=lambda kv: -kv[1])}, flush=True)
+print("median", {label: round(statistics.median(v), 3) for label, v in seconds.items()}, flush=True)

@@ -482,8 +482,8 @@ def posting_parts(batches: Iterator[pa.RecordBatch], keys: np.ndarray) -> Iterat
     """Documents (doc, rank, hs) → their postings (`_POSTING`) packed by n-gram (`packed`)."""
     for batch in batches:
         hs = batch.column("hs")
-        h = np.asarray(hs.values.to_numpy(zero_copy_only=False), dtype=np.int64)
-        counts = np.diff(np.asarray(hs.offsets.to_numpy(), dtype=np.int64))
+        h = np.asarray(hs.flatten().to_numpy(zero_copy_only=False), dtype=np.int64)
+        counts = np.asarray(hs.value_lengths().fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
         postings = np.empty(len(h), _POSTING)
         postings["doc"] = np.repeat(batch.column("doc").to_numpy(), counts)
         postings["h"] = h
@@ -752,9 +752,11 @@ def report(docs, matches: dict[str, Any], config: ScanConfig) -> dict[str, Any]:
     def docs_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             rows = batch.to_pylist()
+            # The texts are not at hand here (the columns were checkpointed without them): their
+            # lengths are passed instead.
             found = [Document(doc_id=r["doc_id"], text="", source=r["source"], date=r["date"], url=r["url"],
                               meta=json.loads(r["meta"]) if r["meta"] else {}, origin=r["origin"],
-                              warning=r["warning"]) for r in rows]  # texts not at hand: their lengths are
+                              warning=r["warning"]) for r in rows]
             table = report_tables.documents_table(found, [], np.array([r["n_words"] for r in rows], np.int64),
                                                   [r["date_warning"] for r in rows], [r["length"] for r in rows])
             table = table.append_column("_order", pa.array([r["doc"] for r in rows], pa.int64()))
