@@ -103,3 +103,49 @@ def test_rolled_back_adds_and_stray_files_leave_no_segment_files(tmp_path):
         assert not stray.exists()
         _lookup_equals_shingles(ix)
         _same(ix, reprints.scan(rows, config=CONFIG))
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_serving_add_reads_from_the_snapshot_the_postings_the_segments_hold(tmp_path, seed, monkeypatch):
+    """Where queries are being answered, an add looks its n-grams up in the query snapshot (memory)
+    instead of the segment files: at every lookup of every add (replacements, re-shingling and
+    merges included) both give the same postings, and the index still equals one scan."""
+    from collections import Counter
+
+    original = store.Index._probe
+    from_snapshot = []
+
+    def both_ways(self, con, segments, grams, added, dead):
+        def rows(table: str) -> Counter:
+            exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                                 [table]).fetchall()[0][0]
+            return Counter(con.execute(f"SELECT doc, h FROM {table}").fetchall()) if exists else Counter()
+
+        before = rows("probe_postings")
+        from_snapshot.append(self._snap is not None and self._snap.version == self._version)
+        original(self, con, segments, grams, added, dead)
+        self._segments.lookup(con, segments, grams, "probe_check")
+        try:
+            assert rows("probe_postings") - before == rows("probe_check")
+        finally:
+            con.execute("DROP TABLE probe_check")
+
+    monkeypatch.setattr(store.Index, "_probe", both_ways)
+    rng = random.Random(seed)
+    rows = _corpus(90, seed)
+    live: dict[str, dict] = {}
+    with Index(tmp_path / "ix.duckdb", config=CONFIG) as ix:
+        k = 0
+        while k < len(rows):
+            batch = rows[k:k + rng.randint(1, 12)]
+            k += len(batch)
+            if live and rng.random() < 0.4:
+                old = live[rng.choice(sorted(live))]
+                batch = batch + [dict(old, text=old["text"] + "\nA correction was appended to this story.")]
+            ix.add(batch)
+            ix.query_snapshot()  # as a server does: later adds advance it
+            for r in batch:
+                live.pop(r["id"], None)
+                live[r["id"]] = r
+        _same(ix, reprints.scan(list(live.values()), config=CONFIG))
+    assert from_snapshot.count(True) >= len(from_snapshot) - 2, from_snapshot  # all but the first add's

@@ -188,15 +188,7 @@ class Segments:
             live = _alive(doc, label, tomb_docs, tomb_labels)
             found_h.append(h[live])
             found_doc.append(doc[live])
-        con.register("found_postings", pa.table({"doc": pa.array(np.concatenate(found_doc), pa.int64()),
-                                                 "h": pa.array(np.concatenate(found_h), pa.uint64())}))
-        try:
-            exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                                     [table]))[0]
-            head = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
-            con.execute(f"{head} SELECT doc, h FROM found_postings")
-        finally:
-            con.unregister("found_postings")
+        into_table(con, table, np.concatenate(found_doc), np.concatenate(found_h))
 
     # --- after the transaction ---------------------------------------------------------
 
@@ -221,6 +213,18 @@ class Segments:
         for path in self.folder.iterdir():
             if path.name.endswith((".npy", ".npy.tmp")) and path.name not in named:
                 path.unlink(missing_ok=True)
+
+
+def into_table(con, table: str, doc: np.ndarray, h: np.ndarray) -> None:
+    """Postings (doc, h) into temporary table ``table`` (created, or added to)."""
+    con.register("found_postings", pa.table({"doc": pa.array(doc, pa.int64()), "h": pa.array(h, pa.uint64())}))
+    try:
+        exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                                 [table]))[0]
+        head = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
+        con.execute(f"{head} SELECT doc, h FROM found_postings")
+    finally:
+        con.unregister("found_postings")
 
 
 def _alive(doc: np.ndarray, label: int, tomb_docs: np.ndarray, tomb_labels: np.ndarray) -> np.ndarray:

@@ -297,6 +297,12 @@ class Snapshot:
         ok = candidates.is_candidate(n_rare, n_all - n_rare, config)
         return list(zip(found[ok].tolist(), n_all[ok].astype(np.int64).tolist(), common[ok].astype(np.int64).tolist()))
 
+    def postings_of(self, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(h, doc) of every live posting of the sorted, distinct ``grams``: what the index's
+        segments hold for them at this snapshot's version, read from memory."""
+        gram_of, docs = self._holders(grams)
+        return grams[gram_of], docs
+
     def _holders(self, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(index into ``grams``, document) of every live holder of the sorted, distinct ``grams``,
         sorted by (index, document): the base's holders but its dead documents, and the delta's."""
