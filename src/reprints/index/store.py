@@ -218,7 +218,7 @@ class Index:
         new_h, new_doc = added
         mine = np.isin(new_h, grams)
         _into_table(con, "probe_postings", np.concatenate([doc[before], new_doc[mine]]),
-                            np.concatenate([h[before], new_h[mine]]))
+                    np.concatenate([h[before], new_h[mine]]))
 
     def _add(self, con, docs: list[Document], skips: list[Skip], workers: int, reporter: Reporter) -> AddResult:
         config = self.config
