@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import numpy as np
 import pyarrow as pa
 
+from reprints import __version__
 from reprints.config import ScanConfig
 from reprints.engines import tasks
 from reprints.io import readers
@@ -27,6 +28,7 @@ from reprints.progress import Reporter
 from reprints import records
 from reprints.records import Document, Skip
 from reprints.stages import boilerplate, candidates, cluster, formula, report_tables
+from reprints.stages.arrays import sorted_isin
 from reprints.stages.normalise import string_key
 
 # Prepared documents: ``doc`` numbers them 0..n-1 in read order, as the local engine does.
@@ -94,8 +96,6 @@ class StageStore:
         self.spark = spark
         self.reporter = reporter or Reporter()
         self.folder = None if folder is None else Path(folder)
-        from reprints import __version__
-
         # A stage is reused only by the same configuration, inputs and reprints version (another
         # version may write a stage with other columns).
         self.key = json.dumps({"config": (config or ScanConfig()).to_dict(), "inputs": inputs,
@@ -344,8 +344,7 @@ def find_matches(docs, config: ScanConfig, store: StageStore | None = None) -> d
 
     def frequent_fn(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         rows = unpacked(batches, _LINE_KEY)  # every holder of a key is in this part
-        _, holder_key, holders = np.unique(rows["key"], return_inverse=True, return_counts=True)
-        chosen = rows[boilerplate.is_frequent(holders, config.boilerplate)[holder_key]]
+        chosen = rows[sorted_isin(rows["key"], boilerplate.frequent_keys([rows["key"]], config.boilerplate))]
         yield pa.RecordBatch.from_arrays([pa.array(chosen["doc"]), pa.array(chosen["key"])], names=["doc", "key"])
 
     doc_bp = store("boilerplate", lambda: by_part(docs.select("doc", "text", "source").mapInArrow(line_keys_fn, _PACKED),

@@ -191,7 +191,7 @@ class Index:
                 self._segments.rolled_back()
                 raise
             _reached("committed")
-            if self._snap is not None and self._snap.version != self._version:
+            if self._snap is not None and not self._is_current(self._snap):
                 # Where queries are being answered (the server), build their new snapshot now,
                 # still under the write lock (so it is exactly this version); queries meanwhile
                 # read the previous one. If this fails, the next query builds it.
@@ -201,6 +201,10 @@ class Index:
                     pass
         return result
 
+    def _is_current(self, snap: "_Snapshot | None") -> bool:
+        """Whether ``snap`` is the query snapshot of the last committed add."""
+        return snap is not None and snap.version == self._version
+
     def _probe(self, con, segments: dict, grams: np.ndarray, added: tuple[np.ndarray, np.ndarray],
                dead: np.ndarray) -> None:
         """Every live posting of ``grams`` after this add's postings were appended (``added``:
@@ -209,7 +213,7 @@ class Index:
         committed version holds every posting in memory and is read instead of the segment files
         (a server's add then reads no file it may have evicted: 1.1–2.3 s of the add at 1M)."""
         snap = self._snap
-        if snap is None or snap.version != self._version:
+        if not self._is_current(snap):
             self._segments.lookup(con, segments, grams, "probe_postings")
             return
         grams = np.unique(np.asarray(grams, dtype=np.uint64))
@@ -472,13 +476,13 @@ class Index:
         itself, under the write lock: the database is then exactly that version, and a snapshot
         of the version before is advanced by those documents instead of loaded whole."""
         snap = self._snap
-        if snap is not None and snap.version == self._version:
+        if self._is_current(snap):
             return snap
         if not self._snap_lock.acquire(blocking=wait or snap is None):
             return snap  # type: ignore[return-value]  (snap is not None here)
         try:
             snap = self._snap
-            if snap is None or snap.version != self._version:
+            if not self._is_current(snap):
                 version = self._version  # read before the data: a newer commit only makes it rebuild again
                 con = self.reader()
                 try:
