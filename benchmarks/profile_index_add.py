@@ -43,7 +43,7 @@ def wrap(mod, name):
     setattr(mod, name, inner)
 for name in ("crossing_holders", "moved_holders", "exact_group_members", "unprobed_grams",
              "focused_candidates", "choose_sources", "pair_rows", "update_pairs", "update_clusters", "update_frequent",
-             "texts_of", "rank_view", "remember_postings", "_later_docs", "document_arrays", "passages_of", "_cluster_docs"):
+             "texts_in_order", "remember_postings", "_later_docs", "document_arrays", "passages_of", "_cluster_docs"):
     wrap(steps, name)
 for cls, name in [(store.Index, n) for n in ("_insert_documents", "_held_by", "_counts")] + [
         (postings.Segments, n) for n in ("begin", "append", "lookup", "_merge_last_two")] + [

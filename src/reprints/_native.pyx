@@ -9,7 +9,9 @@ them hold the rest:
 * ``unit_keys``: the lines and template sentences of a batch, keyed (``stages.boilerplate``);
 * ``near_misses``: difflib's close-match test on short words (``stages.formula``);
 * ``distinct_in_segments``, ``sort_in_segments``: per-document sorting (``stages.arrays``,
-  ``stages.align``).
+  ``stages.align``);
+* ``fenced_bounds``: where keys start and end in a large sorted array on disk, through a fence
+  held in memory (``index.postings``).
 """
 
 from cpython.unicode cimport PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA, PyUnicode_GET_LENGTH
@@ -561,6 +563,51 @@ def distinct_in_segments(uint64_t[::1] values, const int64_t[::1] bounds):
                     out += 1
                     counts[k] += 1
     return np.asarray(values)[:out].copy(), counts_arr
+
+
+cdef inline Py_ssize_t _first_at_least(const uint64_t[::1] values, Py_ssize_t lo, Py_ssize_t hi,
+                                       uint64_t key, bint strict) noexcept nogil:
+    """The first position in [lo, hi) whose value is >= ``key`` (> ``key`` if ``strict``), or hi."""
+    cdef Py_ssize_t mid
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if values[mid] < key or (strict and values[mid] == key):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def fenced_bounds(const uint64_t[::1] values, const uint64_t[::1] fence, Py_ssize_t stride,
+                  const uint64_t[::1] keys):
+    """(lo, hi): where each of ``keys`` starts and ends in ``values`` (sorted), as numpy's
+    ``searchsorted`` left and right give them. ``fence`` is ``values[::stride]``, held in memory:
+    each key is found in it first, then within one stretch of ``stride`` values, so a search
+    touches one or two pages of ``values`` (which may be a memory map of a file many times the
+    size of the machine's caches) instead of one per halving."""
+    cdef Py_ssize_t n = values.shape[0], m = keys.shape[0], f = fence.shape[0], i, j, a, b
+    cdef uint64_t key
+    cdef int side
+    if stride < 1 or f != (n + stride - 1) // stride:
+        raise ValueError(f"fence of {f} values does not fit {n} values at stride {stride}")
+    lo_arr = np.empty(m, dtype=np.int64)
+    hi_arr = np.empty(m, dtype=np.int64)
+    cdef int64_t[::1] lo = lo_arr
+    cdef int64_t[::1] hi = hi_arr
+    with nogil:
+        for i in range(m):
+            key = keys[i]
+            for side in range(2):
+                # values[j * stride] is the first fenced value at least (past) key: the bound is
+                # after (j - 1) * stride and at most j * stride.
+                j = _first_at_least(fence, 0, f, key, side)
+                a = (j - 1) * stride if j > 0 else 0
+                b = j * stride if j * stride < n else n
+                if side:
+                    hi[i] = _first_at_least(values, a, b, key, True)
+                else:
+                    lo[i] = _first_at_least(values, a, b, key, False)
+    return lo_arr, hi_arr
 
 
 def sentence_similarity(const uint64_t[::1] stems_a, const int64_t[::1] sent_a, Py_ssize_t na,

@@ -1,6 +1,7 @@
 """The postings an add looks up (index/postings.py: sorted segments beside the DuckDB file) are
-exactly the stored shingles after every add, replacement, re-shingling and merge; they are rebuilt
-when missing; files of rolled-back adds and strays are removed."""
+exactly the stored shingles (n-grams) and line keys (lines) after every add, replacement,
+re-shingling and merge, found through fences of any stride, in memory or in a file; they are
+rebuilt when missing; files of rolled-back adds and strays are removed."""
 
 from __future__ import annotations
 
@@ -12,33 +13,53 @@ import pytest
 from test_index_incremental import CONFIG, _corpus, _same
 
 import reprints
-from reprints.index import Index, store
-from reprints.index.postings import Segments, folder_for
+from reprints import _native
+from reprints.index import Index, postings, store
+from reprints.index.postings import folder_for
 
 
 def _lookup_equals_shingles(ix: Index) -> None:
+    """Both kinds of segments give every stored row of their table, and nothing else, for a
+    lookup of every key stored and of keys not stored."""
     con = ix.reader()
     try:
-        stored = con.execute("SELECT doc, h FROM shingles ORDER BY doc, h").fetchall()
-        grams = np.unique(np.array([h for _, h in stored], dtype=np.uint64))
-        ix._segments.lookup(con, Segments._state(con), grams, "looked_up")
-        found = con.execute("SELECT doc, h FROM looked_up ORDER BY doc, h").fetchall()
-        con.execute("DROP TABLE looked_up")
-    finally:
-        con.close()
-    assert found == stored
-
-
-def _segments(ix: Index) -> list:
-    con = ix.reader()
-    try:
-        return Segments._state(con)["segments"]
+        for segments, table, key in ((ix._segments, "shingles", "h"), (ix._lines, "line_keys", "key")):
+            stored = con.execute(f"SELECT doc, {key} FROM {table} ORDER BY doc, {key}").fetchall()
+            grams = np.unique(np.array([h for _, h in stored] + [1, 2**64 - 1], dtype=np.uint64))
+            segments.lookup(con, segments._state(con), grams, "looked_up")
+            found = con.execute("SELECT doc, h FROM looked_up ORDER BY doc, h").fetchall()
+            con.execute("DROP TABLE looked_up")
+            assert found == stored, table
     finally:
         con.close()
 
 
-@pytest.mark.parametrize("seed", [4, 5])
-def test_segments_hold_the_stored_postings_through_adds_replacements_and_merges(tmp_path, seed):
+def _segments(ix: Index, lines: bool = False) -> list:
+    con = ix.reader()
+    try:
+        return (ix._lines if lines else ix._segments)._state(con)["segments"]
+    finally:
+        con.close()
+
+
+def test_fenced_bounds_are_numpys_searchsorted():
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 7, 512, 513, 5000):
+        values = np.sort(rng.integers(0, 300, n).astype(np.uint64))
+        keys = rng.integers(0, 310, 400).astype(np.uint64)
+        for stride in (1, 2, 5, 512):
+            lo, hi = _native.fenced_bounds(values, np.ascontiguousarray(values[::stride]), stride, keys)
+            assert (lo == np.searchsorted(values, keys, "left")).all()
+            assert (hi == np.searchsorted(values, keys, "right")).all()
+    with pytest.raises(ValueError, match="does not fit"):
+        _native.fenced_bounds(np.arange(10, dtype=np.uint64), np.zeros(1, np.uint64), 2, keys)
+
+
+@pytest.mark.parametrize("seed, stride, fence_file_rows", [(4, 3, 0), (5, 512, 1 << 20)])
+def test_segments_hold_the_stored_postings_through_adds_replacements_and_merges(tmp_path, monkeypatch, seed,
+                                                                               stride, fence_file_rows):
+    monkeypatch.setattr(postings, "FENCE_STRIDE", stride)
+    monkeypatch.setattr(postings, "FENCE_FILE_ROWS", fence_file_rows)
     rng = random.Random(seed)
     rows = _corpus(90, seed)
     live: dict[str, dict] = {}
@@ -63,6 +84,9 @@ def test_segments_hold_the_stored_postings_through_adds_replacements_and_merges(
             merged = merged or before < adds
         assert reshingled and replaced, "the corpus must re-shingle and replace documents"
         assert merged and len(_segments(ix)) <= 4, _segments(ix)
+        fences = list(folder_for(ix.path).rglob("*.fence.npy"))
+        every = len(_segments(ix)) + len(_segments(ix, lines=True))
+        assert len(fences) == (every if fence_file_rows == 0 else 0), fences
         _same(ix, reprints.scan(list(live.values()), config=CONFIG))
 
 
@@ -73,6 +97,7 @@ def test_missing_segments_are_rebuilt_from_the_stored_shingles(tmp_path):
         ix.add(rows[:20])
     shutil.rmtree(folder_for(path))
     with Index(path) as ix:
+        assert not folder_for(path).exists()
         ix.add(rows[20:])
         _lookup_equals_shingles(ix)
         _same(ix, reprints.scan(rows, config=CONFIG))
@@ -115,7 +140,7 @@ def test_a_serving_add_reads_from_the_snapshot_the_postings_the_segments_hold(tm
     original = store.Index._probe
     from_snapshot = []
 
-    def both_ways(self, con, segments, grams, added, dead):
+    def both_ways(self, con, segments, grams, added, dead, ranks):
         def rows(table: str) -> Counter:
             exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
                                  [table]).fetchall()[0][0]
@@ -123,7 +148,7 @@ def test_a_serving_add_reads_from_the_snapshot_the_postings_the_segments_hold(tm
 
         before = rows("probe_postings")
         from_snapshot.append(self._snap is not None and self._snap.version == self._version)
-        original(self, con, segments, grams, added, dead)
+        original(self, con, segments, grams, added, dead, ranks)
         self._segments.lookup(con, segments, grams, "probe_check")
         try:
             assert rows("probe_postings") - before == rows("probe_check")

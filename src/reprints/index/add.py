@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from reprints.config import ScanConfig
 from reprints.engines import tasks
-from reprints.index.schema import arrow, docs_table, one
+from reprints.index.schema import arrow, docs_table
 from reprints.stages import boilerplate, candidates, formula, report_tables
 
 
@@ -63,39 +63,24 @@ def with_docs(con, name: str, docs: np.ndarray):
 
 # --- boilerplate -----------------------------------------------------------------------
 
-def line_key_counts(con, keys: np.ndarray) -> np.ndarray:
-    """How many documents hold each of ``keys`` (sorted, distinct), as the scan counts them."""
-    con.register("probe_keys", pa.table({"key": pa.array(keys, pa.uint64())}))
-    try:
-        rows = arrow(con.execute("""SELECT l.key, count(*) AS n FROM line_keys l SEMI JOIN probe_keys p
-                                    ON l.key = p.key GROUP BY l.key"""))
-    finally:
-        con.unregister("probe_keys")
-    counts = np.zeros(len(keys), dtype=np.int64)
-    if rows.num_rows:
-        found = rows.column("key").to_numpy().astype(np.uint64)
-        counts[np.searchsorted(keys, found)] = rows.column("n").to_numpy()
-    return counts
-
-
-def update_frequent(con, touched_keys: np.ndarray, start: int, config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
+def update_frequent(con, touched_keys: np.ndarray, holders: tuple[np.ndarray, np.ndarray], start: int,
+                    config: ScanConfig) -> tuple[np.ndarray, np.ndarray]:
     """Bring the frequent (boilerplate) keys up to date after the line keys of ``touched_keys``
-    changed; returns (all frequent keys sorted, older documents whose mask changed)."""
+    changed; ``holders``: every (key, document) of them as stored now (the line segments,
+    `postings.Segments.find`). Returns (all frequent keys sorted, older documents whose mask changed)."""
     keys = np.unique(np.asarray(touched_keys, dtype=np.uint64))
     frequent = np.sort(arrow(con.execute("SELECT key FROM frequent")).column("key").to_numpy().astype(np.uint64))
+    held_key, held_doc = holders
     was = np.isin(keys, frequent)
-    now = boilerplate.is_frequent(line_key_counts(con, keys), config.boilerplate)
+    now = boilerplate.is_frequent(np.bincount(np.searchsorted(keys, held_key), minlength=len(keys)),
+                                  config.boilerplate)
     joined, left = keys[now & ~was], keys[was & ~now]
-    affected = np.zeros(0, dtype=np.int64)
     changed = np.concatenate([joined, left])
+    affected = np.unique(held_doc[np.isin(held_key, changed) & (held_doc < int(start))])
     if len(changed):
         con.register("changed_keys", pa.table({"key": pa.array(changed, pa.uint64())}))
-        try:
-            affected = arrow(con.execute(f"""SELECT DISTINCT doc FROM line_keys SEMI JOIN changed_keys USING (key)
-                                             WHERE doc < {int(start)} ORDER BY doc""")).column("doc").to_numpy()
-            con.execute("DELETE FROM frequent WHERE key IN (SELECT key FROM changed_keys)")
-        finally:
-            con.unregister("changed_keys")
+        con.execute("DELETE FROM frequent WHERE key IN (SELECT key FROM changed_keys)")
+        con.unregister("changed_keys")
         con.register("joined_keys", pa.table({"key": pa.array(joined, pa.uint64())}))
         con.execute("INSERT INTO frequent SELECT key FROM joined_keys")
         con.unregister("joined_keys")
@@ -104,20 +89,6 @@ def update_frequent(con, touched_keys: np.ndarray, start: int, config: ScanConfi
 
 
 # --- texts -----------------------------------------------------------------------------
-
-def texts_of(con, docs: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Texts and source keys indexed by document number, read for ``docs`` only (every other
-    entry empty): what the stage functions index into."""
-    n = one(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents"))[0]
-    texts = [""] * int(n)
-    keys = np.zeros(int(n), dtype=np.uint64)
-    docs = np.unique(np.asarray(docs, dtype=np.int64))
-    found, found_texts, found_keys = texts_in_order(con, docs)
-    for d, t in zip(found.tolist(), found_texts):
-        texts[d] = t
-    keys[found] = found_keys
-    return texts, keys
-
 
 def texts_in_order(con, docs: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(document numbers, texts, source keys) of the stored documents among ``docs``, ordered by number."""
@@ -202,17 +173,36 @@ def pair_rows(con, table: str, focus: str, columns: tuple[str, ...]) -> pd.DataF
                                         OR b IN (SELECT doc FROM {focus}) ORDER BY a, b""")), columns)
 
 
-RANKS = "index_ranks"
 REMOVED = "removed_postings"
 
 
-def rank_view(con) -> str:
-    """View ``index_ranks(doc, rank)``: each document's date key (`cluster.date_keys`, stored at
-    insert). The candidate SQL orders by (rank, doc), which is the order of a scan's
-    `cluster.date_ranks` over the documents in index order: inserting a document changes no
-    other document's place relative to the rest, so no other rank has to be rewritten."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {RANKS} AS SELECT doc, date_key AS rank FROM documents")
-    return RANKS
+class Ranks:
+    """Temporary table ``index_ranks(doc, rank)``: the date key of each document the add's SQL
+    orders (`cluster.date_keys`, stored at insert), read for those documents only, as each step
+    names them (`need`) — a join with every stored document's key would cost a pass over all of
+    them per statement. The candidate SQL orders by (rank, doc), which is the order of a scan's
+    `cluster.date_ranks` over the documents in index order: inserting a document changes no other
+    document's place relative to the rest, so no other rank has to be rewritten."""
+
+    name = "index_ranks"
+
+    def __init__(self, con):
+        self.con = con
+        self.held = np.zeros(0, dtype=np.int64)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.name} (doc BIGINT, rank BIGINT)")
+
+    def need(self, docs: np.ndarray) -> str:
+        """The table's name, once it holds the rank of every one of ``docs`` (stored documents)."""
+        missing = np.setdiff1d(np.asarray(docs, dtype=np.int64), self.held)
+        if len(missing):
+            with with_docs(self.con, "rank_docs", missing):
+                self.con.execute(f"""INSERT INTO {self.name} SELECT doc, date_key FROM documents
+                                     SEMI JOIN rank_docs USING (doc)""")
+            self.held = np.union1d(self.held, missing)
+        return self.name
+
+    def drop(self) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {self.name}")
 
 
 def start_removed(con) -> None:
@@ -228,7 +218,8 @@ def remember_postings(con, docs: np.ndarray) -> None:
                         JOIN (SELECT doc, date_key FROM documents SEMI JOIN remember_docs USING (doc)) d USING (doc)""")
 
 
-def moved_holders(con, dirty: np.ndarray, config: ScanConfig, postings: str = "probe_postings") -> np.ndarray:
+def moved_holders(con, dirty: np.ndarray, ranks: Ranks, config: ScanConfig,
+                  postings: str = "probe_postings") -> np.ndarray:
     """Documents whose frequent-n-gram links (`candidates`: each holder, in date order, linked to the
     ``frequent_links`` holders before it and to the first) changed because holders were inserted
     (the ``dirty`` documents holding the n-gram now) or removed (``removed_postings``) before them:
@@ -249,7 +240,7 @@ def moved_holders(con, dirty: np.ndarray, config: ScanConfig, postings: str = "p
             WITH df AS (SELECT h FROM {postings} GROUP BY h HAVING {frequent}),
             holders AS (SELECT p.doc, p.h, r.rank, p.doc IN (SELECT doc FROM moved_dirty) AS inserted,
                                row_number() OVER (PARTITION BY p.h ORDER BY r.rank, p.doc) AS pos
-                        FROM {postings} p SEMI JOIN df USING (h) JOIN {RANKS} r USING (doc)),
+                        FROM {postings} p SEMI JOIN df USING (h) JOIN {ranks.name} r USING (doc)),
             gone AS (SELECT g.doc, g.h, g.rank FROM {REMOVED} g SEMI JOIN df USING (h)),
             stream AS (SELECT h, rank, doc, 1 AS holder FROM holders UNION ALL SELECT h, rank, doc, 0 FROM gone),
             counted AS (SELECT h, holder, sum(holder) OVER (PARTITION BY h ORDER BY rank, doc, holder
@@ -261,15 +252,16 @@ def moved_holders(con, dirty: np.ndarray, config: ScanConfig, postings: str = "p
     return np.unique(rows.column("doc").to_numpy().astype(np.int64))
 
 
-def _later_docs(con, pairs: pd.DataFrame) -> np.ndarray:
+def _later_docs(con, pairs: pd.DataFrame, ranks: Ranks) -> np.ndarray:
     """The later side (in date order) of each pair (a, b), for pairs of stored documents."""
     if pairs.empty:
         return np.zeros(0, dtype=np.int64)
+    table = ranks.need(np.concatenate([pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64)]))
     con.register("later_pairs", pa.Table.from_pandas(pairs[["a", "b"]], preserve_index=False))
     try:
         later = candidates.later_sql("p.a", "p.b", "ra.rank", "rb.rank")
         rows = arrow(con.execute(f"""SELECT DISTINCT {later} AS doc FROM later_pairs p
-                                     JOIN {RANKS} ra ON ra.doc = p.a JOIN {RANKS} rb ON rb.doc = p.b"""))
+                                     JOIN {table} ra ON ra.doc = p.a JOIN {table} rb ON rb.doc = p.b"""))
     finally:
         con.unregister("later_pairs")
     return rows.column("doc").to_numpy().astype(np.int64)
@@ -281,7 +273,7 @@ def _changed_rows(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     return both[both["_merge"] != "both"][["a", "b"]].drop_duplicates()
 
 
-def choose_sources(con, later: np.ndarray, config: ScanConfig) -> None:
+def choose_sources(con, later: np.ndarray, ranks: Ranks, config: ScanConfig) -> None:
     """Redo the choice of sources (``candidates.source_selection_sql``) of the ``later`` documents,
     from their rows in ``cand_pre``: their rows in ``cand_shared`` are replaced."""
     if len(later) == 0:
@@ -289,18 +281,22 @@ def choose_sources(con, later: np.ndarray, config: ScanConfig) -> None:
     with with_docs(con, "later_docs", later):
         con.execute("""CREATE OR REPLACE TEMP TABLE later_rows AS SELECT * FROM cand_pre
                        WHERE a IN (SELECT doc FROM later_docs) OR b IN (SELECT doc FROM later_docs)""")
+        con.execute("""CREATE OR REPLACE TEMP TABLE chosen_rows AS SELECT a, b FROM cand_shared
+                       WHERE a IN (SELECT doc FROM later_docs) OR b IN (SELECT doc FROM later_docs)""")
         try:
+            sides = arrow(con.execute("SELECT a, b FROM later_rows UNION ALL SELECT a, b FROM chosen_rows"))
+            table = ranks.need(np.concatenate([sides.column("a").to_numpy(), sides.column("b").to_numpy()]))
             side = candidates.later_sql("s.a", "s.b", "ra.rank", "rb.rank")
             con.execute(f"""DELETE FROM cand_shared WHERE EXISTS (
-                                SELECT 1 FROM (SELECT s.a, s.b FROM cand_shared s
-                                               JOIN {RANKS} ra ON ra.doc = s.a JOIN {RANKS} rb ON rb.doc = s.b
-                                               WHERE (s.a IN (SELECT doc FROM later_docs) OR s.b IN (SELECT doc FROM later_docs))
-                                                 AND {side} IN (SELECT doc FROM later_docs)) k
+                                SELECT 1 FROM (SELECT s.a, s.b FROM chosen_rows s
+                                               JOIN {table} ra ON ra.doc = s.a JOIN {table} rb ON rb.doc = s.b
+                                               WHERE {side} IN (SELECT doc FROM later_docs)) k
                                 WHERE k.a = cand_shared.a AND k.b = cand_shared.b)""")
             con.execute(f"""INSERT INTO cand_shared
-                            {candidates.source_selection_sql(config.candidates, "later_rows", RANKS, "later_docs")}""")
+                            {candidates.source_selection_sql(config.candidates, "later_rows", table, "later_docs")}""")
         finally:
             con.execute("DROP TABLE IF EXISTS later_rows")
+            con.execute("DROP TABLE IF EXISTS chosen_rows")
 
 
 def candidate_partners(con, docs: np.ndarray) -> np.ndarray:
@@ -312,11 +308,11 @@ def candidate_partners(con, docs: np.ndarray) -> np.ndarray:
 
 
 def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, gone_partners: np.ndarray,
-                       config: ScanConfig, postings: str = "probe_postings"
+                       ranks: Ranks, config: ScanConfig, postings: str = "probe_postings"
                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Replace the candidate rows (before selection, ``cand_pre``) of pairs with a side in
     ``focus`` by the candidate SQL's over ``postings`` (every posting of every n-gram the focus
-    holds), redo the choice of sources of every document whose rows changed (the later side of
+    holds; ``ranks`` holding their documents), redo the choice of sources of every document whose rows changed (the later side of
     each changed row, and the partners of removed documents, ``gone_partners``), and replace the
     exact-duplicate rows of the groups ``exact_groups``. Returns (old shared, old exact, new
     shared, new exact) rows of the pairs with a side in the widened focus, and that focus."""
@@ -326,10 +322,10 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, gone_pa
         # ``postings`` holds every posting of every n-gram a focus document holds: document
         # frequencies and holder positions are exact, and so are the counts of every pair with a
         # side in the focus.
-        rows = arrow(con.execute(candidates.candidate_pairs_sql(config.candidates, postings, ranks=RANKS,
+        rows = arrow(con.execute(candidates.candidate_pairs_sql(config.candidates, postings, ranks=ranks.name,
                                                                 focus="focus_docs")))
         new_pre = _frame(rows, shared_cols).sort_values(["a", "b"]).reset_index(drop=True)
-        later = np.union1d(_later_docs(con, _changed_rows(old_pre, new_pre)), gone_partners)
+        later = np.union1d(_later_docs(con, _changed_rows(old_pre, new_pre), ranks), gone_partners)
         wide = np.unique(np.concatenate([focus, later, exact_groups]).astype(np.int64))
         with with_docs(con, "wide_docs", wide):
             old_shared = pair_rows(con, "cand_shared", "wide_docs", shared_cols)
@@ -338,7 +334,7 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, gone_pa
     con.register("new_pre", rows)
     con.execute("INSERT INTO cand_pre SELECT a, b, shared, common FROM new_pre")
     con.unregister("new_pre")
-    choose_sources(con, later, config)
+    choose_sources(con, later, ranks, config)
     with with_docs(con, "group_docs", exact_groups):
         con.execute("""CREATE TEMP TABLE fingerprints AS SELECT doc, fp, n_words FROM documents
                        SEMI JOIN group_docs USING (doc)""")

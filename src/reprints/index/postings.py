@@ -1,26 +1,31 @@
-"""Postings by n-gram that an add looks up without reading every stored shingle.
+"""Postings by key that an add looks up without reading every stored row.
 
-The ``shingles`` table in the DuckDB file stays the record of which n-grams each document
-holds. Finding every holder of an add's n-grams in it is one pass over all of them, which grows
-with the index; so the same postings are also kept, sorted by n-gram hash, in *segments* beside
-the file (``NAME.postings/``), where a lookup is a binary search per n-gram:
+The ``shingles`` table in the DuckDB file stays the record of which n-grams each document holds,
+and ``line_keys`` of which boilerplate-countable lines. Finding every holder of an add's n-grams
+(or counting the holders of its lines) in them is one pass over all rows, which grows with the
+index; so the same postings are also kept, sorted by key, in *segments* beside the file
+(``NAME.postings/``, the lines in its subfolder ``lines/``), where a lookup is a search per key:
 
 * every add writes one segment with the postings of the documents it shingled (new and
-  re-shingled ones), and records in table ``posting_tombs`` that the older postings of those
-  documents, and of the documents it removed, are dead (``doc``, ``seg``: postings of ``doc`` in
-  segments labelled below ``seg`` are dead); a document number the add reuses is then alive only
-  in its new segment;
+  re-shingled ones; for lines, new ones), and records in the kind's tombstone table
+  (``posting_tombs``, ``line_tombs``) that the older postings of those documents, and of the
+  documents it removed, are dead (``doc``, ``seg``: postings of ``doc`` in segments labelled below
+  ``seg`` are dead); a document number the add reuses is then alive only in its new segment;
 * segments are merged, newest first, while the one before the newest is at most ``MERGE_FACTOR``
   times its size (so there are about log(N) of them and each posting is rewritten about as often);
   a merge drops dead postings, and once it reaches the oldest segment the tombstones it applied
   are no longer needed;
+* a search finds each key first in the segment's *fence* (every ``FENCE_STRIDE``-th key, held in
+  memory; a file beside large segments, computed on opening small ones), then within one stretch
+  of ``FENCE_STRIDE`` keys of the memory-mapped file: one or two pages per key, however large
+  the segment (`_native.fenced_bounds`). Opened segments stay open (their files never change);
 * which segments make up the index, their sizes and labels are stored in the ``meta`` table, in
   the add's transaction; a segment file is written (and synced) before that transaction commits
   and removed only after a commit that no longer names it. Files named by no committed state
   (an add rolled back or killed) are removed when the index is next written.
 
 The segments are derived data: if they are missing or do not match (an index file copied without
-them, or written before they existed), the next add rebuilds them from ``shingles`` in one pass.
+them, or written before they existed), the next add rebuilds them from their table in one pass.
 """
 
 from __future__ import annotations
@@ -28,17 +33,40 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from reprints import _native
 from reprints.index.schema import arrow, one
 
 #: A segment is merged into the one before it while that one is at most this many times larger.
 MERGE_FACTOR = 4
 
-META_KEY = "postings"
+#: Every this many keys of a segment, one is held in memory (its fence): 512 keys are one page.
+FENCE_STRIDE = 512
+
+#: Segments of at least this many postings keep their fence in a file (smaller ones' fences are
+#: read from the segment when it is opened: a few hundred pages at most).
+FENCE_FILE_ROWS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What one set of segments holds: its state's key in ``meta``, its tombstone table, the SQL
+    that gives every posting (h, doc) sorted (to rebuild from), and its folder's name inside
+    ``NAME.postings/`` ("" for that folder itself)."""
+
+    meta_key: str
+    tombs: str
+    source: str
+    subfolder: str
+
+
+NGRAMS = Kind("postings", "posting_tombs", "SELECT h, doc FROM shingles ORDER BY h, doc", "")
+LINES = Kind("line_postings", "line_tombs", "SELECT key AS h, doc FROM line_keys ORDER BY key, doc", "lines")
 
 
 def folder_for(index_path: Path) -> Path:
@@ -46,56 +74,78 @@ def folder_for(index_path: Path) -> Path:
     return Path(str(index_path) + ".postings")
 
 
+@dataclass
+class _Open:
+    """One segment's keys and documents (memory-mapped) and its fence (in memory)."""
+
+    h: np.ndarray
+    doc: np.ndarray
+    fence: np.ndarray
+
+
 class Segments:
-    """The segments of one index as committed, and what the add in progress changes.
+    """The segments of one kind of one index as committed, and what the add in progress changes.
 
     State (in ``meta``): ``token`` (random, names this index's files, so that another index's
     folder is never taken for this one's), ``next`` (the next file number), ``label`` (the last
     add's label) and ``segments``: ``[file number, label, rows]`` oldest first."""
 
-    def __init__(self, index_path: Path):
-        self.folder = folder_for(index_path)
+    def __init__(self, index_path: Path, kind: Kind = NGRAMS):
+        self.kind = kind
+        self.folder = folder_for(index_path) / kind.subfolder if kind.subfolder else folder_for(index_path)
         self._written: list[Path] = []  # by the add in progress
         self._obsolete: list[Path] = []  # named by the state the add in progress replaces
+        self._open: dict[Path, _Open] = {}  # by h path: segment files never change once written
 
     # --- state -------------------------------------------------------------------------
 
-    @staticmethod
-    def _state(con) -> dict | None:
-        row = one(con.execute("SELECT value FROM meta WHERE key = ?", [META_KEY]))
+    def _state(self, con) -> dict | None:
+        row = one(con.execute("SELECT value FROM meta WHERE key = ?", [self.kind.meta_key]))
         return json.loads(row[0]) if row else None
 
-    @staticmethod
-    def _save(con, state: dict) -> None:
-        con.execute("DELETE FROM meta WHERE key = ?", [META_KEY])
-        con.execute("INSERT INTO meta VALUES (?, ?)", [META_KEY, json.dumps(state)])
+    def _save(self, con, state: dict) -> None:
+        con.execute("DELETE FROM meta WHERE key = ?", [self.kind.meta_key])
+        con.execute("INSERT INTO meta VALUES (?, ?)", [self.kind.meta_key, json.dumps(state)])
 
-    def _paths(self, state: dict, number: int) -> tuple[Path, Path]:
+    def _paths(self, state: dict, number: int) -> tuple[Path, Path, Path]:
+        """The files of segment ``number``: keys, documents, fence (present for large segments)."""
         stem = self.folder / f"{state['token']}-{number:08d}"
-        return stem.with_suffix(".h.npy"), stem.with_suffix(".doc.npy")
+        return stem.with_suffix(".h.npy"), stem.with_suffix(".doc.npy"), stem.with_suffix(".fence.npy")
 
-    def _load(self, state: dict, number: int) -> tuple[np.ndarray, np.ndarray]:
-        h_path, doc_path = self._paths(state, number)
-        return np.load(h_path, mmap_mode="r"), np.load(doc_path, mmap_mode="r")
+    def _load(self, state: dict, number: int) -> _Open:
+        h_path, doc_path, fence_path = self._paths(state, number)
+        seg = self._open.get(h_path)
+        if seg is None:
+            h = np.load(h_path, mmap_mode="r")
+            fence = None
+            if fence_path.exists():
+                fence = np.load(fence_path)
+                if len(fence) != _fence_length(len(h)):
+                    fence = None
+            seg = _Open(h, np.load(doc_path, mmap_mode="r"), _fence_of(h) if fence is None else fence)
+            self._open[h_path] = seg
+        return seg
 
     def _valid(self, state: dict | None) -> bool:
         if state is None:
             return False
         try:
             for number, _, rows in state["segments"]:
-                h, doc = self._load(state, number)
-                if len(h) != rows or len(doc) != rows:
+                seg = self._load(state, number)
+                if len(seg.h) != rows or len(seg.doc) != rows:
                     return False
         except (OSError, ValueError):
             return False
         return True
 
     def _write(self, state: dict, h: np.ndarray, doc: np.ndarray) -> int:
-        """A new segment file pair (sorted by ``h``); returns its number."""
+        """A new segment's files (sorted by ``h``; with its fence if large); returns its number."""
         number = int(state["next"])
         state["next"] = number + 1
         self.folder.mkdir(parents=True, exist_ok=True)
-        for path, values in zip(self._paths(state, number), (h.astype(np.uint64), doc.astype(np.int64))):
+        h = np.ascontiguousarray(h, dtype=np.uint64)
+        files = list(zip(self._paths(state, number), (h, doc.astype(np.int64), _fence_of(h))))
+        for path, values in files if len(h) >= FENCE_FILE_ROWS else files[:2]:
             tmp = path.with_name(path.name + ".tmp")
             with open(tmp, "wb") as handle:
                 np.save(handle, values)
@@ -116,8 +166,8 @@ class Segments:
             self._remove_strays(state)
             return state
         state = {"token": secrets.token_hex(6), "next": 0, "label": 0, "segments": []}
-        con.execute("DELETE FROM posting_tombs")
-        table = arrow(con.execute("SELECT h, doc FROM shingles ORDER BY h, doc"))
+        con.execute(f"DELETE FROM {self.kind.tombs}")
+        table = arrow(con.execute(self.kind.source))
         if table.num_rows:
             h = table.column("h").to_numpy().astype(np.uint64)
             doc = table.column("doc").to_numpy().astype(np.int64)
@@ -135,8 +185,8 @@ class Segments:
         if len(dead):
             con.register("dead_docs", pa.table({"doc": pa.array(dead, pa.int64())}))
             try:
-                con.execute("DELETE FROM posting_tombs WHERE doc IN (SELECT doc FROM dead_docs)")
-                con.execute(f"INSERT INTO posting_tombs SELECT doc, {label} FROM dead_docs")
+                con.execute(f"DELETE FROM {self.kind.tombs} WHERE doc IN (SELECT doc FROM dead_docs)")
+                con.execute(f"INSERT INTO {self.kind.tombs} SELECT doc, {label} FROM dead_docs")
             finally:
                 con.unregister("dead_docs")
         if len(grams):
@@ -154,8 +204,8 @@ class Segments:
         tomb_docs, tomb_labels = self._tombs(con)
         parts = []
         for (number, label, _) in (segments[-2], segments[-1]):
-            h, doc = self._load(state, number)
-            h, doc = np.asarray(h), np.asarray(doc)
+            seg = self._load(state, number)
+            h, doc = np.asarray(seg.h), np.asarray(seg.doc)
             live = _alive(doc, label, tomb_docs, tomb_labels)
             parts.append((h[live], doc[live]))
         (h1, d1), (h2, d2) = parts
@@ -166,41 +216,47 @@ class Segments:
         self._obsolete += [p for n in (old_n, new_n) for p in self._paths(state, n)]
         state["segments"] = segments[:-2] + [[number, new_label, len(h)]]
         if oldest:  # every posting a tombstone up to this label can kill is gone
-            con.execute(f"DELETE FROM posting_tombs WHERE seg <= {int(new_label)}")
+            con.execute(f"DELETE FROM {self.kind.tombs} WHERE seg <= {int(new_label)}")
 
-    @staticmethod
-    def _tombs(con) -> tuple[np.ndarray, np.ndarray]:
-        table = arrow(con.execute("SELECT doc, seg FROM posting_tombs ORDER BY doc"))
+    def _tombs(self, con) -> tuple[np.ndarray, np.ndarray]:
+        table = arrow(con.execute(f"SELECT doc, seg FROM {self.kind.tombs} ORDER BY doc"))
         return (table.column("doc").to_numpy().astype(np.int64), table.column("seg").to_numpy().astype(np.int64))
 
-    def lookup(self, con, state: dict, grams: np.ndarray, table: str) -> None:
-        """Every live posting (doc, h) of the n-grams ``grams``, into temporary table ``table``
-        (created, or added to)."""
+    def find(self, con, state: dict, grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every live posting of the keys ``grams``: (keys, documents), segment after segment."""
         grams = np.unique(np.asarray(grams, dtype=np.uint64))
         tomb_docs, tomb_labels = self._tombs(con)
         found_h, found_doc = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
         for number, label, rows in state["segments"]:
             if rows == 0 or len(grams) == 0:
                 continue
-            h, doc = self._load(state, number)
-            take = ranges(np.searchsorted(h, grams, side="left"), np.searchsorted(h, grams, side="right"))
-            h, doc = np.asarray(h[take]), np.asarray(doc[take])
+            seg = self._load(state, number)
+            take = ranges(*_native.fenced_bounds(seg.h, seg.fence, FENCE_STRIDE, grams))
+            h, doc = np.asarray(seg.h[take]), np.asarray(seg.doc[take])
             live = _alive(doc, label, tomb_docs, tomb_labels)
             found_h.append(h[live])
             found_doc.append(doc[live])
-        into_table(con, table, np.concatenate(found_doc), np.concatenate(found_h))
+        return np.concatenate(found_h), np.concatenate(found_doc)
+
+    def lookup(self, con, state: dict, grams: np.ndarray, table: str) -> None:
+        """Every live posting (doc, h) of the keys ``grams``, into temporary table ``table``
+        (created, or added to)."""
+        h, doc = self.find(con, state, grams)
+        into_table(con, table, doc, h)
 
     # --- after the transaction ---------------------------------------------------------
 
     def committed(self) -> None:
         """The add committed: files its state no longer names go."""
-        for path in self._obsolete:
-            path.unlink(missing_ok=True)
-        self._written, self._obsolete = [], []
+        self._remove(self._obsolete)
 
     def rolled_back(self) -> None:
         """The add was rolled back: the files it wrote go."""
-        for path in self._written:
+        self._remove(self._written)
+
+    def _remove(self, paths: list[Path]) -> None:
+        for path in paths:
+            self._open.pop(path, None)
             path.unlink(missing_ok=True)
         self._written, self._obsolete = [], []
 
@@ -212,6 +268,7 @@ class Segments:
         named = {p.name for n, _, _ in state["segments"] for p in self._paths(state, n)}
         for path in self.folder.iterdir():
             if path.name.endswith((".npy", ".npy.tmp")) and path.name not in named:
+                self._open.pop(path, None)
                 path.unlink(missing_ok=True)
 
 
@@ -219,12 +276,19 @@ def into_table(con, table: str, doc: np.ndarray, h: np.ndarray) -> None:
     """Postings (doc, h) into temporary table ``table`` (created, or added to)."""
     con.register("found_postings", pa.table({"doc": pa.array(doc, pa.int64()), "h": pa.array(h, pa.uint64())}))
     try:
-        exists = one(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                                 [table]))[0]
-        head = f"INSERT INTO {table}" if exists else f"CREATE TEMP TABLE {table} AS"
-        con.execute(f"{head} SELECT doc, h FROM found_postings")
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (doc BIGINT, h UBIGINT)")
+        con.execute(f"INSERT INTO {table} SELECT doc, h FROM found_postings")
     finally:
         con.unregister("found_postings")
+
+
+def _fence_length(rows: int) -> int:
+    return (rows + FENCE_STRIDE - 1) // FENCE_STRIDE
+
+
+def _fence_of(h: np.ndarray) -> np.ndarray:
+    """Every ``FENCE_STRIDE``-th key of sorted keys ``h``, in memory (`_native.fenced_bounds`)."""
+    return np.ascontiguousarray(h[::FENCE_STRIDE], dtype=np.uint64)
 
 
 def _alive(doc: np.ndarray, label: int, tomb_docs: np.ndarray, tomb_labels: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS frequent (key UBIGINT)",
     "CREATE TABLE IF NOT EXISTS shingles (doc BIGINT, h UBIGINT)",
     "CREATE TABLE IF NOT EXISTS posting_tombs (doc BIGINT, seg BIGINT)",  # index/postings.py
+    "CREATE TABLE IF NOT EXISTS line_tombs (doc BIGINT, seg BIGINT)",  # index/postings.py
     "CREATE TABLE IF NOT EXISTS cand_pre (a BIGINT, b BIGINT, shared BIGINT, common BIGINT)",
     "CREATE TABLE IF NOT EXISTS cand_shared (a BIGINT, b BIGINT, shared BIGINT, common BIGINT)",
     "CREATE TABLE IF NOT EXISTS cand_exact (a BIGINT, b BIGINT)",

@@ -38,7 +38,7 @@ from reprints.config import QUERY_LIMIT, ScanConfig
 from reprints.engines import local, tasks
 from reprints.index import add as steps
 from reprints.index import read
-from reprints.index.postings import Segments, into_table as _into_table
+from reprints.index.postings import LINES, Segments, into_table as _into_table
 from reprints.index.read import _cluster_at  # noqa: F401  (tests use it)
 from reprints.index.schema import SCHEMA, SCHEMA_VERSION, IndexError_, arrow as _arrow, check_index_path, one as _one
 from reprints.index.snapshot import Snapshot as _Snapshot
@@ -113,6 +113,7 @@ class Index:
         self._changed: tuple[int, np.ndarray] | None = None  # (version, documents its add changed)
         self._add_changed = np.zeros(0, dtype=np.int64)
         self._segments = Segments(self.path)  # postings by n-gram for adds (index/postings.py)
+        self._lines = Segments(self.path, LINES)  # and by boilerplate-countable line
         if not read_only:
             self.con.execute("BEGIN")
             for stmt in SCHEMA:
@@ -180,6 +181,7 @@ class Index:
                 result = self._add(con, docs, skips or [], workers, reporter or Reporter())
                 con.execute("COMMIT")
                 self._segments.committed()
+                self._lines.committed()
                 if result.added or result.replaced:  # else nothing was written: the snapshot stays
                     self._version += 1
                     self._changed = (self._version, self._add_changed)
@@ -189,6 +191,7 @@ class Index:
                 except Exception:
                     pass
                 self._segments.rolled_back()
+                self._lines.rolled_back()
                 raise
             _reached("committed")
             if self._snap is not None and not self._is_current(self._snap):
@@ -206,23 +209,25 @@ class Index:
         return snap is not None and snap.version == self._version
 
     def _probe(self, con, segments: dict, grams: np.ndarray, added: tuple[np.ndarray, np.ndarray],
-               dead: np.ndarray) -> None:
+               dead: np.ndarray, ranks: steps.Ranks) -> None:
         """Every live posting of ``grams`` after this add's postings were appended (``added``:
         their (h, doc); ``dead``: the documents whose earlier postings it retired), into temporary
-        table ``probe_postings``. Where queries are being answered, their snapshot of the last
-        committed version holds every posting in memory and is read instead of the segment files
-        (a server's add then reads no file it may have evicted: 1.1–2.3 s of the add at 1M)."""
+        table ``probe_postings``, and their documents' ranks into ``ranks``. Where queries are being
+        answered, their snapshot of the last committed version holds every posting in memory and is
+        read instead of the segment files (a server's add then reads no file it may have evicted:
+        1.1–2.3 s of the add at 1M)."""
         snap = self._snap
         if not self._is_current(snap):
-            self._segments.lookup(con, segments, grams, "probe_postings")
-            return
-        grams = np.unique(np.asarray(grams, dtype=np.uint64))
-        h, doc = snap.postings_of(grams)
-        before = ~np.isin(doc, dead)
-        new_h, new_doc = added
-        mine = np.isin(new_h, grams)
-        _into_table(con, "probe_postings", np.concatenate([doc[before], new_doc[mine]]),
-                    np.concatenate([h[before], new_h[mine]]))
+            h, doc = self._segments.find(con, segments, grams)
+        else:
+            grams = np.unique(np.asarray(grams, dtype=np.uint64))
+            h, doc = snap.postings_of(grams)
+            before = ~np.isin(doc, dead)
+            new_h, new_doc = added
+            mine = np.isin(new_h, grams)
+            h, doc = np.concatenate([h[before], new_h[mine]]), np.concatenate([doc[before], new_doc[mine]])
+        _into_table(con, "probe_postings", doc, h)
+        ranks.need(np.unique(doc))
 
     def _add(self, con, docs: list[Document], skips: list[Skip], workers: int, reporter: Reporter) -> AddResult:
         config = self.config
@@ -250,7 +255,7 @@ class Index:
 
         # Replaced documents leave everything behind them; what they held is remembered, since
         # the counts of their line keys and n-grams, and their exact-duplicate groups, change.
-        segments = self._segments.begin(con)
+        segments, lines = self._segments.begin(con), self._lines.begin(con)
         steps.start_removed(con)
         gone = np.zeros(0, dtype=np.int64)
         if result.replaced:
@@ -280,13 +285,15 @@ class Index:
                 line_keys.append(k.astype(np.uint64))
                 r.advance(hi - lo)
         self._insert_documents(con, new_docs, new_idx, texts, source_keys)
-        new_keys = np.concatenate(line_keys)
-        con.register("new_lines", pa.table({"doc": pa.array(np.concatenate(line_docs), pa.int64()),
+        new_keys, new_key_docs = np.concatenate(line_keys), np.concatenate(line_docs)
+        con.register("new_lines", pa.table({"doc": pa.array(new_key_docs, pa.int64()),
                                             "key": pa.array(new_keys, pa.uint64())}))
         con.execute("INSERT INTO line_keys SELECT doc, key FROM new_lines")
         con.unregister("new_lines")
+        self._lines.append(con, lines, new_key_docs, new_keys, dead=gone)
         # Only the counts of the keys the new and removed documents hold have changed.
-        frequent, affected = steps.update_frequent(con, np.concatenate([new_keys, gone_keys]), start, config)
+        touched = np.unique(np.concatenate([new_keys, gone_keys]))
+        frequent, affected = steps.update_frequent(con, touched, self._lines.find(con, lines, touched), start, config)
         result.reshingled = int(len(affected))
         dirty = np.concatenate([affected.astype(np.int64), new_idx])
         _reached("boilerplate")
@@ -325,23 +332,24 @@ class Index:
         # Candidates for the pairs this add can change; align what is new or touched.
         with reporter.stage("candidates", total=None, unit="pairs") as r:
             grams, delta = _gram_delta(np.concatenate(new_grams), np.concatenate([gone_grams, old_grams]))
-            self._probe(con, segments, grams, added, dead)  # no scan of all shingles
-            steps.rank_view(con)
+            ranks = steps.Ranks(con)
+            self._probe(con, segments, grams, added, dead, ranks)  # no scan of all shingles
             try:
                 focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config),
-                                                  steps.moved_holders(con, dirty, config)]))
+                                                  steps.moved_holders(con, dirty, ranks, config)]))
                 groups = steps.exact_group_members(con, dirty, np.concatenate([gone_fps, old_fps]),
                                                    config.shingle.ngram)
                 focus = np.unique(np.concatenate([focus, groups]))
                 others = np.setdiff1d(focus, dirty)
                 if len(others):
-                    self._probe(con, segments, steps.unprobed_grams(con, others, grams), added, dead)
+                    self._probe(con, segments, steps.unprobed_grams(con, others, grams), added, dead, ranks)
                 result.candidate_focus = int(len(focus))
                 old_shared, old_exact, shared, exact, focus = steps.focused_candidates(con, focus, groups,
-                                                                                       gone_partners, config)
+                                                                                       gone_partners, ranks, config)
             finally:
                 con.execute("DROP TABLE IF EXISTS probe_postings")
                 con.execute(f"DROP TABLE IF EXISTS {steps.REMOVED}")
+                ranks.drop()
             r.advance(len(shared) + len(exact))
         old_eff = steps.effective_pairs(old_shared, old_exact, config)
         new_eff = steps.effective_pairs(shared, exact, config)
@@ -353,8 +361,8 @@ class Index:
         _reached("candidates")
 
         needed = np.unique(np.concatenate([todo["a"].to_numpy(np.int64), todo["b"].to_numpy(np.int64)]))
-        all_texts, all_keys = steps.texts_of(con, needed)
-        found = _align_pairs(all_texts, all_keys, frequent, config, todo, workers, reporter, self.path)
+        needed, needed_texts, needed_keys = steps.texts_in_order(con, needed)
+        found = _align_pairs(needed, needed_texts, needed_keys, frequent, config, todo, workers, reporter, self.path)
         result.aligned_pairs = len(todo)
         if len(found["a"]):
             con.register("new_p", pa.table({k: (pa.array(found[k].tolist(), pa.string()) if k == "kind" else found[k])
@@ -377,10 +385,10 @@ class Index:
                ) -> tuple[list[str], np.ndarray]:
         """Texts and source keys of documents ``part`` (new ones from memory, older ones read)."""
         start = int(new_idx[0]) if len(new_idx) else 0
-        old = part[part < start]
-        stored, stored_keys = steps.texts_of(con, old) if len(old) else ([], np.zeros(0, np.uint64))
-        out_texts = [texts[d - start] if d >= start else stored[d] for d in part.tolist()]
-        out_keys = np.array([source_keys[d - start] if d >= start else stored_keys[d] for d in part.tolist()],
+        old, stored, stored_keys = steps.texts_in_order(con, part[part < start])
+        at = dict(zip(old.tolist(), range(len(old))))
+        out_texts = [texts[d - start] if d >= start else stored[at[d]] for d in part.tolist()]
+        out_keys = np.array([source_keys[d - start] if d >= start else stored_keys[at[d]] for d in part.tolist()],
                             dtype=np.uint64)
         return out_texts, out_keys
 
@@ -526,17 +534,20 @@ def _gram_delta(added: np.ndarray, removed: np.ndarray) -> tuple[np.ndarray, np.
     return grams, np.bincount(inverse, weights=sign, minlength=len(grams)).astype(np.int64)
 
 
-def _align_pairs(texts: list[str], source_keys: np.ndarray, frequent: np.ndarray, config: ScanConfig,
-                 todo: pd.DataFrame, workers: int, reporter: Reporter, index_path: Path) -> dict[str, np.ndarray]:
-    """Align pairs with the local engine's alignment (forked processes with ``workers`` > 1, as
-    from the command line; this thread otherwise, as in the server)."""
+def _align_pairs(docs: np.ndarray, texts: list[str], source_keys: np.ndarray, frequent: np.ndarray,
+                 config: ScanConfig, todo: pd.DataFrame, workers: int, reporter: Reporter,
+                 index_path: Path) -> dict[str, np.ndarray]:
+    """Align pairs ``todo`` of documents ``docs`` (sorted; their ``texts`` and ``source_keys``)
+    with the local engine's alignment (forked processes with ``workers`` > 1, as from the command
+    line; this thread otherwise, as in the server); passages by document number."""
     if todo.empty:
         return tasks.passage_columns([])
+    pairs = steps.local_numbers(docs, {"a": todo["a"].to_numpy(np.int64), "b": todo["b"].to_numpy(np.int64)})
     with workspace.work_dir(near=index_path) as workdir:
-        return local.align_in_pool(todo["a"].to_numpy(np.int64), todo["b"].to_numpy(np.int64),
-                                   todo["exact"].to_numpy(bool), todo["prone"].to_numpy(bool),
-                                   local.CorpusArrays(texts, source_keys), frequent, config, workers, reporter,
-                                   Path(workdir))
+        found = local.align_in_pool(pairs["a"], pairs["b"], todo["exact"].to_numpy(bool), todo["prone"].to_numpy(bool),
+                                    local.CorpusArrays(texts, source_keys), frequent, config, workers, reporter,
+                                    Path(workdir))
+    return dict(found, a=docs[found["a"]], b=docs[found["b"]])
 
 
 def open_index(path: str | Path, config: ScanConfig | None = None, read_only: bool = False) -> Index:
