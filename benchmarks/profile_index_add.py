@@ -46,7 +46,7 @@ for name in ("crossing_holders", "moved_holders", "exact_group_members", "unprob
              "texts_in_order", "remember_postings", "_later_docs", "document_arrays", "passages_of", "_cluster_docs"):
     wrap(steps, name)
 for cls, name in [(store.Index, n) for n in ("_insert_documents", "_held_by", "_counts")] + [
-        (postings.Segments, n) for n in ("begin", "append", "lookup", "_merge_last_two")] + [
+        (postings.Segments, n) for n in ("begin", "append", "find", "_merge_last_two")] + [
         (snapshot.Snapshot, n) for n in ("_set_base", "_fill_clusters", "_take_words", "postings")]:
     fn = getattr(cls, name)
     def mk(fn, name):

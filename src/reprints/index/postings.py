@@ -117,12 +117,12 @@ class Segments:
         seg = self._open.get(h_path)
         if seg is None:
             h = np.load(h_path, mmap_mode="r")
-            fence = None
-            if fence_path.exists():
-                fence = np.load(fence_path)
-                if len(fence) != _fence_length(len(h)):
-                    fence = None
-            seg = _Open(h, np.load(doc_path, mmap_mode="r"), _fence_of(h) if fence is None else fence)
+            fence = np.load(fence_path) if fence_path.exists() else None
+            if fence is None or len(fence) != _fence_length(len(h)):
+                fence = _fence_of(h)
+                if len(h) >= FENCE_FILE_ROWS:  # a segment written before fences were: once only
+                    _save_synced(fence_path, fence)
+            seg = _Open(h, np.load(doc_path, mmap_mode="r"), fence)
             self._open[h_path] = seg
         return seg
 
@@ -146,12 +146,7 @@ class Segments:
         h = np.ascontiguousarray(h, dtype=np.uint64)
         files = list(zip(self._paths(state, number), (h, doc.astype(np.int64), _fence_of(h))))
         for path, values in files if len(h) >= FENCE_FILE_ROWS else files[:2]:
-            tmp = path.with_name(path.name + ".tmp")
-            with open(tmp, "wb") as handle:
-                np.save(handle, values)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
+            _save_synced(path, values)
             self._written.append(path)
         return number
 
@@ -280,6 +275,16 @@ def into_table(con, table: str, doc: np.ndarray, h: np.ndarray) -> None:
         con.execute(f"INSERT INTO {table} SELECT doc, h FROM found_postings")
     finally:
         con.unregister("found_postings")
+
+
+def _save_synced(path: Path, values: np.ndarray) -> None:
+    """``values`` into ``path`` (a .npy file), whole or not at all, synced to disk."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.save(handle, values)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def _fence_length(rows: int) -> int:
