@@ -8,7 +8,7 @@ import pytest
 
 import reprints
 from reprints.config import ScanConfig
-from reprints.index import Index
+from reprints.index import Index, store
 
 
 @pytest.mark.parametrize("cuts", [(9,), (5, 12), (1, 2)])
@@ -62,7 +62,11 @@ def test_boilerplate_that_becomes_frequent_reshingles_older_documents(tmp_path, 
         same_as_scan(index, scan)
 
 
-def test_readd_same_text_changes_nothing_and_changed_text_replaces(tmp_path, wire_rows, same_as_scan):
+@pytest.mark.parametrize("id_list_max", [1000, 1])
+def test_readd_same_text_changes_nothing_and_changed_text_replaces(tmp_path, wire_rows, same_as_scan, monkeypatch,
+                                                                    id_list_max):
+    # Stored documents are found by a list of ids up to a size, by a join beyond: both ways.
+    monkeypatch.setattr(store, "_ID_LIST_MAX", id_list_max)
     with Index(tmp_path / "ix.duckdb") as index:
         index.add(wire_rows)
         before = index.tables()

@@ -147,18 +147,16 @@ def unprobed_grams(con, focus: np.ndarray, probed: np.ndarray) -> np.ndarray:
     return grams.astype(np.uint64)
 
 
-def exact_group_members(con, docs: np.ndarray, old_fps: np.ndarray, min_words: int) -> np.ndarray:
-    """Every document in an exact-duplicate group (same fingerprint) that one of ``docs`` is in
-    now, or that held one of ``old_fps`` (the fingerprints of documents re-shingled or removed)."""
-    with with_docs(con, "fp_docs", docs):
-        con.register("old_fps", pa.table({"fp": pa.array(np.asarray(old_fps, np.uint64), pa.uint64())}))
-        try:
-            rows = arrow(con.execute(f"""
-                WITH fps AS (SELECT fp FROM documents SEMI JOIN fp_docs USING (doc) WHERE n_words >= {int(min_words)}
-                             UNION SELECT fp FROM old_fps)
-                SELECT doc FROM documents SEMI JOIN fps USING (fp) WHERE n_words >= {int(min_words)} ORDER BY doc"""))
-        finally:
-            con.unregister("old_fps")
+def exact_group_members(con, fps: np.ndarray, min_words: int) -> np.ndarray:
+    """Every document in an exact-duplicate group (same fingerprint) with a fingerprint among
+    ``fps``: those of the documents shingled now (long enough to have one), and of the documents
+    re-shingled or removed, as they were."""
+    con.register("group_fps", pa.table({"fp": pa.array(np.unique(np.asarray(fps, np.uint64)), pa.uint64())}))
+    try:
+        rows = arrow(con.execute(f"""SELECT doc FROM documents SEMI JOIN group_fps USING (fp)
+                                     WHERE n_words >= {int(min_words)} ORDER BY doc"""))
+    finally:
+        con.unregister("group_fps")
     return rows.column("doc").to_numpy().astype(np.int64)
 
 
