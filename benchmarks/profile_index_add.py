@@ -2,12 +2,21 @@
 """    python benchmarks/profile_index_add.py N OUT [REPEAT]
 
 Build (or reuse) an index of the first N articles of OUT/scale_{N+301}.jsonl (written by
-bench_index.py; built in adds of 50,000 beyond that), then time an add of 100, an add of 1 and an
-add of 100 while serving (the query snapshot loaded first, so the add advances it too), each
-REPEAT times (default 1) on a fresh copy of the built index, with a timer around each step of
-``index/add.py``, the index's own helpers and the snapshot's advance (nested:
-``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...). Prints each add and the
-median of each kind."""
+bench_index.py; built in adds of 50,000 beyond that), then, REPEAT times (default 1), each on a
+fresh copy of the built index and with the k-th of three batches of the 100 articles after the
+first N + 1 (so that the pairs aligned vary as they would):
+
+* ``add_100_first``: an add of 100 right after opening the index (what one ``reprints index add``
+  command does);
+* ``add_1`` then ``add_100_open``: an add of 1 after opening, then the add of 100 in the same open
+  index (what a process that keeps the index open and adds all day does: what ``bench_index.py``
+  measures);
+* ``add_100_serving``: an add of 100 with the query snapshot loaded first (so the add advances
+  it too, as the server's does);
+
+with a timer around each step of ``index/add.py``, the index's own helpers and the snapshot's
+advance (nested: ``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...). Prints
+each add and the median of each kind."""
 import functools
 import statistics
 import json
@@ -71,24 +80,37 @@ def timed_advance(*a, **k):
 
 snapshot.Snapshot.advance = staticmethod(timed_advance)
 seconds: dict[str, list[float]] = {}
-for _ in range(repeat):
-    for label, batch in (("add_100", rows[n + 1:n + 101]), ("add_1", rows[n:n + 1]),
-                         ("add_100_serving", rows[n + 101:n + 201])):
-        shutil.copy(base, work)
-        shutil.rmtree(postings.folder_for(work), ignore_errors=True)
-        if postings.folder_for(base).exists():
-            shutil.copytree(postings.folder_for(base), postings.folder_for(work))
-        os.sync()  # the copy's dirty pages would otherwise be flushed by the add's first fsync
-        with Index(work) as ix:
-            if label.endswith("_serving"):
-                t = time.perf_counter()
-                ix.query_snapshot()
-                print("snapshot load", round(time.perf_counter() - t, 3), flush=True)
-            timers.clear()
-            t = time.perf_counter()
-            ix.add(batch, workers=2)
-            total = time.perf_counter() - t
-        seconds.setdefault(label, []).append(total)
-        print(label, round(total, 3), f"load {os.getloadavg()[0]:.2f}",
-              {k: round(v, 3) for k, v in sorted(timers.items(), key=lambda kv: -kv[1])}, flush=True)
+batches = [rows[n + 1 + 100 * k:n + 101 + 100 * k] for k in range(3)]
+
+
+def fresh_copy():
+    shutil.copy(base, work)
+    shutil.rmtree(postings.folder_for(work), ignore_errors=True)
+    if postings.folder_for(base).exists():
+        shutil.copytree(postings.folder_for(base), postings.folder_for(work))
+    os.sync()  # the copy's dirty pages would otherwise be flushed by the add's first fsync
+    return Index(work)
+
+
+def timed(ix, label, batch):
+    timers.clear()
+    t = time.perf_counter()
+    ix.add(batch, workers=2)
+    total = time.perf_counter() - t
+    seconds.setdefault(label, []).append(total)
+    print(label, round(total, 3), f"load {os.getloadavg()[0]:.2f}",
+          {k: round(v, 3) for k, v in sorted(timers.items(), key=lambda kv: -kv[1])}, flush=True)
+
+
+for k in range(repeat):
+    with fresh_copy() as ix:
+        timed(ix, "add_100_first", batches[k % 3])
+    with fresh_copy() as ix:
+        timed(ix, "add_1", rows[n:n + 1])
+        timed(ix, "add_100_open", batches[k % 3])
+    with fresh_copy() as ix:
+        t = time.perf_counter()
+        ix.query_snapshot()
+        print("snapshot load", round(time.perf_counter() - t, 3), flush=True)
+        timed(ix, "add_100_serving", batches[(k + 1) % 3])
 print("median", {label: round(statistics.median(v), 3) for label, v in seconds.items()}, flush=True)
