@@ -584,10 +584,10 @@ def fenced_bounds(const uint64_t[::1] values, const uint64_t[::1] fence, Py_ssiz
     ``searchsorted`` left and right give them. ``fence`` is ``values[::stride]``, held in memory:
     each key is found in it first, then within one stretch of ``stride`` values, so a search
     touches one or two pages of ``values`` (which may be a memory map of a file many times the
-    size of the machine's caches) instead of one per halving."""
-    cdef Py_ssize_t n = values.shape[0], m = keys.shape[0], f = fence.shape[0], i, j, a, b
+    size of the machine's caches) instead of one per halving. The end is found by stepping on
+    from the start (most keys have a few holders), by a second search past a few."""
+    cdef Py_ssize_t n = values.shape[0], m = keys.shape[0], f = fence.shape[0], i, j, a, b, k, near
     cdef uint64_t key
-    cdef int side
     if stride < 1 or f != (n + stride - 1) // stride:
         raise ValueError(f"fence of {f} values does not fit {n} values at stride {stride}")
     lo_arr = np.empty(m, dtype=np.int64)
@@ -597,16 +597,22 @@ def fenced_bounds(const uint64_t[::1] values, const uint64_t[::1] fence, Py_ssiz
     with nogil:
         for i in range(m):
             key = keys[i]
-            for side in range(2):
-                # values[j * stride] is the first fenced value at least (past) key: the bound is
-                # after (j - 1) * stride and at most j * stride.
-                j = _first_at_least(fence, 0, f, key, side)
+            # values[j * stride] is the first fenced value at least key: the start is after
+            # (j - 1) * stride and at most j * stride.
+            j = _first_at_least(fence, 0, f, key, False)
+            a = (j - 1) * stride if j > 0 else 0
+            b = j * stride if j * stride < n else n
+            k = _first_at_least(values, a, b, key, False)
+            lo[i] = k
+            near = k + 8 if k + 8 < n else n
+            while k < near and values[k] == key:
+                k += 1
+            if k == near and k < n and values[k] == key:
+                j = _first_at_least(fence, 0, f, key, True)  # the same, past key
                 a = (j - 1) * stride if j > 0 else 0
                 b = j * stride if j * stride < n else n
-                if side:
-                    hi[i] = _first_at_least(values, a, b, key, True)
-                else:
-                    lo[i] = _first_at_least(values, a, b, key, False)
+                k = _first_at_least(values, a if a > k else k, b, key, True)
+            hi[i] = k
     return lo_arr, hi_arr
 
 

@@ -407,16 +407,19 @@ def passages_of(con, where: str = "") -> dict[str, np.ndarray]:
     return out
 
 
-def document_arrays(con, docs: np.ndarray) -> dict:
-    """ids, sources, raw dates, n-gram counts and lengths of the stored documents ``docs``
-    (sorted, distinct), in that order (`local_numbers` gives the positions)."""
+def document_arrays(con, docs: np.ndarray, texts: bool = False) -> dict:
+    """ids, sources, raw dates, n-gram counts and lengths (and ``texts`` if asked) of the stored
+    documents ``docs`` (sorted, distinct), in that order (`local_numbers` gives the positions)."""
     with with_docs(con, "arr_docs", docs):
-        table = arrow(con.execute("""SELECT doc_id, source, date, n_grams, length FROM documents
-                                     SEMI JOIN arr_docs USING (doc) ORDER BY doc"""))
-    return {"ids": np.array(table.column("doc_id").to_pylist(), dtype=object),
-            "sources": table.column("source").to_pylist(), "raw_dates": table.column("date").to_pylist(),
-            "n_grams": table.column("n_grams").to_numpy().astype(np.int64),
-            "lengths": table.column("length").to_numpy().astype(np.int64)}
+        table = arrow(con.execute(f"""SELECT doc_id, source, date, n_grams, length{', text' if texts else ''}
+                                      FROM documents SEMI JOIN arr_docs USING (doc) ORDER BY doc"""))
+    out = {"ids": np.array(table.column("doc_id").to_pylist(), dtype=object),
+           "sources": table.column("source").to_pylist(), "raw_dates": table.column("date").to_pylist(),
+           "n_grams": table.column("n_grams").to_numpy().astype(np.int64),
+           "lengths": table.column("length").to_numpy().astype(np.int64)}
+    if texts:
+        out["texts"] = table.column("text").to_pylist()
+    return out
 
 
 def update_pairs(con, focus: np.ndarray, config: ScanConfig) -> None:
@@ -473,10 +476,9 @@ def update_clusters(con, touched: np.ndarray) -> None:
         con.execute("DELETE FROM clusters WHERE doc IN (SELECT doc FROM recluster)")
     members = np.unique(np.concatenate([passages["a"], passages["b"]]))
     if len(members):
-        arr = document_arrays(con, members)
-        _, texts, _ = texts_in_order(con, members)
+        arr = document_arrays(con, members, texts=True)
         dates, _ = report_tables.parse_dates(arr["raw_dates"])
-        table = report_tables.clusters_table(arr["ids"], texts, arr["sources"], arr["raw_dates"], dates,
+        table = report_tables.clusters_table(arr["ids"], arr["texts"], arr["sources"], arr["raw_dates"], dates,
                                              local_numbers(members, passages), lineage=True)
         number = dict(zip(arr["ids"].tolist(), members.tolist()))
         doc = np.array([number[x] for x in table.column("doc_id").to_pylist()], dtype=np.int64)
