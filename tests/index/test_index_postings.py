@@ -103,6 +103,24 @@ def test_missing_segments_are_rebuilt_from_the_stored_shingles(tmp_path):
         _same(ix, reprints.scan(rows, config=CONFIG))
 
 
+def test_an_index_written_before_line_segments_gets_them_on_its_next_add(tmp_path):
+    import duckdb
+
+    rows = _corpus(40, 8)
+    path = tmp_path / "ix.duckdb"
+    with Index(path, config=CONFIG) as ix:
+        ix.add(rows[:20])
+    shutil.rmtree(folder_for(path) / "lines")
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM meta WHERE key = 'line_postings'")
+    con.execute("DROP TABLE line_tombs")
+    con.close()
+    with Index(path) as ix:
+        ix.add(rows[20:])
+        _lookup_equals_shingles(ix)
+        _same(ix, reprints.scan(rows, config=CONFIG))
+
+
 def test_rolled_back_adds_and_stray_files_leave_no_segment_files(tmp_path):
     rows = _corpus(30, 7)
     path = tmp_path / "ix.duckdb"
