@@ -90,31 +90,22 @@ def test_segments_hold_the_stored_postings_through_adds_replacements_and_merges(
         _same(ix, reprints.scan(list(live.values()), config=CONFIG))
 
 
-def test_missing_segments_are_rebuilt_from_the_stored_shingles(tmp_path):
+@pytest.mark.parametrize("missing", ["folder", "lines of an older version"])
+def test_missing_segments_are_rebuilt_from_the_stored_rows(tmp_path, missing):
+    import duckdb
+
     rows = _corpus(40, 6)
     path = tmp_path / "ix.duckdb"
     with Index(path, config=CONFIG) as ix:
         ix.add(rows[:20])
-    shutil.rmtree(folder_for(path))
-    with Index(path) as ix:
-        assert not folder_for(path).exists()
-        ix.add(rows[20:])
-        _lookup_equals_shingles(ix)
-        _same(ix, reprints.scan(rows, config=CONFIG))
-
-
-def test_an_index_written_before_line_segments_gets_them_on_its_next_add(tmp_path):
-    import duckdb
-
-    rows = _corpus(40, 8)
-    path = tmp_path / "ix.duckdb"
-    with Index(path, config=CONFIG) as ix:
-        ix.add(rows[:20])
-    shutil.rmtree(folder_for(path) / "lines")
-    con = duckdb.connect(str(path))
-    con.execute("DELETE FROM meta WHERE key = 'line_postings'")
-    con.execute("DROP TABLE line_tombs")
-    con.close()
+    if missing == "folder":
+        shutil.rmtree(folder_for(path))
+    else:  # an index written before line keys had segments: no state, no folder, no tombstone table
+        shutil.rmtree(folder_for(path) / "lines")
+        con = duckdb.connect(str(path))
+        con.execute("DELETE FROM meta WHERE key = 'line_postings'")
+        con.execute("DROP TABLE line_tombs")
+        con.close()
     with Index(path) as ix:
         ix.add(rows[20:])
         _lookup_equals_shingles(ix)
