@@ -329,8 +329,8 @@ class Index:
         with reporter.stage("candidates", total=None, unit="pairs") as r:
             grams, delta = _gram_delta(np.concatenate(new_grams), np.concatenate([gone_grams, old_grams]))
             ranks = steps.Ranks(con)
-            self._probe(con, segments, grams, added, dead, ranks)  # no scan of all shingles
             try:
+                self._probe(con, segments, grams, added, dead, ranks)  # no scan of all shingles
                 focus = np.unique(np.concatenate([dirty, steps.crossing_holders(con, grams, delta, config),
                                                   steps.moved_holders(con, dirty, ranks, config)]))
                 groups = steps.exact_group_members(con, np.concatenate(new_fps + [gone_fps, old_fps]),
