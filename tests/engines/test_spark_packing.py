@@ -28,7 +28,7 @@ def test_packed_rows_unpack_part_by_part(monkeypatch, rows_per_blob, binary):
         batches = mine.to_batches(max_chunksize=2)
         if mine.num_rows > 1:
             batches = [mine.slice(1).to_batches()[0], mine.slice(0, 1).to_batches()[0]]
-            assert batches[0].column("blob").offset == 1
+            assert batches[0].column("blob").offset == 1  # a slice into the same buffers
         got = spark.unpacked(iter(batches), spark._POSTING)
         expected = rows[part == p]
         if mine.num_rows > 1:  # the first blob came last

@@ -467,18 +467,9 @@ def packed(rows: np.ndarray, by: np.ndarray, keys: np.ndarray) -> Iterator[pa.Re
 
 
 def unpacked(batches: Iterator[pa.RecordBatch], dtype: np.dtype) -> np.ndarray:
-    """Every row of the (part, blob) batches of a partition, as one structured array: the bytes of
-    each batch's blobs lie end to end in its Arrow data buffer, read in place and copied once."""
-    chunks = []
-    for batch in batches:
-        blobs = batch.column("blob")
-        if len(blobs) == 0:
-            continue
-        _, offsets, data = blobs.buffers()
-        width = np.int64 if pa.types.is_large_binary(blobs.type) else np.int32
-        ends = np.frombuffer(offsets, dtype=width)[blobs.offset:blobs.offset + len(blobs) + 1]
-        chunks.append(np.frombuffer(data, dtype=np.uint8)[int(ends[0]):int(ends[-1])])
-    return np.concatenate(chunks or [np.zeros(0, np.uint8)]).view(dtype)
+    """Every row of the (part, blob) batches of a partition, as one structured array."""
+    blobs = [blob for batch in batches for blob in batch.column("blob").to_pylist()]
+    return np.frombuffer(b"".join(blobs), dtype=dtype)
 
 
 def by_part(df, keys: np.ndarray):
