@@ -113,7 +113,7 @@ class Index:
         self._changed: tuple[int, np.ndarray] | None = None  # (version, documents its add changed)
         self._add_changed = np.zeros(0, dtype=np.int64)
         self._segments = Segments(self.path)  # postings by n-gram for adds (index/postings.py)
-        self._lines = Segments(self.path, LINES)  # and by boilerplate-countable line
+        self._lines = Segments(self.path, LINES)  # and by boilerplate key (line_keys)
         if not read_only:
             self.con.execute("BEGIN")
             for stmt in SCHEMA:
