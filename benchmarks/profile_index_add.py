@@ -14,8 +14,8 @@ first N + 1 (so that the pairs aligned vary as they would):
 * ``add_100_serving``: an add of 100 with the query snapshot loaded first (so the add advances
   it too, as the server's does);
 
-with a timer around each step of ``index/add.py``, the index's own helpers and the snapshot's
-advance (nested: ``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...). Prints
+with a timer around each step of ``index/add.py``, the index's own helpers, the alignment of the
+pairs found (``_align_pairs``) and the snapshot's advance (nested: ``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...). Prints
 each add and the median of each kind."""
 import functools
 import statistics
@@ -54,6 +54,7 @@ for name in ("crossing_holders", "moved_holders", "exact_group_members", "unprob
              "focused_candidates", "choose_sources", "pair_rows", "update_pairs", "update_clusters", "update_frequent",
              "texts_in_order", "remember_postings", "_later_docs", "document_arrays", "passages_of", "_cluster_docs"):
     wrap(steps, name)
+wrap(store, "_align_pairs")  # the pairs' alignment: what it costs depends on the pairs found, not on the index
 for cls, name in [(store.Index, n) for n in ("_insert_documents", "_held_by", "_counts")] + [
         (postings.Segments, n) for n in ("begin", "append", "find", "_merge_last_two")] + [
         (snapshot.Snapshot, n) for n in ("_set_base", "_fill_clusters", "_take_words", "postings")]:
