@@ -1,10 +1,11 @@
 """Postings by key that an add looks up without reading every stored row.
 
 The ``shingles`` table in the DuckDB file stays the record of which n-grams each document holds,
-and ``line_keys`` of which boilerplate keys (of lines and templated sentences). Finding every holder of an add's n-grams
-(or counting the holders of its lines) in them is one pass over all rows, which grows with the
-index; so the same postings are also kept, sorted by key, in *segments* beside the file
-(``NAME.postings/``, the lines in its subfolder ``lines/``), where a lookup is a search per key:
+and ``line_keys`` of which boilerplate keys (of lines and templated sentences). Finding every
+holder of an add's n-grams (or counting the holders of its keys) in them is one pass over all
+rows, which grows with the index; so the same postings are also kept, sorted by key, in
+*segments* beside the file (``NAME.postings/``, the line keys in its subfolder ``lines/``), where a
+lookup is a search per key:
 
 * every add writes one segment with the postings of the documents it shingled (new and
   re-shingled ones; for lines, new ones), and records in the kind's tombstone table
