@@ -310,9 +310,9 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, gone_pa
                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Replace the candidate rows (before selection, ``cand_pre``) of pairs with a side in
     ``focus`` by the candidate SQL's over ``postings`` (every posting of every n-gram the focus
-    holds; ``ranks`` holding their documents), redo the choice of sources of every document whose rows changed (the later side of
-    each changed row, and the partners of removed documents, ``gone_partners``), and replace the
-    exact-duplicate rows of the groups ``exact_groups``. Returns (old shared, old exact, new
+    holds; ``ranks`` holding their documents), redo the choice of sources of every document whose
+    rows changed (the later side of each changed row, and the partners of removed documents,
+    ``gone_partners``), and replace the exact-duplicate rows of the groups ``exact_groups``. Returns (old shared, old exact, new
     shared, new exact) rows of the pairs with a side in the widened focus, and that focus."""
     shared_cols, exact_cols = ("a", "b", "shared", "common"), ("a", "b")
     with with_docs(con, "focus_docs", focus):
