@@ -115,7 +115,7 @@ def crossing_holders(con, grams: np.ndarray, delta: np.ndarray, config: ScanConf
     """Documents holding an n-gram whose document frequency crossed ``max_df`` or ``common_df``
     by this add. ``grams``: the n-grams of the documents shingled or removed (distinct), ``delta``:
     how many holders each gained (negative: lost); ``postings``: every posting of them
-    (`postings.Segments.lookup`)."""
+    (`postings.Segments.find`)."""
     if len(grams) == 0:
         return np.zeros(0, dtype=np.int64)
     con.register("delta_grams", pa.table({"h": pa.array(grams, pa.uint64()), "delta": pa.array(delta, pa.int64())}))
@@ -312,8 +312,9 @@ def focused_candidates(con, focus: np.ndarray, exact_groups: np.ndarray, gone_pa
     ``focus`` by the candidate SQL's over ``postings`` (every posting of every n-gram the focus
     holds; ``ranks`` holding their documents), redo the choice of sources of every document whose
     rows changed (the later side of each changed row, and the partners of removed documents,
-    ``gone_partners``), and replace the exact-duplicate rows of the groups ``exact_groups``. Returns (old shared, old exact, new
-    shared, new exact) rows of the pairs with a side in the widened focus, and that focus."""
+    ``gone_partners``), and replace the exact-duplicate rows of the groups ``exact_groups``.
+    Returns (old shared, old exact, new shared, new exact) rows of the pairs with a side in the
+    widened focus, and that focus."""
     shared_cols, exact_cols = ("a", "b", "shared", "common"), ("a", "b")
     with with_docs(con, "focus_docs", focus):
         old_pre = pair_rows(con, "cand_pre", "focus_docs", shared_cols)

@@ -145,8 +145,11 @@ class Segments:
         state["next"] = number + 1
         self.folder.mkdir(parents=True, exist_ok=True)
         h = np.ascontiguousarray(h, dtype=np.uint64)
-        files = list(zip(self._paths(state, number), (h, doc.astype(np.int64), _fence_of(h))))
-        for path, values in files if len(h) >= FENCE_FILE_ROWS else files[:2]:
+        h_path, doc_path, fence_path = self._paths(state, number)
+        files = [(h_path, h), (doc_path, doc.astype(np.int64))]
+        if len(h) >= FENCE_FILE_ROWS:
+            files.append((fence_path, _fence_of(h)))
+        for path, values in files:
             _save_synced(path, values)
             self._written.append(path)
         return number
@@ -233,12 +236,6 @@ class Segments:
             found_h.append(h[live])
             found_doc.append(doc[live])
         return np.concatenate(found_h), np.concatenate(found_doc)
-
-    def lookup(self, con, state: dict, grams: np.ndarray, table: str) -> None:
-        """Every live posting (doc, h) of the keys ``grams``, into temporary table ``table``
-        (created, or added to)."""
-        h, doc = self.find(con, state, grams)
-        into_table(con, table, doc, h)
 
     # --- after the transaction ---------------------------------------------------------
 

@@ -227,7 +227,7 @@ class Index:
             mine = np.isin(new_h, grams)
             h, doc = np.concatenate([h[before], new_h[mine]]), np.concatenate([doc[before], new_doc[mine]])
         _into_table(con, "probe_postings", doc, h)
-        ranks.need(np.unique(doc))
+        ranks.need(doc)
 
     def _add(self, con, docs: list[Document], skips: list[Skip], workers: int, reporter: Reporter) -> AddResult:
         config = self.config
@@ -286,7 +286,7 @@ class Index:
         con.unregister("new_lines")
         self._lines.append(con, lines, new_key_docs, new_keys, dead=gone)
         # Only the counts of the keys the new and removed documents hold have changed.
-        touched = np.unique(np.concatenate([new_keys, gone_keys]))
+        touched = np.concatenate([new_keys, gone_keys])  # made distinct by find and update_frequent
         frequent, affected = steps.update_frequent(con, touched, self._lines.find(con, lines, touched), start, config)
         result.reshingled = int(len(affected))
         dirty = np.concatenate([affected.astype(np.int64), new_idx])
