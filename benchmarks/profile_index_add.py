@@ -11,10 +11,11 @@ first N + 1 (so that the pairs aligned vary as they would):
 * ``add_1`` then ``add_100_open``: an add of 1 after opening, then the add of 100 in the same open
   index (what a process that keeps the index open and adds all day does: what ``bench_index.py``
   measures);
-* ``add_100_serving``: an add of 100 with the query snapshot loaded first (so the add advances
-  it too, as the server's does);
+* ``add_1_serving`` then ``add_100_serving``: the same with the query snapshot loaded first (so
+  each add advances it too, as the server's does);
 
-with a timer around each step of ``index/add.py``, the index's own helpers, the alignment of the
+with the work each add did (documents whose candidate pairs it recomputed, pairs aligned, documents
+re-shingled) and a timer around each step of ``index/add.py``, the index's own helpers, the alignment of the
 pairs found (``_align_pairs``) and the snapshot's advance (nested: ``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...). Prints
 each add and the median of each kind."""
 import functools
@@ -90,16 +91,24 @@ def fresh_copy():
     if postings.folder_for(base).exists():
         shutil.copytree(postings.folder_for(base), postings.folder_for(work))
     os.sync()  # the copy's dirty pages would otherwise be flushed by the add's first fsync
+    for path in [base, *postings.folder_for(base).rglob("*")]:
+        if path.is_file():  # only the copy in the page cache, as on a machine serving one index
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
     return Index(work)
 
 
 def timed(ix, label, batch):
     timers.clear()
     t = time.perf_counter()
-    ix.add(batch, workers=2)
+    result = ix.add(batch, workers=2)
     total = time.perf_counter() - t
     seconds.setdefault(label, []).append(total)
-    print(label, round(total, 3), f"load {os.getloadavg()[0]:.2f}",
+    done = {"focus": result.candidate_focus, "pairs": result.aligned_pairs, "reshingled": result.reshingled}
+    print(label, round(total, 3), f"load {os.getloadavg()[0]:.2f}", "work", done,
           {k: round(v, 3) for k, v in sorted(timers.items(), key=lambda kv: -kv[1])}, flush=True)
 
 
@@ -113,5 +122,6 @@ for k in range(repeat):
         t = time.perf_counter()
         ix.query_snapshot()
         print("snapshot load", round(time.perf_counter() - t, 3), flush=True)
+        timed(ix, "add_1_serving", rows[n:n + 1])
         timed(ix, "add_100_serving", batches[(k + 1) % 3])
 print("median", {label: round(statistics.median(v), 3) for label, v in seconds.items()}, flush=True)

@@ -110,8 +110,8 @@ def test_an_ngram_crossing_max_df_drops_older_pairs(tmp_path):
 def _snapshot_state(snap) -> dict:
     hashes, docs = snap.postings()
     return {"frequent": snap.frequent.tolist(), "postings": list(zip(hashes.tolist(), docs.tolist())),
-            "doc_ids": snap.doc_ids, "sources": snap.sources, "dates": snap.dates,
-            "texts": snap.texts, "source_keys": snap.source_keys.tolist(),
+            "doc_ids": list(snap.doc_ids), "sources": list(snap.sources), "dates": list(snap.dates),
+            "texts": list(snap.texts), "source_keys": snap.source_keys.tolist(),
             "by_fingerprint": {fp: sorted(group) for fp, group in snap.by_fingerprint.items()},
             "clusters": {d: snap.cluster_spans(d) for d in range(len(snap.doc_ids))},
             "cluster_info": {c: snap.cluster_info(c) for c in range(len(snap.doc_ids) * 4)},

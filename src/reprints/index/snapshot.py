@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from reprints.config import QUERY_LIMIT, ScanConfig
 from reprints.engines import tasks
+from reprints.index.chunked import Column, Groups
 from reprints.index.postings import ranges as _ranges
 from reprints.index.schema import arrow as _arrow
 from reprints.stages import align as align_stage
@@ -56,15 +57,15 @@ class Snapshot:
             con.execute("COMMIT")
         numbers = docs.column("doc").to_pylist()
         n = numbers[-1] + 1 if numbers else 0
-        snap.doc_ids = [None] * n
-        snap.sources = [None] * n
-        snap.dates = [None] * n
-        snap.texts = [None] * n
+        for name, attr in (("doc_id", "doc_ids"), ("source", "sources"), ("date", "dates"), ("text", "texts")):
+            values = docs.column(name).to_pylist()
+            if len(numbers) != n:  # numbers left free by removed documents hold None
+                full = [None] * n
+                for d, v in zip(numbers, values):
+                    full[d] = v
+                values = full
+            setattr(snap, attr, Column.of(values))
         snap.source_keys = np.zeros(n, dtype=np.uint64)
-        for name, target in (("doc_id", snap.doc_ids), ("source", snap.sources), ("date", snap.dates),
-                             ("text", snap.texts)):
-            for d, v in zip(numbers, docs.column(name).to_pylist()):
-                target[d] = v
         snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
         snap.date_keys = np.zeros(n, dtype=np.int64)
         snap.date_keys[numbers] = docs.column("date_key").to_numpy().astype(np.int64)
@@ -75,9 +76,7 @@ class Snapshot:
         fp_docs = np.array(numbers, dtype=np.int64)[long_enough]
         snap.fps[fp_docs] = docs.column("fp").filter(pa.array(long_enough)).to_numpy().astype(np.uint64)
         snap.has_fp[fp_docs] = True
-        snap.by_fingerprint = {}
-        for d, fp in zip(fp_docs.tolist(), snap.fps[fp_docs].tolist()):
-            snap.by_fingerprint.setdefault(fp, []).append(d)
+        snap.by_fingerprint = Groups.of(fp_docs.tolist(), snap.fps[fp_docs].tolist())
         snap._fill_clusters(clusters)
         snap._take_words(previous, n)
         return snap
@@ -123,12 +122,15 @@ class Snapshot:
     COMPACT_SHARE = 0.05
 
     @classmethod
-    def advance(cls, previous: "Snapshot", con, version: int, config: ScanConfig, changed: np.ndarray) -> "Snapshot":
+    def advance(cls, previous: "Snapshot", con, version: int, config: ScanConfig, changed: np.ndarray,
+                postings: tuple[np.ndarray, np.ndarray]) -> "Snapshot":
         """The snapshot ``load`` would give, from ``previous`` and the documents an add changed
-        (added, re-shingled or removed: ``changed``), reading only theirs: their base postings
-        are marked dead and their new ones go to the delta (merged into the base now and then,
-        `COMPACT_SHARE`); their entries and fingerprints are re-read; cluster spans are read again
-        (every cluster's id may move: ids rank clusters by size)."""
+        (added, re-shingled or removed: ``changed``; ``postings``: the (h, doc) the add stored for
+        them, so not read again), reading only theirs: their base postings are marked dead and
+        their new ones go to the delta (merged into the base now and then, `COMPACT_SHARE`); their
+        entries and fingerprints are re-read; cluster spans are read again (every cluster's id may
+        move: ids rank clusters by size). Per-document entries and fingerprint groups are shared
+        with ``previous`` (`chunked`): only what the add changed is copied."""
         snap = cls(version, config)
         changed = np.unique(np.asarray(changed, dtype=np.int64))
         con.register("snap_changed", pa.table({"doc": pa.array(changed, pa.int64())}))
@@ -136,7 +138,6 @@ class Snapshot:
         try:
             snap.frequent = np.sort(_arrow(con.execute("SELECT key FROM frequent")).column("key")
                                     .to_numpy().astype(np.uint64))
-            table = _arrow(con.execute("SELECT h, doc FROM shingles SEMI JOIN snap_changed USING (doc) ORDER BY h, doc"))
             docs = _arrow(con.execute("""SELECT doc, doc_id, source, date, source_key, text, date_key, fp, n_words
                                          FROM documents SEMI JOIN snap_changed USING (doc) ORDER BY doc"""))
             n = int(con.execute("SELECT coalesce(max(doc) + 1, 0) FROM documents").fetchall()[0][0])
@@ -149,16 +150,16 @@ class Snapshot:
         snap.keys, snap.starts, snap.docs = previous.keys, previous.starts, previous.docs
         snap.dead = np.union1d(previous.dead, changed)
         keep = ~np.isin(previous.delta_doc, changed)
-        hashes = np.concatenate([previous.delta_h[keep], table.column("h").to_numpy().astype(np.uint64)])
-        holders = np.concatenate([previous.delta_doc[keep], table.column("doc").to_numpy().astype(np.int64)])
+        hashes = np.concatenate([previous.delta_h[keep], np.asarray(postings[0], dtype=np.uint64)])
+        holders = np.concatenate([previous.delta_doc[keep], np.asarray(postings[1], dtype=np.int64)])
         order = np.lexsort((holders, hashes))
         snap.delta_h, snap.delta_doc = hashes[order], holders[order]
         if len(snap.delta_h) > cls.COMPACT_SHARE * len(snap.docs) or len(snap.dead) > cls.COMPACT_SHARE * n:
             snap._set_base(*snap.postings())
         # Documents: the previous entries, the changed ones re-read (None where removed).
         grow = max(0, n - len(previous.doc_ids))
-        snap.doc_ids, snap.sources = previous.doc_ids + [None] * grow, previous.sources + [None] * grow
-        snap.dates, snap.texts = previous.dates + [None] * grow, previous.texts + [None] * grow
+        snap.doc_ids, snap.sources = previous.doc_ids.grown(n), previous.sources.grown(n)
+        snap.dates, snap.texts = previous.dates.grown(n), previous.texts.grown(n)
         snap.source_keys = np.concatenate([previous.source_keys, np.zeros(grow, np.uint64)])
         snap.date_keys = np.concatenate([previous.date_keys, np.zeros(grow, np.int64)])
         snap.fps = np.concatenate([previous.fps, np.zeros(grow, np.uint64)])
@@ -177,26 +178,22 @@ class Snapshot:
         snap.date_keys[numbers] = docs.column("date_key").to_numpy().astype(np.int64)
         # Exact-duplicate groups: the changed documents leave their old groups and join their new ones
         # (the groups are new lists, so the previous snapshot's stay as they were).
-        snap.by_fingerprint = dict(previous.by_fingerprint)
+        snap.by_fingerprint = previous.by_fingerprint.copy()
         touched: dict[int, set[int]] = {}
         was = changed[changed < len(previous.has_fp)]
         for d in was[previous.has_fp[was]].tolist():
             touched.setdefault(int(previous.fps[d]), set()).add(d)
         snap.has_fp[inside] = False
         long_enough = docs.column("n_words").to_numpy() >= int(config.shingle.ngram)
-        new_fp = {}
+        joining: dict[int, set[int]] = {}
         for d, fp, ok in zip(numbers, docs.column("fp").to_pylist(), long_enough.tolist()):
             if ok:
-                new_fp[d] = fp
+                joining.setdefault(fp, set()).add(d)
                 snap.fps[d], snap.has_fp[d] = fp, True
                 touched.setdefault(fp, set())
         for fp, leaving in touched.items():
-            group = sorted(({d for d in snap.by_fingerprint.get(fp, ()) if d not in leaving}
-                            | {d for d, f in new_fp.items() if f == fp}))
-            if group:
-                snap.by_fingerprint[fp] = group
-            else:
-                snap.by_fingerprint.pop(fp, None)
+            group = sorted({d for d in snap.by_fingerprint.get(fp, ()) if d not in leaving} | joining.get(fp, set()))
+            snap.by_fingerprint.set(fp, group)
         snap._fill_clusters(clusters)
         snap._take_words(previous, n)
         return snap

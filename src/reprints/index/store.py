@@ -110,8 +110,9 @@ class Index:
         self._version = 0  # bumped after every committed add: the query snapshot below is then stale
         self._snap: _Snapshot | None = None  # what queries read, built on the first query
         self._snap_lock = threading.Lock()  # one snapshot build at a time
-        self._changed: tuple[int, np.ndarray] | None = None  # (version, documents its add changed)
-        self._add_changed = np.zeros(0, dtype=np.int64)
+        # (version, documents its add changed, the postings (h, doc) it stored for them)
+        self._changed: tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        self._add_changed: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
         self._segments = Segments(self.path)  # postings by n-gram for adds (index/postings.py)
         self._lines = Segments(self.path, LINES)  # and by boilerplate key (line_keys)
         if not read_only:
@@ -184,7 +185,7 @@ class Index:
                 self._lines.committed()
                 if result.added or result.replaced:  # else nothing was written: the snapshot stays
                     self._version += 1
-                    self._changed = (self._version, self._add_changed)
+                    self._changed = (self._version, *self._add_changed)
             except BaseException:
                 try:
                     con.execute("ROLLBACK")
@@ -374,7 +375,7 @@ class Index:
             r.advance()
         _reached("cluster")
         result.documents, result.passages, result.clusters = self._counts(con)
-        self._add_changed = np.unique(np.concatenate([gone, dirty]))  # for the query snapshot
+        self._add_changed = (np.unique(np.concatenate([gone, dirty])), added)  # for the query snapshot
         return result
 
     def _texts(self, con, part: np.ndarray, new_idx: np.ndarray, texts: list[str], source_keys: np.ndarray
@@ -471,14 +472,15 @@ class Index:
 
     # --- querying ----------------------------------------------------------------------
 
-    def _snapshot(self, wait: bool = False, changed: tuple[int, np.ndarray] | None = None) -> "_Snapshot":
+    def _snapshot(self, wait: bool = False, changed: tuple | None = None) -> "_Snapshot":
         """What queries read, as of the last committed add (held in memory, rebuilt after each
         add). While another thread builds the next one, a query reads the previous one: the
         state before the add that is just being made visible.
 
-        ``changed`` (version, documents the add to that version changed) is given only by the add
-        itself, under the write lock: the database is then exactly that version, and a snapshot
-        of the version before is advanced by those documents instead of loaded whole."""
+        ``changed`` (version, documents the add to that version changed, the postings it stored
+        for them) is given only by the add itself, under the write lock: the database is then
+        exactly that version, and a snapshot of the version before is advanced by those documents
+        instead of loaded whole."""
         snap = self._snap
         if self._is_current(snap):
             return snap
@@ -491,7 +493,7 @@ class Index:
                 con = self.reader()
                 try:
                     if snap is not None and changed is not None and changed[0] == version == snap.version + 1:
-                        snap = _Snapshot.advance(snap, con, version, self.config, changed[1])
+                        snap = _Snapshot.advance(snap, con, version, self.config, *changed[1:])
                     else:
                         snap = _Snapshot.load(con, version, self.config, previous=snap)
                 finally:
