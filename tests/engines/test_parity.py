@@ -165,7 +165,7 @@ def test_wire_examples_killed_run_resumes_and_matches_local(spark, tmp_path):
         child.wait()
         child.stdout.close()
     assert not out.exists()
-    finished = {p.parent.name for p in work.glob(f"*/_REPRINTS_COMPLETE")}
+    finished = {p.parent.name for p in work.glob("*/_REPRINTS_COMPLETE")}
     assert finished == {"documents", "skips", "boilerplate", "shingle"}  # and nothing after it
 
     result = reprints_spark.run(STORIES, ScanConfig(), out=out, spark=spark, workdir=work)
@@ -366,7 +366,7 @@ def test_dedup_on_spark_writes_the_local_files(spark, tmp_path, mode, keep, fmt)
 
     corpus = _dedup_corpus(tmp_path / "corpus.jsonl")
     config = DedupConfig().replace(dedup={"mode": mode, "keep": keep, "format": fmt}, engine={"workers": 1})
-    local = reprints.dedup([str(corpus)], config=config, out=tmp_path / "local")
+    reprints.dedup([str(corpus)], config=config, out=tmp_path / "local")
     on_spark = reprints.dedup([str(corpus)], config=config, out=tmp_path / "spark", engine="spark", spark=spark)
     assert on_spark.kept is None and on_spark.out == tmp_path / "spark"
     kept = "kept.jsonl" if fmt == "auto" else "kept.parquet"

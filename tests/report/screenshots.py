@@ -37,7 +37,7 @@ def main(out_dir: Path = REPO / "docs" / "images") -> list[Path]:
         pair = max(edited, key=lambda p: (per_pair[(p["doc_a"], p["doc_b"])], p["matched_words"]))
         clusters = pq.read_table(run / "clusters.parquet").to_pylist()
         cluster = next(m["cluster_id"] for m in clusters if m["doc_id"] == pair["doc_a"])
-        shots = [("report-overview.png", "#/", True), (f"report-cluster.png", f"#/cluster/{cluster}", True),
+        shots = [("report-overview.png", "#/", True), ("report-cluster.png", f"#/cluster/{cluster}", True),
                  ("report-pair.png", f"#/pair/{pair['passage_id']}", False)]
         saved = []
         with sync_playwright() as p:

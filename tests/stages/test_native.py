@@ -14,7 +14,7 @@ from reprints.config import AlignConfig
 from reprints.stages import align
 from reprints.stages.arrays import unique_pairs
 from reprints.stages import boilerplate
-from reprints.stages.normalise import STEM_CHARS, _fold_char, mix64, script_class, sequence_hash, tokenize
+from reprints.stages.normalise import STEM_CHARS, _fold_char, mix64, sequence_hash, tokenize
 
 
 @pytest.mark.parametrize("seed", range(4))
