@@ -525,9 +525,10 @@ class Index:
         return self._snapshot()
 
 
-#: Up to this many ids, stored documents are looked up by a list of values (a fifth of the time
-#: of a join with the ids at 1,000,000 documents); more, by a join.
-_ID_LIST_MAX = 1000
+#: Up to this many ids, stored documents are looked up by a list of values; more, by a join. At
+#: 1,000,000 documents (benchmarks/RESULTS.md): 110 ids 11 ms against 28 ms, equal at about 400,
+#: 1,100 ids 66 ms against 31 ms.
+_ID_LIST_MAX = 400
 
 
 def _stored_texts(con, ids: list[str]) -> dict[str, str]:
