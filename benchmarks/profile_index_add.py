@@ -33,13 +33,21 @@ n, out = int(sys.argv[1]), Path(sys.argv[2])
 repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 BUILD_BATCH = 50_000
 base, work = out / f"prof{n}.duckdb", out / f"prof{n}_work.duckdb"
-rows = [json.loads(line) for _, line in zip(range(n + 301), open(out / f"scale_{n + 301}.jsonl", encoding="utf-8"))]
+
+
+def read_rows(lo: int, hi: int) -> list[dict]:
+    with open(out / f"scale_{n + 301}.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line) for k, line in zip(range(hi), handle) if k >= lo]
+
+
 if not base.exists():
     t = time.perf_counter()
     with Index(base) as ix:
         for lo in range(0, n, BUILD_BATCH):
-            ix.add(rows[lo:min(n, lo + BUILD_BATCH)], workers=2)
+            ix.add(read_rows(lo, min(n, lo + BUILD_BATCH)), workers=2)
     print("build", round(time.perf_counter() - t, 2), flush=True)
+# Only the articles added below are held (not the corpus: its memory would not be the index's).
+rows = [None] * n + read_rows(n, n + 301)
 timers = {}
 def wrap(mod, name):
     fn = getattr(mod, name)
@@ -56,7 +64,11 @@ for name in ("crossing_holders", "moved_holders", "exact_group_members", "unprob
              "texts_in_order", "remember_postings", "_later_docs", "document_arrays", "passages_of", "_cluster_docs"):
     wrap(steps, name)
 wrap(store, "_align_pairs")  # the pairs' alignment: what it costs depends on the pairs found, not on the index
-for cls, name in [(store.Index, n) for n in ("_insert_documents", "_held_by", "_counts")] + [
+wrap(store, "_stored_texts")
+for name in ("doc_line_keys", "shingles"):
+    wrap(store.tasks, name)
+# ``_add`` is the add inside its transaction: the rest of the total is the commit (and the snapshot's advance)
+for cls, name in [(store.Index, n) for n in ("_add", "_insert_documents", "_held_by", "_counts")] + [
         (postings.Segments, n) for n in ("begin", "append", "find", "_merge_last_two")] + [
         (snapshot.Snapshot, n) for n in ("_set_base", "_fill_clusters", "_take_words", "postings")]:
     fn = getattr(cls, name)
