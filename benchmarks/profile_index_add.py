@@ -119,6 +119,7 @@ def timed(ix, label, batch):
     result = ix.add(batch, workers=2)
     total = time.perf_counter() - t
     seconds.setdefault(label, []).append(total)
+    timers["commit_and_after"] = total - timers.get("_add", 0.0)  # the commit's syncs, the snapshot's advance
     done = {"focus": result.candidate_focus, "pairs": result.aligned_pairs, "reshingled": result.reshingled}
     print(label, round(total, 3), f"load {os.getloadavg()[0]:.2f}", "work", done,
           {k: round(v, 3) for k, v in sorted(timers.items(), key=lambda kv: -kv[1])}, flush=True)

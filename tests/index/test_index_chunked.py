@@ -13,7 +13,7 @@ def test_a_grown_column_is_a_list_and_leaves_the_one_it_came_from_as_it_was(seed
     monkeypatch.setattr(chunked, "CHUNK", 4)  # many chunks, partial last ones
     rng = random.Random(seed)
     values = [rng.choice([None, "a", "b", 3]) for _ in range(rng.randrange(0, 23))]
-    column, model = Column.of(values), list(values)
+    column, model = Column(values), list(values)
     history = [(column, list(model))]
     for _ in range(30):
         n = len(model) + rng.choice([0, 0, 1, 5])

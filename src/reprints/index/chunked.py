@@ -19,23 +19,15 @@ SHARDS = 4096
 
 
 class Column:
-    """A list of values by document number (``None`` where there is none) made of chunks of
-    `CHUNK` values; `grown` gives a copy that shares them."""
+    """A list of values by document number (``values``; ``None`` where there is none) made of
+    chunks of `CHUNK` values; `grown` gives a copy that shares them."""
 
-    def __init__(self, n: int = 0):
-        self._chunks: list[list[Any]] = [[None] * CHUNK for _ in range(-(-n // CHUNK))]
-        self._n = n
-        self._own: set[int] = set(range(len(self._chunks)))  # chunks no other column holds
-
-    @classmethod
-    def of(cls, values: list[Any]) -> "Column":
-        """A column holding ``values`` (a list by document number)."""
-        column = cls()
-        column._chunks = [values[lo:lo + CHUNK] for lo in range(0, len(values), CHUNK)]
-        if column._chunks:
-            column._chunks[-1] += [None] * (CHUNK - len(column._chunks[-1]))
-        column._n, column._own = len(values), set(range(len(column._chunks)))
-        return column
+    def __init__(self, values: list[Any]):
+        self._chunks = [values[lo:lo + CHUNK] for lo in range(0, len(values), CHUNK)]
+        if self._chunks:
+            self._chunks[-1] += [None] * (CHUNK - len(self._chunks[-1]))
+        self._n = len(values)
+        self._own = set(range(len(self._chunks)))  # chunks no other column holds
 
     def __len__(self) -> int:
         return self._n

@@ -64,7 +64,7 @@ class Snapshot:
                 for d, v in zip(numbers, values):
                     full[d] = v
                 values = full
-            setattr(snap, attr, Column.of(values))
+            setattr(snap, attr, Column(values))
         snap.source_keys = np.zeros(n, dtype=np.uint64)
         snap.source_keys[numbers] = docs.column("source_key").to_numpy().astype(np.uint64)
         snap.date_keys = np.zeros(n, dtype=np.int64)
