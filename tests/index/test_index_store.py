@@ -138,3 +138,18 @@ def test_query_sees_documents_added_after_an_earlier_query(tmp_path, wire_rows):
         exact = next(m for m in after if m["doc_id"] == wire_rows[0]["id"])
         assert exact["exact_duplicate"] and exact["passages"][0]["begin"] == 0
         assert {m["doc_id"] for m in after} - {wire_rows[0]["id"]} == before
+
+
+def test_a_closed_index_holds_no_snapshot_or_segments(tmp_path, wire_rows):
+    """An Index still referenced after its ``with`` block (a notebook's variable, a benchmark's
+    loop) lets the query snapshot and the mapped postings go: they can be gigabytes."""
+    import gc
+    import weakref
+
+    with Index(tmp_path / "ix.duckdb") as index:
+        index.add(wire_rows[:4])
+        index.add(wire_rows[4:])  # looks postings up: segments opened
+        snapshot = weakref.ref(index.query_snapshot())
+        segment = weakref.ref(next(iter(index._segments._open.values())))
+    gc.collect()
+    assert snapshot() is None and segment() is None

@@ -237,6 +237,10 @@ class Segments:
             found_doc.append(doc[live])
         return np.concatenate(found_h), np.concatenate(found_doc)
 
+    def close(self) -> None:
+        """Forget the opened segments (their memory maps close once no array holds them)."""
+        self._open.clear()
+
     # --- after the transaction ---------------------------------------------------------
 
     def committed(self) -> None:

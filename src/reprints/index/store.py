@@ -140,9 +140,14 @@ class Index:
         return row[0] if row else None
 
     def close(self) -> None:
+        """Close the database; the query snapshot and the mapped segments go with it (an Index
+        object still referenced after its ``with`` block then holds no memory of the index)."""
         if self._writer is not None:
             self._writer.close()
         self.con.close()
+        self._snap = None
+        self._segments.close()
+        self._lines.close()
 
     def __enter__(self) -> "Index":
         return self
