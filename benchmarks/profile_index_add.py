@@ -15,9 +15,15 @@ first N + 1 (so that the pairs aligned vary as they would):
   each add advances it too, as the server's does);
 
 with the work each add did (documents whose candidate pairs it recomputed, pairs aligned, documents
-re-shingled) and a timer around each step of ``index/add.py``, the index's own helpers, the alignment of the
-pairs found (``_align_pairs``) and the snapshot's advance (nested: ``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...). Prints
-each add and the median of each kind."""
+re-shingled) and a timer around each step of ``index/add.py``, the index's own helpers, the
+alignment of the pairs found (``_align_pairs``), the add inside its transaction (``_add``; the rest,
+``commit_and_after``, is the commit and the snapshot's advance) and the advance itself (nested:
+``focused_candidates`` includes ``pair_rows``, ``choose_sources`` ...). Prints each add and the
+median of each kind.
+
+As on a machine that serves one index, the process holds only the articles it adds (not the
+corpus) and only the working copy is left in the page cache (the original's pages are dropped
+after each copy)."""
 import functools
 import statistics
 import json
