@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """    python benchmarks/bench_id_lookup.py INDEX.duckdb [SIZES ...]
 
-How an add should look up which of its document ids are stored (`index/store._stored_texts`):
-by a list of values (``doc_id IN (?, ...)``, which DuckDB answers from the ``doc_id`` key's
+How an add should look up which of its document ids are stored (`index/store._stored_texts`,
+each of its two forms forced by its cut-off ``_ID_LIST_MAX``): by a list of values (``doc_id IN (?, ...)``, which DuckDB answers from the ``doc_id`` key's
 index) or by a semi join with the ids registered as a table (a pass over every stored id). For
 each size, ids drawn from the index plus a tenth as many unknown ones, four draws: the median of
 each form, which must give the same rows. Sets ``_ID_LIST_MAX`` (RESULTS.md)."""
@@ -13,7 +13,8 @@ import warnings
 
 import duckdb
 import numpy as np
-import pyarrow as pa
+
+from reprints.index import store
 
 warnings.simplefilter("ignore")  # DuckDB 2 notes the copy of results
 path = sys.argv[1]
@@ -28,15 +29,13 @@ for k in sizes:
     for draw in range(4):
         ids = [pool[i] for i in rng.choice(len(pool), min(k, len(pool)), replace=False)]
         ids += [f"unknown-{draw}-{i}" for i in range(k // 10)]
+        store._ID_LIST_MAX = len(ids)  # the list of values
         t = time.perf_counter()
-        listed = dict(con.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN ({', '.join('?' * len(ids))})",
-                                  ids).fetchall())
+        listed = store._stored_texts(con, ids)
         by_list.append(time.perf_counter() - t)
+        store._ID_LIST_MAX = 0  # the join
         t = time.perf_counter()
-        con.register("incoming_ids", pa.table({"doc_id": pa.array(ids, pa.string())}))
-        joined = dict(con.execute("SELECT d.doc_id, d.text FROM documents d SEMI JOIN incoming_ids i "
-                                  "ON d.doc_id = i.doc_id").fetchall())
-        con.unregister("incoming_ids")
+        joined = store._stored_texts(con, ids)
         by_join.append(time.perf_counter() - t)
         assert listed == joined
     print(f"{len(ids):6d} ids: list {1000 * statistics.median(by_list):7.1f} ms   "

@@ -55,8 +55,10 @@ if not base.exists():
 # Only the articles added below are held (not the corpus: its memory would not be the index's).
 rows = [None] * n + read_rows(n, n + 301)
 timers = {}
-def wrap(mod, name):
-    fn = getattr(mod, name)
+
+
+def timed_call(name, fn):
+    """``fn``, adding its time to ``timers[name]`` (functions and methods alike)."""
     @functools.wraps(fn)
     def inner(*a, **k):
         t = time.perf_counter()
@@ -64,41 +66,25 @@ def wrap(mod, name):
             return fn(*a, **k)
         finally:
             timers[name] = timers.get(name, 0) + time.perf_counter() - t
-    setattr(mod, name, inner)
-for name in ("crossing_holders", "moved_holders", "exact_group_members", "unprobed_grams",
-             "focused_candidates", "choose_sources", "pair_rows", "update_pairs", "update_clusters", "update_frequent",
-             "texts_in_order", "remember_postings", "_later_docs", "document_arrays", "passages_of", "_cluster_docs"):
-    wrap(steps, name)
-wrap(store, "_align_pairs")  # the pairs' alignment: what it costs depends on the pairs found, not on the index
-wrap(store, "_stored_texts")
-for name in ("doc_line_keys", "shingles"):
-    wrap(store.tasks, name)
-# ``_add`` is the add inside its transaction: the rest of the total is the commit (and the snapshot's advance)
-for cls, name in [(store.Index, n) for n in ("_add", "_insert_documents", "_held_by", "_counts")] + [
-        (postings.Segments, n) for n in ("begin", "append", "find", "_merge_last_two")] + [
-        (snapshot.Snapshot, n) for n in ("_set_base", "_fill_clusters", "_take_words", "postings")]:
-    fn = getattr(cls, name)
-    def mk(fn, name):
-        def inner(self, *a, **k):
-            t = time.perf_counter()
-            try:
-                return fn(self, *a, **k)
-            finally:
-                timers[name] = timers.get(name, 0) + time.perf_counter() - t
-        return inner
-    setattr(cls, name, mk(fn, name))
-_advance = snapshot.Snapshot.advance  # a classmethod: bound to the class
+    return inner
 
 
-def timed_advance(*a, **k):
-    t = time.perf_counter()
-    try:
-        return _advance(*a, **k)
-    finally:
-        timers["advance"] = timers.get("advance", 0) + time.perf_counter() - t
-
-
-snapshot.Snapshot.advance = staticmethod(timed_advance)
+for owner, names in [
+        (steps, ("crossing_holders", "moved_holders", "exact_group_members", "unprobed_grams", "focused_candidates",
+                 "choose_sources", "pair_rows", "update_pairs", "update_clusters", "update_frequent",
+                 "texts_in_order", "remember_postings", "_later_docs", "document_arrays", "passages_of",
+                 "_cluster_docs")),
+        # the pairs' alignment: what it costs depends on the pairs found, not on the index
+        (store, ("_align_pairs", "_stored_texts")),
+        (store.tasks, ("doc_line_keys", "shingles")),
+        # ``_add`` is the add inside its transaction: the rest of the total is the commit (and the advance)
+        (store.Index, ("_add", "_insert_documents", "_held_by", "_counts")),
+        (postings.Segments, ("begin", "append", "find", "_merge_last_two")),
+        (snapshot.Snapshot, ("_set_base", "_fill_clusters", "_take_words", "postings"))]:
+    for name in names:
+        setattr(owner, name, timed_call(name, getattr(owner, name)))
+# A classmethod: bound to the class when read, so kept as a static method.
+snapshot.Snapshot.advance = staticmethod(timed_call("advance", snapshot.Snapshot.advance))
 seconds: dict[str, list[float]] = {}
 batches = [rows[n + 1 + 100 * k:n + 101 + 100 * k] for k in range(3)]
 

@@ -79,11 +79,13 @@ def update_frequent(con, touched_keys: np.ndarray, holders: tuple[np.ndarray, np
     affected = np.unique(held_doc[np.isin(held_key, changed) & (held_doc < int(start))])
     if len(changed):
         con.register("changed_keys", pa.table({"key": pa.array(changed, pa.uint64())}))
-        con.execute("DELETE FROM frequent WHERE key IN (SELECT key FROM changed_keys)")
-        con.unregister("changed_keys")
         con.register("joined_keys", pa.table({"key": pa.array(joined, pa.uint64())}))
-        con.execute("INSERT INTO frequent SELECT key FROM joined_keys")
-        con.unregister("joined_keys")
+        try:
+            con.execute("DELETE FROM frequent WHERE key IN (SELECT key FROM changed_keys)")
+            con.execute("INSERT INTO frequent SELECT key FROM joined_keys")
+        finally:
+            con.unregister("changed_keys")
+            con.unregister("joined_keys")
         frequent = np.sort(np.concatenate([frequent[~np.isin(frequent, left)], joined]))
     return frequent, affected.astype(np.int64)
 
